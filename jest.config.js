@@ -1,0 +1,9 @@
+/** Jest runs TypeScript through swc: TS 7 exposes no compiler API, so ts-jest cannot work. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  testTimeout: 60_000,
+};

@@ -1,0 +1,7 @@
+import { IvsClient } from '@aws-sdk/client-ivs';
+
+/**
+ * One IVS client per container. `maxAttempts: 1` because the SDK's own retries would be
+ * PutMetadata calls our 5-per-second guard never admitted; a throttled call becomes a 429 instead.
+ */
+export const ivs = new IvsClient({ maxAttempts: 1 });

@@ -1,0 +1,67 @@
+/**
+ * Every error code of the wire contract (DESIGN.md §3 and §5) and the one mapper
+ * from a domain error to an HTTP status. Handlers throw these; nothing else picks codes.
+ */
+export const HTTP_STATUS_BY_CODE = {
+  BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CHANNEL_NOT_BROADCASTING: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type HttpErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
+
+/** A failure the caller can understand and act on; `code` is part of the public contract. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: HttpErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+
+  get status(): number {
+    return HTTP_STATUS_BY_CODE[this.code];
+  }
+}
+
+export class BadRequestError extends DomainError {
+  constructor(message: string) {
+    super('BAD_REQUEST', message);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super('PAYLOAD_TOO_LARGE', `the cue would be ${bytes} bytes of UTF-8; the limit is ${limit}`);
+  }
+}
+
+export class ChannelNotBroadcastingError extends DomainError {
+  constructor(message = 'the channel is not live: start the stream, then try again') {
+    super('CHANNEL_NOT_BROADCASTING', message);
+  }
+}
+
+/** Carries how long the caller should wait; the HTTP mapper turns it into `Retry-After`. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `at most 5 timed-metadata events per second per channel; retry in ${retryAfterSeconds} s`,
+  ) {
+    super('RATE_LIMITED', message);
+  }
+}

@@ -1,0 +1,136 @@
+import * as z from 'zod/mini';
+import { ID_PATTERN, parseWith, text } from './validation';
+
+export const QUESTION_MAX_CHARS = 200;
+export const CHOICE_MAX_CHARS = 80;
+export const MIN_CHOICES = 2;
+export const MAX_CHOICES = 4;
+export const MIN_DURATION_SECONDS = 5;
+export const MAX_DURATION_SECONDS = 300;
+export const DEFAULT_DURATION_SECONDS = 20;
+
+/** Body of `POST /quizzes` (DESIGN.md §3). Unknown fields are refused so a typo is never silently ignored. */
+export const CreateQuizSchema = z
+  .strictObject(
+    {
+      question: text(1, QUESTION_MAX_CHARS),
+      choices: z
+        .array(text(1, CHOICE_MAX_CHARS), { error: 'must be an array of strings' })
+        .check(
+          z.minLength(MIN_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
+          z.maxLength(MAX_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
+        ),
+      correctIndex: z.int({ error: 'must be an integer' }).check(z.gte(0, { error: 'must be 0 or more' })),
+      durationSeconds: z._default(
+        z.int({ error: 'must be an integer' }).check(
+          z.gte(MIN_DURATION_SECONDS, {
+            error: `must be ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS}`,
+          }),
+          z.lte(MAX_DURATION_SECONDS, {
+            error: `must be ${MIN_DURATION_SECONDS} to ${MAX_DURATION_SECONDS}`,
+          }),
+        ),
+        DEFAULT_DURATION_SECONDS,
+      ),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .check((ctx) => {
+    const { choices, correctIndex } = ctx.value;
+    if (Array.isArray(choices) && correctIndex >= choices.length) {
+      ctx.issues.push({
+        code: 'custom',
+        input: correctIndex,
+        path: ['correctIndex'],
+        message: `must be less than the number of choices (${choices.length})`,
+      });
+    }
+  });
+
+export type CreateQuizInput = z.output<typeof CreateQuizSchema>;
+
+export const parseCreateQuiz = (body: unknown): CreateQuizInput => parseWith(CreateQuizSchema, body);
+
+export const QuizIdSchema = z
+  .string()
+  .check(z.regex(ID_PATTERN, { error: 'must be 1 to 64 of A-Z a-z 0-9 _ -' }));
+
+export const parseQuizId = (value: unknown): string => parseWith(QuizIdSchema, value, 'quizId');
+
+/** What a quiz is, as stored. `result` is present once revealed and never changes after. */
+export interface Quiz {
+  readonly quizId: string;
+  readonly question: string;
+  readonly choices: readonly string[];
+  readonly correctIndex: number;
+  readonly durationSeconds: number;
+  readonly opensAt: string;
+  readonly closesAt: string;
+  /** How many tally shards answers were spread over; fixed at creation so reveal reads the same ones. */
+  readonly tallyShards: number;
+  readonly result?: QuizResult;
+}
+
+export interface QuizResult {
+  readonly counts: readonly number[];
+  readonly total: number;
+  readonly revealedAt: string;
+}
+
+export type QuizPhase = 'open' | 'closed' | 'revealed';
+
+/** Builds a new quiz from valid input; times are ISO-8601 UTC. */
+export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tallyShards: number): Quiz {
+  return {
+    quizId,
+    question: input.question,
+    choices: input.choices,
+    correctIndex: input.correctIndex,
+    durationSeconds: input.durationSeconds,
+    opensAt: now.toISOString(),
+    closesAt: new Date(now.getTime() + input.durationSeconds * 1000).toISOString(),
+    tallyShards,
+  };
+}
+
+/** Open until `closesAt` (exclusive), closed after, revealed once a result is stored. */
+export function phaseOf(quiz: Quiz, now: Date): QuizPhase {
+  if (quiz.result) return 'revealed';
+  return now.getTime() < Date.parse(quiz.closesAt) ? 'open' : 'closed';
+}
+
+/** `GET /quizzes/{quizId}`: everything, with live counts until the result is fixed. */
+export function hostView(quiz: Quiz, live: { counts: readonly number[]; total: number }, now: Date) {
+  const figures = quiz.result ?? live;
+  return {
+    quizId: quiz.quizId,
+    question: quiz.question,
+    choices: quiz.choices,
+    correctIndex: quiz.correctIndex,
+    state: phaseOf(quiz, now),
+    counts: figures.counts,
+    total: figures.total,
+    opensAt: quiz.opensAt,
+    closesAt: quiz.closesAt,
+  };
+}
+
+/** The quiz as any viewer may see it (`GET /state`): the answer and figures only once revealed. */
+export function publicView(quiz: Quiz, now: Date) {
+  const base = {
+    quizId: quiz.quizId,
+    question: quiz.question,
+    choices: quiz.choices,
+    state: phaseOf(quiz, now),
+    closesAt: quiz.closesAt,
+  };
+  if (!quiz.result) return base;
+  return { ...base, correctIndex: quiz.correctIndex, counts: quiz.result.counts, total: quiz.result.total };
+}
+
+export type StreamState = 'live' | 'offline' | 'unknown';
+
+/** Body of `GET /state` and of the `sync` reply. */
+export function stateView(stream: StreamState, quiz: Quiz | undefined, now: Date) {
+  return { stream, quiz: quiz ? publicView(quiz, now) : null };
+}

@@ -1,0 +1,16 @@
+/**
+ * Names of the environment variables the constructs set and the handlers read.
+ * One module, imported by both lib/ and lambda/, so a rename cannot drift.
+ */
+export const ENV = {
+  QUIZZES_TABLE: 'CUECAST_QUIZZES_TABLE',
+  ANSWERS_TABLE: 'CUECAST_ANSWERS_TABLE',
+  TALLY_TABLE: 'CUECAST_TALLY_TABLE',
+  CONTROL_TABLE: 'CUECAST_CONTROL_TABLE',
+  CHANNEL_ARN: 'CUECAST_CHANNEL_ARN',
+  TALLY_SHARDS: 'CUECAST_TALLY_SHARDS',
+  DATA_RETENTION_DAYS: 'CUECAST_DATA_RETENTION_DAYS',
+  METADATA_RATE_PER_SECOND: 'CUECAST_METADATA_RATE_PER_SECOND',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

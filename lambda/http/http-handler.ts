@@ -1,0 +1,63 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { logger } from '../clients/logger';
+import { BadRequestError, DomainError, RateLimitedError } from '../domain/errors';
+
+/** What a route returns; the wrapper turns it into the API Gateway payload v2 reply. */
+export interface HttpReply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export type HttpRoute = (event: APIGatewayProxyEventV2) => Promise<HttpReply>;
+
+export const reply = (status: number, body: unknown): HttpReply => ({ status, body });
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/**
+ * The one skeleton every HTTP handler shares: log context, run the route, and map any
+ * error to the contract's `{"error":{"code","message"}}` body. Only an unexpected fault is
+ * a 500, and it is logged with the request id the client sees.
+ */
+export function httpHandler(route: HttpRoute) {
+  return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
+    logger.addContext(context);
+    try {
+      const { status, body } = await route(event);
+      return { statusCode: status, headers: JSON_HEADERS, body: JSON.stringify(body) };
+    } catch (error) {
+      return errorReply(error, context.awsRequestId);
+    }
+  };
+}
+
+function errorReply(error: unknown, requestId: string): APIGatewayProxyResultV2 {
+  if (error instanceof DomainError) {
+    logger.info('request refused', { code: error.code, message: error.message });
+    const headers: Record<string, string> =
+      error instanceof RateLimitedError
+        ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) }
+        : JSON_HEADERS;
+    return { statusCode: error.status, headers, body: errorBody(error.code, error.message) };
+  }
+  logger.error('unexpected failure', error as Error);
+  return {
+    statusCode: 500,
+    headers: JSON_HEADERS,
+    body: errorBody('INTERNAL_ERROR', `unexpected failure; quote request id ${requestId} when reporting it`),
+  };
+}
+
+const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
+
+/** The request body as JSON; an empty, undecodable or malformed body is a 400. */
+export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
+  if (event.body === undefined || event.body === '')
+    throw new BadRequestError('body: a JSON object is required');
+  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BadRequestError('body: is not valid JSON');
+  }
+}

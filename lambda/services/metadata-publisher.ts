@@ -1,0 +1,55 @@
+import { PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { ivs } from '../clients/ivs';
+import { logger } from '../clients/logger';
+import type { EncodedCue } from '../domain/cue';
+import { ChannelNotBroadcastingError, RateLimitedError } from '../domain/errors';
+import { decideAdmission, retryAfterSeconds } from '../domain/rate-window';
+import type { RateWindowStore } from '../store/rate-window-store';
+
+/** Lost races on the rate window before we give up and ask the host to retry. */
+const MAX_RACES = 6;
+
+/**
+ * Sends cues to one IVS channel, never more than `ratePerSecond` in any rolling second
+ * across every concurrent Lambda: each call first takes a slot in a DynamoDB sliding-window
+ * log with a conditional write.
+ */
+export class MetadataPublisher {
+  constructor(
+    private readonly channelArn: string,
+    private readonly window: RateWindowStore,
+    private readonly ratePerSecond: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async publish(cue: EncodedCue): Promise<void> {
+    await this.admit();
+    try {
+      await ivs.send(new PutMetadataCommand({ channelArn: this.channelArn, metadata: cue.metadata }));
+    } catch (error) {
+      throw translateIvsError(error);
+    }
+  }
+
+  private async admit(): Promise<void> {
+    for (let race = 0; race < MAX_RACES; race++) {
+      const seen = await this.window.readRateWindow(this.channelArn, this.ratePerSecond);
+      const now = this.clock();
+      const decision = decideAdmission(seen, now, this.ratePerSecond);
+      if (!decision.admit) throw new RateLimitedError(retryAfterSeconds(decision.retryAfterMs));
+      if (await this.window.takeRateSlot(this.channelArn, seen.seq, decision.slot, now)) return;
+    }
+    logger.warn('metadata rate window: too many lost races', { channelArn: this.channelArn });
+    throw new RateLimitedError(1);
+  }
+}
+
+/** IVS's own refusals become contract errors; anything else is ours to investigate. */
+export function translateIvsError(error: unknown): unknown {
+  const name = (error as { name?: string } | null)?.name;
+  if (name === 'ChannelNotBroadcasting') return new ChannelNotBroadcastingError();
+  if (name === 'ThrottlingException') {
+    return new RateLimitedError(1, 'IVS is throttling timed metadata on this channel; retry in 1 s');
+  }
+  return error;
+}

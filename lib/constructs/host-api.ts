@@ -1,0 +1,146 @@
+import * as path from 'node:path';
+import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function';
+import type { LiveChannel } from './live-channel';
+import type { ShowData } from './show-data';
+
+const HANDLERS = path.join(__dirname, '..', '..', 'lambda', 'handlers');
+
+export interface HostApiProps {
+  readonly channel: LiveChannel;
+  readonly data: ShowData;
+  /**
+   * Stage-wide throttling. The host routes are for a handful of operators; `GET /state` is
+   * hit by late joiners, so the burst allows a crowd reconnecting at once.
+   * @default { rateLimit: 200, burstLimit: 400 }
+   */
+  readonly throttle?: apigw.ThrottleSettings;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Origins a browser may call the API from (the host console). Empty means no CORS.
+   * @default []
+   */
+  readonly corsAllowOrigins?: string[];
+  /** Emit `HttpApiUrl` as a stack output. @default true */
+  readonly outputs?: boolean;
+}
+
+/**
+ * The host side of the contract (DESIGN.md §3): an HTTP API whose host routes require IAM
+ * (SigV4) and whose `GET /state` is public, one thin function per route.
+ */
+export class HostApi extends Construct {
+  readonly httpApi: apigw.HttpApi;
+  readonly stage: apigw.HttpStage;
+  readonly url: string;
+  readonly createQuizFunction: AppFunction;
+  readonly revealQuizFunction: AppFunction;
+  readonly getQuizFunction: AppFunction;
+  readonly sendEventFunction: AppFunction;
+  readonly getStateFunction: AppFunction;
+
+  constructor(scope: Construct, id: string, props: HostApiProps) {
+    super(scope, id);
+    const { channel, data } = props;
+    const throttle = props.throttle ?? { rateLimit: 200, burstLimit: 400 };
+    if ((throttle.rateLimit ?? 1) <= 0 || (throttle.burstLimit ?? 1) <= 0) {
+      throw new Error('HostApi: throttle limits must be positive; a zero limit would refuse every request');
+    }
+
+    const corsAllowOrigins = props.corsAllowOrigins ?? [];
+    this.httpApi = new apigw.HttpApi(this, 'Api', {
+      description: 'cuecast host API',
+      createDefaultStage: false,
+      corsPreflight:
+        corsAllowOrigins.length > 0
+          ? {
+              allowOrigins: corsAllowOrigins,
+              allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+              allowHeaders: [
+                'content-type',
+                'authorization',
+                'x-amz-date',
+                'x-amz-security-token',
+                'x-amz-content-sha256',
+              ],
+              exposeHeaders: ['retry-after'],
+            }
+          : undefined,
+    });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.stage = new apigw.HttpStage(this, 'Stage', {
+      httpApi: this.httpApi,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+    });
+    this.url = this.stage.url;
+
+    const fn = (name: string, file: string, description: string) =>
+      new AppFunction(this, name, { entry: path.join(HANDLERS, file), description });
+
+    this.createQuizFunction = fn('CreateQuiz', 'create-quiz.ts', 'POST /quizzes');
+    data.bind(this.createQuizFunction, { quizzes: 'readWrite', tally: 'read', control: 'readWrite' });
+    channel.bindPublisher(this.createQuizFunction);
+
+    this.revealQuizFunction = fn('RevealQuiz', 'reveal-quiz.ts', 'POST /quizzes/{quizId}/reveal');
+    data.bind(this.revealQuizFunction, { quizzes: 'readWrite', tally: 'read', control: 'readWrite' });
+    channel.bindPublisher(this.revealQuizFunction);
+
+    this.getQuizFunction = fn('GetQuiz', 'get-quiz.ts', 'GET /quizzes/{quizId}');
+    data.bind(this.getQuizFunction, { quizzes: 'read', tally: 'read', control: 'read' });
+
+    this.sendEventFunction = fn('SendEvent', 'send-event.ts', 'POST /events');
+    data.bind(this.sendEventFunction, { control: 'readWrite' });
+    channel.bindPublisher(this.sendEventFunction);
+
+    this.getStateFunction = fn('GetState', 'get-state.ts', 'GET /state');
+    data.bind(this.getStateFunction, { quizzes: 'read', tally: 'read', control: 'read' });
+
+    const iamAuth = new HttpIamAuthorizer();
+    const route = (
+      routePath: string,
+      method: apigw.HttpMethod,
+      handler: AppFunction,
+      authorizer: apigw.IHttpRouteAuthorizer,
+    ) =>
+      this.httpApi.addRoutes({
+        path: routePath,
+        methods: [method],
+        integration: new HttpLambdaIntegration(`${handler.node.id}Integration`, handler),
+        authorizer,
+      });
+
+    route('/quizzes', apigw.HttpMethod.POST, this.createQuizFunction, iamAuth);
+    route('/quizzes/{quizId}/reveal', apigw.HttpMethod.POST, this.revealQuizFunction, iamAuth);
+    route('/quizzes/{quizId}', apigw.HttpMethod.GET, this.getQuizFunction, iamAuth);
+    route('/events', apigw.HttpMethod.POST, this.sendEventFunction, iamAuth);
+    const [stateRoute] = route(
+      '/state',
+      apigw.HttpMethod.GET,
+      this.getStateFunction,
+      new apigw.HttpNoneAuthorizer(),
+    );
+    Validations.of(stateRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'GET /state is public by design (DESIGN.md §3): late joiners read the current quiz; it never carries the answer before reveal.',
+    });
+
+    if (props.outputs ?? true) {
+      new CfnOutput(Stack.of(this), 'HttpApiUrl', {
+        value: this.url,
+        description: 'Host API (SigV4) and GET /state',
+      });
+    }
+  }
+}
