@@ -1,0 +1,23 @@
+/**
+ * Environment every test file starts with. Handlers read their configuration at import
+ * (cold start), so these must exist before any handler module is loaded.
+ */
+import { ENV } from '../lambda/env-names';
+
+export const TEST_ENV = {
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'AKIATESTTESTTEST',
+  AWS_SECRET_ACCESS_KEY: 'test-secret',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  [ENV.QUIZZES_TABLE]: 'test-quizzes',
+  [ENV.ANSWERS_TABLE]: 'test-answers',
+  [ENV.TALLY_TABLE]: 'test-tally',
+  [ENV.CONTROL_TABLE]: 'test-control',
+  [ENV.CHANNEL_ARN]: 'arn:aws:ivs:eu-west-1:123456789012:channel/abcdEFGH1234',
+  [ENV.TALLY_SHARDS]: '4',
+  [ENV.DATA_RETENTION_DAYS]: '30',
+  [ENV.METADATA_RATE_PER_SECOND]: '5',
+} as const;
+
+Object.assign(process.env, TEST_ENV);
