@@ -1,0 +1,272 @@
+import type { App } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ENV } from '../../lambda/env-names';
+import { actionsOf, allStatements, buildStack, onlyLogicalId, resourcesOf } from './build-stack';
+
+let app: App;
+let template: Template;
+let channelId: string;
+let streamKeyId: string;
+
+beforeAll(() => {
+  ({ app, template } = buildStack());
+  channelId = onlyLogicalId(template, 'AWS::IVS::Channel');
+  streamKeyId = onlyLogicalId(template, 'AWS::IVS::StreamKey');
+});
+
+const tableArns = () =>
+  Object.keys(template.findResources('AWS::DynamoDB::Table')).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
+
+describe('when the stack is synthesized', () => {
+  describe('the live channel', () => {
+    it('accepts RTMPS only, STANDARD with LOW latency by default', () => {
+      template.hasResourceProperties('AWS::IVS::Channel', {
+        InsecureIngest: false,
+        Type: 'STANDARD',
+        LatencyMode: 'LOW',
+      });
+    });
+
+    it('has a stream key bound to the channel', () => {
+      template.hasResourceProperties('AWS::IVS::StreamKey', {
+        ChannelArn: { 'Fn::GetAtt': [channelId, 'Arn'] },
+      });
+    });
+
+    it('outputs the ingest URL on port 443, the playback URL and both ARNs', () => {
+      const outputs = template.toJSON().Outputs;
+      expect(outputs.IngestUrl.Value).toEqual({
+        'Fn::Join': ['', ['rtmps://', { 'Fn::GetAtt': [channelId, 'IngestEndpoint'] }, ':443/app/']],
+      });
+      expect(outputs.PlaybackUrl.Value).toEqual({ 'Fn::GetAtt': [channelId, 'PlaybackUrl'] });
+      expect(outputs.ChannelArn.Value).toEqual({ 'Fn::GetAtt': [channelId, 'Arn'] });
+      expect(outputs.StreamKeyArn.Value).toEqual({ 'Fn::GetAtt': [streamKeyId, 'Arn'] });
+    });
+
+    it('never puts the stream key value in an output, an environment or anywhere else', () => {
+      const json = JSON.stringify(template.toJSON());
+      expect(json).not.toContain(JSON.stringify({ 'Fn::GetAtt': [streamKeyId, 'Value'] }));
+      expect(json).not.toMatch(new RegExp(`${streamKeyId}\\.Value`));
+      for (const output of Object.values(template.toJSON().Outputs)) {
+        expect(JSON.stringify(output)).not.toMatch(/"Value"\]/);
+      }
+    });
+
+    it('records nothing unless asked', () => {
+      template.resourceCountIs('AWS::IVS::RecordingConfiguration', 0);
+      template.resourceCountIs('AWS::S3::Bucket', 0);
+    });
+  });
+
+  describe('the host API', () => {
+    it.each([
+      ['POST /quizzes', 'AWS_IAM'],
+      ['POST /quizzes/{quizId}/reveal', 'AWS_IAM'],
+      ['GET /quizzes/{quizId}', 'AWS_IAM'],
+      ['POST /events', 'AWS_IAM'],
+      ['GET /state', 'NONE'],
+    ])('routes %s with %s authorization', (routeKey, authorizationType) => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: authorizationType,
+      });
+    });
+
+    it('has no other routes', () => {
+      const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+        (route) => route.Properties.RouteKey,
+      );
+      expect(keys.sort()).toEqual(
+        [
+          'GET /quizzes/{quizId}',
+          'GET /state',
+          'POST /events',
+          'POST /quizzes',
+          'POST /quizzes/{quizId}/reveal',
+        ].sort(),
+      );
+    });
+
+    it('throttles the stage and writes access logs', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingBurstLimit: 400, ThrottlingRateLimit: 200 },
+        AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      });
+    });
+
+    it('runs every function on Node 24, ARM, with its own log group', () => {
+      const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+      expect(functions).toHaveLength(5);
+      for (const fn of functions) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          Handler: 'index.handler',
+          LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: expect.any(String) } },
+        });
+      }
+    });
+
+    it('outputs the API URL', () => {
+      expect(template.toJSON().Outputs.HttpApiUrl).toBeDefined();
+    });
+  });
+
+  describe('permissions', () => {
+    it('grants ivs:PutMetadata on exactly the channel ARN, and nothing else on IVS', () => {
+      const ivsStatements = allStatements(template).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('ivs:')),
+      );
+      expect(ivsStatements).toHaveLength(3); // create quiz, reveal, send event
+      for (const statement of ivsStatements) {
+        expect(actionsOf(statement)).toEqual(['ivs:PutMetadata']);
+        expect(statement.Resource).toEqual({ 'Fn::GetAtt': [channelId, 'Arn'] });
+      }
+    });
+
+    it('grants DynamoDB actions only on our tables', () => {
+      const ours = tableArns().map((arn) => JSON.stringify(arn));
+      const dynamo = allStatements(template).filter((s) =>
+        actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const statement of dynamo) {
+        for (const resource of resourcesOf(statement)) {
+          if (JSON.stringify(resource) === JSON.stringify({ Ref: 'AWS::NoValue' })) continue;
+          expect(ours).toContain(JSON.stringify(resource));
+        }
+      }
+    });
+
+    it('gives the public GET /state function read access only', () => {
+      const stateFn = Object.entries(template.findResources('AWS::Lambda::Function')).find(
+        ([, fn]) => fn.Properties.Description === 'GET /state',
+      );
+      expect(stateFn).toBeDefined();
+      const roleRef = stateFn?.[1].Properties.Role['Fn::GetAtt'][0];
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleRef),
+      );
+      expect(policies).toHaveLength(1);
+      const actions: string[] = policies.flatMap((p) =>
+        p.Properties.PolicyDocument.Statement.flatMap(actionsOf),
+      );
+      expect(actions).toContain('dynamodb:GetItem');
+      for (const write of [
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ]) {
+        expect(actions).not.toContain(write);
+      }
+      expect(actions).not.toContain('ivs:PutMetadata');
+    });
+
+    it('has no wildcard action or resource anywhere', () => {
+      for (const statement of allStatements(template)) {
+        expect(actionsOf(statement).filter((a) => a.includes('*'))).toEqual([]);
+        expect(resourcesOf(statement)).not.toContain('*');
+      }
+      template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+      for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('the tables', () => {
+    it.each([
+      ['quizzes', [{ AttributeName: 'quizId', KeyType: 'HASH' }], true],
+      [
+        'answers',
+        [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'viewerId', KeyType: 'RANGE' },
+        ],
+        true,
+      ],
+      ['tally', [{ AttributeName: 'pk', KeyType: 'HASH' }], true],
+      ['control', [{ AttributeName: 'pk', KeyType: 'HASH' }], false],
+    ])('the %s table has its keys, on-demand billing, PITR and the right TTL', (name, keySchema, ttl) => {
+      const matches = Object.entries(template.findResources('AWS::DynamoDB::Table')).filter(([id]) =>
+        id.toLowerCase().includes(name),
+      );
+      expect(matches).toHaveLength(1);
+      const [, table] = matches[0];
+      expect(table.Properties.KeySchema).toEqual(keySchema);
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true });
+      if (ttl)
+        expect(table.Properties.TimeToLiveSpecification).toEqual({
+          AttributeName: 'expiresAt',
+          Enabled: true,
+        });
+      else expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+      expect(table.DeletionPolicy).toBe('Retain');
+    });
+
+    it('tells each function the table names and tally shard count', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: 'POST /quizzes',
+        Environment: {
+          Variables: Match.objectLike({
+            [ENV.QUIZZES_TABLE]: { Ref: Match.stringLikeRegexp('Quizzes') },
+            [ENV.CONTROL_TABLE]: { Ref: Match.stringLikeRegexp('Control') },
+            [ENV.CHANNEL_ARN]: { 'Fn::GetAtt': [channelId, 'Arn'] },
+            [ENV.TALLY_SHARDS]: '32',
+          }),
+        },
+      });
+    });
+  });
+
+  describe('cdk-nag AwsSolutions', () => {
+    it('reports no unacknowledged finding', () => {
+      const report = new AwsSolutionsChecks(app).validateScope(app);
+      const findings = report.violations.map(
+        (v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.resourceLogicalId).join(', ')}`,
+      );
+      expect(findings).toEqual([]);
+    });
+  });
+});
+
+describe('when recording is enabled', () => {
+  it('creates a private, encrypted bucket and points the channel at it', () => {
+    const { template: recorded, app: recordedApp } = buildStack({ channel: { recording: true } });
+    const recordingId = onlyLogicalId(recorded, 'AWS::IVS::RecordingConfiguration');
+    recorded.hasResourceProperties('AWS::IVS::Channel', {
+      RecordingConfigurationArn: { 'Fn::GetAtt': [recordingId, 'Arn'] },
+    });
+    recorded.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: Match.anyValue(),
+    });
+    expect(new AwsSolutionsChecks(recordedApp).validateScope(recordedApp).violations).toEqual([]);
+  });
+});
+
+describe('when props are wrong', () => {
+  it('refuses a tally shard count outside 1..100', () => {
+    expect(() => buildStack({ data: { tallyShards: 0 } })).toThrow(
+      /tallyShards must be an integer from 1 to 100/,
+    );
+    expect(() => buildStack({ data: { tallyShards: 101 } })).toThrow(/tallyShards/);
+  });
+
+  it('refuses a zero throttle', () => {
+    expect(() => buildStack({ hostApi: { throttle: { rateLimit: 0, burstLimit: 10 } } })).toThrow(
+      /throttle limits/,
+    );
+  });
+});
