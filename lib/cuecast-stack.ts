@@ -2,6 +2,7 @@ import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
+import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
 import { ShowData, type ShowDataProps } from './constructs/show-data';
 
 export interface CuecastStackProps extends StackProps {
@@ -11,18 +12,28 @@ export interface CuecastStackProps extends StackProps {
   readonly data?: ShowDataProps;
   /** @default - see HostApiProps */
   readonly hostApi?: Omit<HostApiProps, 'channel' | 'data'>;
+  /** @default - see RealtimeApiProps */
+  readonly realtimeApi?: Omit<RealtimeApiProps, 'channel' | 'data'>;
 }
 
-/** The whole show: the IVS channel, the data, and the host API. */
+/** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
 export class CuecastStack extends Stack {
   readonly channel: LiveChannel;
   readonly data: ShowData;
   readonly hostApi: HostApi;
+  readonly realtimeApi: RealtimeApi;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
     this.channel = new LiveChannel(this, 'LiveChannel', props.channel);
     this.data = new ShowData(this, 'Data', props.data);
     this.hostApi = new HostApi(this, 'HostApi', { ...props.hostApi, channel: this.channel, data: this.data });
+    this.realtimeApi = new RealtimeApi(this, 'RealtimeApi', {
+      ...props.realtimeApi,
+      channel: this.channel,
+      data: this.data,
+    });
+    // Reveal hands the WebSocket copy of the result to the fan-out function.
+    this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);
   }
 }

@@ -18,6 +18,11 @@ export const TEST_ENV = {
   [ENV.TALLY_SHARDS]: '4',
   [ENV.DATA_RETENTION_DAYS]: '30',
   [ENV.METADATA_RATE_PER_SECOND]: '5',
+  [ENV.CONNECTIONS_TABLE]: 'test-connections',
+  [ENV.CALLBACK_URL]: 'https://abc123.execute-api.eu-west-1.amazonaws.com/live',
+  [ENV.FAN_OUT_FUNCTION]: 'test-fan-out',
+  [ENV.FAN_OUT_SEGMENTS]: '4',
+  [ENV.FAN_OUT_CONCURRENCY]: '8',
 } as const;
 
 Object.assign(process.env, TEST_ENV);

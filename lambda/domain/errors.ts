@@ -1,23 +1,27 @@
 /**
- * Every error code of the wire contract (DESIGN.md §3 and §5) and the one mapper
- * from a domain error to an HTTP status. Handlers throw these; nothing else picks codes.
+ * Every error code of the wire contract (DESIGN.md §3 and §5) and the one mapper from a
+ * domain error to an HTTP status. Handlers throw these; nothing else picks codes. WebSocket
+ * errors travel as `{"type":"error","code",…}` frames, but keep a nominal status for logs.
  */
 export const HTTP_STATUS_BY_CODE = {
   BAD_REQUEST: 400,
+  UNKNOWN_ACTION: 400,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CHANNEL_NOT_BROADCASTING: 409,
+  QUIZ_CLOSED: 409,
+  ALREADY_ANSWERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL_ERROR: 500,
 } as const;
 
-export type HttpErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
+export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
 
 /** A failure the caller can understand and act on; `code` is part of the public contract. */
 export class DomainError extends Error {
   constructor(
-    readonly code: HttpErrorCode,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);
@@ -63,5 +67,23 @@ export class RateLimitedError extends DomainError {
     message = `at most 5 timed-metadata events per second per channel; retry in ${retryAfterSeconds} s`,
   ) {
     super('RATE_LIMITED', message);
+  }
+}
+
+export class QuizClosedError extends DomainError {
+  constructor(readonly quizId: string) {
+    super('QUIZ_CLOSED', `quiz "${quizId}" no longer takes answers`);
+  }
+}
+
+export class AlreadyAnsweredError extends DomainError {
+  constructor(readonly quizId: string) {
+    super('ALREADY_ANSWERED', `you already answered quiz "${quizId}"; only your first answer counts`);
+  }
+}
+
+export class UnknownActionError extends DomainError {
+  constructor(action: string) {
+    super('UNKNOWN_ACTION', `unknown action "${action}"; use answer, sync or ping`);
   }
 }

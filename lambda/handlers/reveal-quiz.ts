@@ -1,11 +1,20 @@
+import { logger } from '../clients/logger';
 import { loadConfig } from '../config';
 import { parseQuizId } from '../domain/quiz';
 import { httpHandler, reply } from '../http/http-handler';
-import { QUIZ_SETTINGS, quizServiceFor } from '../services/wiring';
+import { DISPATCH_SETTINGS, dispatcherFor, QUIZ_SETTINGS, quizServiceFor } from '../services/wiring';
 
-const quizzes = quizServiceFor(loadConfig(QUIZ_SETTINGS));
+const config = loadConfig([...QUIZ_SETTINGS, ...DISPATCH_SETTINGS]);
+const fanOut = dispatcherFor(config);
+const quizzes = quizServiceFor(config, {
+  // The result cue already went out in the video; the WebSocket copy is handed to the fan-out function.
+  onRevealed: async ({ quizId }) => {
+    const failedSegments = await fanOut.dispatch({ kind: 'result', quizId });
+    if (failedSegments > 0) logger.error('result fan-out partly not dispatched', { quizId, failedSegments });
+  },
+});
 
-/** `POST /quizzes/{quizId}/reveal` (host): fixes the figures and sends the result cue, once. */
+/** `POST /quizzes/{quizId}/reveal` (host): fixes the figures, sends the result cue once, then fans out. */
 export const handler = httpHandler(async (event) =>
   reply(200, await quizzes.reveal(parseQuizId(event.pathParameters?.quizId))),
 );

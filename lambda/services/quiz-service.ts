@@ -1,5 +1,5 @@
 import { encodeQuestionCue, encodeResultCue } from '../domain/cue';
-import { NotFoundError } from '../domain/errors';
+import { NotFoundError, RateLimitedError } from '../domain/errors';
 import { type CreateQuizInput, hostView, openQuiz, type Quiz, stateView } from '../domain/quiz';
 import { expiryFrom, type ShowStore } from '../store/show-store';
 import { newId } from './ids';
@@ -9,6 +9,8 @@ export interface QuizServiceOptions {
   readonly tallyShards: number;
   readonly dataRetentionDays: number;
   readonly now?: () => Date;
+  /** Runs once, after the winning reveal sent its cue (the WebSocket fan-out). Must not throw. */
+  readonly onRevealed?: (reply: RevealReply) => Promise<void>;
 }
 
 /** `POST /quizzes/{id}/reveal` reply body (DESIGN.md §3). */
@@ -18,6 +20,9 @@ export interface RevealReply {
   readonly counts: readonly number[];
   readonly total: number;
 }
+
+/** Rounds of read, claim and send before a contended reveal asks the host to retry. */
+const REVEAL_ATTEMPTS = 3;
 
 const revealReply = (quiz: Quiz): RevealReply => {
   if (!quiz.result) throw new Error(`quiz ${quiz.quizId} has no result`);
@@ -64,27 +69,32 @@ export class QuizService {
    * later reveal answers with it and sends nothing.
    */
   async reveal(quizId: string): Promise<RevealReply> {
-    const quiz = await this.mustGet(quizId);
-    if (quiz.result) return revealReply(quiz);
+    // A lost claim whose winner then failed to send (and released it) leaves no result: try again.
+    for (let attempt = 0; attempt < REVEAL_ATTEMPTS; attempt++) {
+      const quiz = await this.mustGet(quizId);
+      if (quiz.result) return revealReply(quiz);
 
-    const tally = await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length);
-    const result = { ...tally, revealedAt: this.now().toISOString() };
-    const reply: RevealReply = {
-      quizId,
-      correctIndex: quiz.correctIndex,
-      counts: tally.counts,
-      total: tally.total,
-    };
-    const cue = encodeResultCue(reply);
+      const tally = await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length);
+      const result = { ...tally, revealedAt: this.now().toISOString() };
+      const reply: RevealReply = {
+        quizId,
+        correctIndex: quiz.correctIndex,
+        counts: tally.counts,
+        total: tally.total,
+      };
+      const cue = encodeResultCue(reply);
 
-    if (!(await this.store.claimReveal(quizId, result))) return revealReply(await this.mustGet(quizId));
-    try {
-      await this.requirePublisher().publish(cue);
-    } catch (error) {
-      await this.store.releaseReveal(quizId, result.revealedAt);
-      throw error;
+      if (!(await this.store.claimReveal(quizId, result))) continue;
+      try {
+        await this.requirePublisher().publish(cue);
+      } catch (error) {
+        await this.store.releaseReveal(quizId, result.revealedAt);
+        throw error;
+      }
+      await this.options.onRevealed?.(reply);
+      return reply;
     }
-    return reply;
+    throw new RateLimitedError(1, `quiz "${quizId}" is being revealed by another request; retry in 1 s`);
   }
 
   async describe(quizId: string) {

@@ -1,8 +1,13 @@
+import { createManagementApi } from '../clients/management-api';
 import type { Config } from '../config';
+import { AnswerStore } from '../store/answer-store';
+import { ConnectionStore } from '../store/connection-store';
 import { RateWindowStore } from '../store/rate-window-store';
 import { ShowStore } from '../store/show-store';
+import { ConnectionPoster } from './connection-poster';
+import { FanOutDispatcher } from './fan-out-dispatcher';
 import { MetadataPublisher } from './metadata-publisher';
-import { QuizService } from './quiz-service';
+import { QuizService, type QuizServiceOptions } from './quiz-service';
 
 /** Settings a function needs to read quizzes and the show state. */
 export const READ_SETTINGS = [
@@ -17,6 +22,11 @@ export const CUE_SETTINGS = ['controlTable', 'channelArn', 'metadataRatePerSecon
 /** Settings a function needs to run quizzes: both of the above. */
 export const QUIZ_SETTINGS = [...READ_SETTINGS, 'channelArn', 'metadataRatePerSecond'] as const;
 
+/** Settings a function needs to reply to viewers. */
+export const REPLY_SETTINGS = ['callbackUrl'] as const;
+/** Settings a function needs to start a broadcast. */
+export const DISPATCH_SETTINGS = ['fanOutFunction', 'fanOutSegments'] as const;
+
 type ReadConfig = Pick<Config, (typeof READ_SETTINGS)[number]>;
 type CueConfig = Pick<Config, (typeof CUE_SETTINGS)[number]>;
 
@@ -28,12 +38,27 @@ export const publisherFor = (config: CueConfig): MetadataPublisher =>
   );
 
 /** Builds the quiz service once per container; a publisher is wired in only when the function may send cues. */
-export function quizServiceFor(config: ReadConfig | (ReadConfig & CueConfig)): QuizService {
-  const store = new ShowStore({
-    quizzes: config.quizzesTable,
-    tally: config.tallyTable,
-    control: config.controlTable,
-  });
+export function quizServiceFor(
+  config: ReadConfig | (ReadConfig & CueConfig),
+  extra: Pick<QuizServiceOptions, 'onRevealed'> = {},
+): QuizService {
   const publisher = 'channelArn' in config ? publisherFor(config) : undefined;
-  return new QuizService(store, publisher, config);
+  return new QuizService(showStoreFor(config), publisher, { ...config, ...extra });
 }
+
+export const showStoreFor = (config: ReadConfig): ShowStore =>
+  new ShowStore({ quizzes: config.quizzesTable, tally: config.tallyTable, control: config.controlTable });
+
+export const answerStoreFor = (
+  config: Pick<Config, 'answersTable' | 'tallyTable' | 'dataRetentionDays'>,
+): AnswerStore =>
+  new AnswerStore({ answers: config.answersTable, tally: config.tallyTable }, config.dataRetentionDays);
+
+export const connectionStoreFor = (config: Pick<Config, 'connectionsTable'>): ConnectionStore =>
+  new ConnectionStore(config.connectionsTable);
+
+export const posterFor = (config: Pick<Config, 'callbackUrl'>): ConnectionPoster =>
+  new ConnectionPoster(createManagementApi(config.callbackUrl));
+
+export const dispatcherFor = (config: Pick<Config, 'fanOutFunction' | 'fanOutSegments'>): FanOutDispatcher =>
+  new FanOutDispatcher(config.fanOutFunction, config.fanOutSegments);

@@ -58,9 +58,10 @@ export class ShowStore {
     );
   }
 
-  async getQuiz(quizId: string): Promise<Quiz | undefined> {
+  /** Strongly consistent unless told otherwise: the viewer path must not pay for it. */
+  async getQuiz(quizId: string, { consistent = true } = {}): Promise<Quiz | undefined> {
     const { Item } = await dynamo.send(
-      new GetCommand({ TableName: this.tables.quizzes, Key: { quizId }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tables.quizzes, Key: { quizId }, ConsistentRead: consistent }),
     );
     return Item ? toQuiz(Item) : undefined;
   }
@@ -123,6 +124,32 @@ export class ShowStore {
       keys = out.UnprocessedKeys?.[this.tables.tally]?.Keys ?? [];
     }
     return sumShards(items, choiceCount);
+  }
+
+  /**
+   * Stores the stream state if this event is newer than the last one applied. IVS events are
+   * best-effort and may arrive late or out of order. Returns whether the stored state changed.
+   */
+  async recordStreamState(
+    stream: 'live' | 'offline',
+    eventTime: string,
+  ): Promise<{ applied: boolean; changed: boolean }> {
+    try {
+      const { Attributes } = await dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.control,
+          Key: SHOW_KEY,
+          UpdateExpression: 'SET stream = :stream, streamChangedAt = :at',
+          ConditionExpression: 'attribute_not_exists(streamChangedAt) OR streamChangedAt < :at',
+          ExpressionAttributeValues: { ':stream': stream, ':at': eventTime },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return { applied: true, changed: Attributes?.stream !== stream };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { applied: false, changed: false };
+      throw error;
+    }
   }
 
   async getShow(): Promise<ShowRecord> {

@@ -16,6 +16,7 @@ export interface ShowDataAccess {
   readonly answers?: TableAccess;
   readonly tally?: TableAccess;
   readonly control?: TableAccess;
+  readonly connections?: TableAccess;
 }
 
 export interface ShowDataProps {
@@ -43,12 +44,15 @@ export interface ShowDataProps {
  * - `answers`  (pk = `<quizId>#<shard>`, viewerId): one item per viewer per quiz, by key.
  * - `tally`    (pk = `<quizId>#<shard>`): per-choice counters `c0..c3`, spread over shards.
  * - `control`  (pk): the show singleton (stream state, current quiz) and the metadata rate window.
+ * - `connections` (connectionId): one item per open WebSocket; TTL a little over the 2 h
+ *   connection limit, so records that missed `$disconnect` expire.
  */
 export class ShowData extends Construct {
   readonly quizzes: dynamodb.Table;
   readonly answers: dynamodb.Table;
   readonly tally: dynamodb.Table;
   readonly control: dynamodb.Table;
+  readonly connections: dynamodb.Table;
   readonly tallyShards: number;
   readonly retentionDays: number;
 
@@ -82,6 +86,7 @@ export class ShowData extends Construct {
     this.tally = table('Tally', 'pk');
     // The show singleton and the rate window must never expire.
     this.control = table('Control', 'pk', undefined, false);
+    this.connections = table('Connections', 'connectionId');
   }
 
   /** Names the tables in the function's environment and grants exactly the access asked for. */
@@ -91,6 +96,7 @@ export class ShowData extends Construct {
       ['answers', this.answers, ENV.ANSWERS_TABLE],
       ['tally', this.tally, ENV.TALLY_TABLE],
       ['control', this.control, ENV.CONTROL_TABLE],
+      ['connections', this.connections, ENV.CONNECTIONS_TABLE],
     ];
     for (const [key, table, envName] of tables) {
       const mode = access[key];

@@ -40,7 +40,7 @@ describe('when the functions are bundled', () => {
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
   it('writes one ESM bundle per function, with a source map', () => {
-    expect(assets).toHaveLength(5);
+    expect(assets).toHaveLength(13);
     for (const { file } of assets) {
       expect(fs.existsSync(file)).toBe(true);
       expect(fs.existsSync(`${file}.map`)).toBe(true);

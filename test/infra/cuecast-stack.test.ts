@@ -74,9 +74,12 @@ describe('when the stack is synthesized', () => {
     });
 
     it('has no other routes', () => {
-      const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
-        (route) => route.Properties.RouteKey,
-      );
+      const httpApiId = Object.entries(template.findResources('AWS::ApiGatewayV2::Api')).find(
+        ([, api]) => api.Properties.ProtocolType === 'HTTP',
+      )?.[0];
+      const keys = Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+        .filter((route) => route.Properties.ApiId.Ref === httpApiId)
+        .map((route) => route.Properties.RouteKey);
       expect(keys.sort()).toEqual(
         [
           'GET /quizzes/{quizId}',
@@ -99,7 +102,7 @@ describe('when the stack is synthesized', () => {
 
     it('runs every function on Node 24, ARM, with its own log group', () => {
       const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-      expect(functions).toHaveLength(5);
+      expect(functions).toHaveLength(13); // 5 host routes, 6 WebSocket routes, fan-out, stream state
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -191,6 +194,7 @@ describe('when the stack is synthesized', () => {
       ],
       ['tally', [{ AttributeName: 'pk', KeyType: 'HASH' }], true],
       ['control', [{ AttributeName: 'pk', KeyType: 'HASH' }], false],
+      ['connections', [{ AttributeName: 'connectionId', KeyType: 'HASH' }], true],
     ])('the %s table has its keys, on-demand billing, PITR and the right TTL', (name, keySchema, ttl) => {
       const matches = Object.entries(template.findResources('AWS::DynamoDB::Table')).filter(([id]) =>
         id.toLowerCase().includes(name),

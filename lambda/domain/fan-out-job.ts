@@ -1,0 +1,48 @@
+import * as z from 'zod/mini';
+import { ID_PATTERN, parseWith } from './validation';
+
+/** Work handed to the fan-out function, once per scan segment. */
+export const FanOutJobSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('result'),
+    quizId: z.string().check(z.regex(ID_PATTERN)),
+    segment: z.int().check(z.gte(0)),
+    totalSegments: z.int().check(z.gte(1)),
+  }),
+  z.object({
+    kind: z.literal('stream'),
+    state: z.enum(['live', 'offline']),
+    segment: z.int().check(z.gte(0)),
+    totalSegments: z.int().check(z.gte(1)),
+  }),
+]);
+
+export type FanOutJob = z.output<typeof FanOutJobSchema>;
+/** A job before it is split into segments. */
+export type FanOutWork = { kind: 'result'; quizId: string } | { kind: 'stream'; state: 'live' | 'offline' };
+
+export const parseFanOutJob = (event: unknown): FanOutJob => parseWith(FanOutJobSchema, event, 'job');
+
+/** The messages of DESIGN.md §5 that the server pushes. */
+export const resultMessage = (r: {
+  quizId: string;
+  correctIndex: number;
+  counts: readonly number[];
+  total: number;
+}) => ({
+  type: 'result' as const,
+  v: 1,
+  quizId: r.quizId,
+  correctIndex: r.correctIndex,
+  counts: r.counts,
+  total: r.total,
+});
+
+export const gradedMessage = (quizId: string, choiceIndex: number, correct: boolean) => ({
+  type: 'graded' as const,
+  quizId,
+  choiceIndex,
+  correct,
+});
+
+export const streamMessage = (state: 'live' | 'offline') => ({ type: 'stream' as const, state });

@@ -1,0 +1,67 @@
+import * as z from 'zod/mini';
+import { BadRequestError, NotFoundError, QuizClosedError, UnknownActionError } from './errors';
+import { phaseOf, type Quiz } from './quiz';
+import { ID_PATTERN, parseWith } from './validation';
+
+/** The WebSocket API's route keys besides `$connect`/`$disconnect`/`$default` (DESIGN.md §5). */
+export const VIEWER_ACTIONS = ['answer', 'sync', 'ping'] as const;
+
+/** WebSocket frames are at most 32 KB; messages at most 128 KB. We never send more than one frame. */
+export const MAX_FRAME_BYTES = 32 * 1024;
+
+/** `{"action":"answer","quizId","choiceIndex"}` */
+export const AnswerSchema = z.strictObject(
+  {
+    action: z.literal('answer'),
+    quizId: z.string({ error: 'must be a string' }).check(z.regex(ID_PATTERN, { error: 'is not a quiz id' })),
+    choiceIndex: z.int({ error: 'must be an integer' }).check(z.gte(0, { error: 'must be 0 or more' })),
+  },
+  { error: 'must be a JSON object' },
+);
+
+export type AnswerInput = z.output<typeof AnswerSchema>;
+
+export const parseAnswer = (body: unknown): AnswerInput => parseWith(AnswerSchema, body, 'message');
+
+/** Parses a frame's text as JSON; bad JSON is a BAD_REQUEST, never a dropped connection. */
+export function parseFrame(body: string | null | undefined): unknown {
+  if (!body) throw new BadRequestError('message: a JSON object is required');
+  try {
+    return JSON.parse(body);
+  } catch {
+    throw new BadRequestError('message: is not valid JSON');
+  }
+}
+
+/**
+ * Why a frame reached `$default`: not JSON or no object is BAD_REQUEST; an unknown or missing
+ * action is UNKNOWN_ACTION. A known action only lands here if its route was bypassed.
+ */
+export function explainDefaultRoute(body: string | null | undefined): never {
+  const frame = parseFrame(body);
+  if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
+    throw new BadRequestError('message: must be a JSON object');
+  }
+  const action = (frame as { action?: unknown }).action;
+  if (typeof action !== 'string') throw new BadRequestError('action: is required and must be a string');
+  if (action === 'answer') parseAnswer(frame);
+  throw new UnknownActionError(action.slice(0, 64));
+}
+
+/**
+ * The rules an answer must pass before it is stored: the quiz exists, it is still open when
+ * the frame arrived, and the choice is one of its choices.
+ */
+export function checkAnswer(quiz: Quiz | undefined, answer: AnswerInput, arrivedAt: Date): Quiz {
+  if (!quiz) throw new NotFoundError(`no quiz with id "${answer.quizId}"`);
+  if (phaseOf(quiz, arrivedAt) !== 'open') throw new QuizClosedError(quiz.quizId);
+  if (answer.choiceIndex >= quiz.choices.length) {
+    throw new BadRequestError(
+      `choiceIndex: must be less than the number of choices (${quiz.choices.length})`,
+    );
+  }
+  return quiz;
+}
+
+export const isCorrect = (quiz: Pick<Quiz, 'correctIndex'>, choiceIndex: number): boolean =>
+  quiz.correctIndex === choiceIndex;

@@ -1,0 +1,82 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../clients/dynamodb';
+import { countAttribute, shardOf } from '../domain/tally';
+import { expiryFrom, shardKey } from './show-store';
+
+export interface AnswerRecord {
+  readonly quizId: string;
+  readonly viewerId: string;
+  readonly connectionId: string;
+  readonly choiceIndex: number;
+  readonly answeredAt: string;
+}
+
+/**
+ * Answers and their tally. An accepted answer costs exactly two write requests and no
+ * strongly consistent read: a conditional put (one answer per viewer per quiz, by key) and
+ * an atomic ADD on the viewer's tally shard.
+ */
+export class AnswerStore {
+  constructor(
+    private readonly tables: { readonly answers: string; readonly tally: string },
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Returns false when this viewer already has an answer for this quiz. */
+  async putFirst(answer: AnswerRecord, tallyShards: number, now: Date): Promise<boolean> {
+    try {
+      await dynamo.send(
+        new PutCommand({
+          TableName: this.tables.answers,
+          Item: {
+            pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)),
+            ...answer,
+            expiresAt: expiryFrom(now, this.retentionDays),
+          },
+          ConditionExpression: 'attribute_not_exists(viewerId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async count(answer: AnswerRecord, tallyShards: number, now: Date): Promise<void> {
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: this.tables.tally,
+        Key: { pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)) },
+        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+        ExpressionAttributeNames: { '#count': countAttribute(answer.choiceIndex) },
+        ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiryFrom(now, this.retentionDays) },
+      }),
+    );
+  }
+
+  /** viewerId → choiceIndex for every answer of a quiz, across its shards. */
+  async choicesByViewer(quizId: string, tallyShards: number): Promise<Map<string, number>> {
+    const choices = new Map<string, number>();
+    await Promise.all(
+      Array.from({ length: tallyShards }, async (_, shard) => {
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await dynamo.send(
+            new QueryCommand({
+              TableName: this.tables.answers,
+              KeyConditionExpression: 'pk = :pk',
+              ExpressionAttributeValues: { ':pk': shardKey(quizId, shard) },
+              ProjectionExpression: 'viewerId, choiceIndex',
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of page.Items ?? []) choices.set(String(item.viewerId), Number(item.choiceIndex));
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+      }),
+    );
+    return choices;
+  }
+}

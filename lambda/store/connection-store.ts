@@ -1,0 +1,56 @@
+import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../clients/dynamodb';
+
+/** API Gateway closes a WebSocket after 2 h; records that missed `$disconnect` expire a little later. */
+export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+export interface ConnectionRecord {
+  readonly connectionId: string;
+  /** Who is behind the connection: the connection itself, or a verified viewer id. */
+  readonly viewerId: string;
+  readonly connectedAt: string;
+}
+
+/** The connections table: one item per open WebSocket. */
+export class ConnectionStore {
+  constructor(private readonly tableName: string) {}
+
+  /** Idempotent: a repeated `$connect` overwrites the same record. */
+  async put(connection: ConnectionRecord, now: Date): Promise<void> {
+    await dynamo.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...connection, expiresAt: Math.floor(now.getTime() / 1000) + CONNECTION_TTL_SECONDS },
+      }),
+    );
+  }
+
+  /** Idempotent: deleting a missing record is not an error in DynamoDB. */
+  async delete(connectionId: string): Promise<void> {
+    await dynamo.send(new DeleteCommand({ TableName: this.tableName, Key: { connectionId } }));
+  }
+
+  /**
+   * Every connection of one scan segment, page by page. Segments let several invocations
+   * share a large audience; eventually consistent reads are enough for a broadcast.
+   */
+  async *scan(segment = 0, totalSegments = 1): AsyncGenerator<ConnectionRecord> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await dynamo.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          ExclusiveStartKey: startKey,
+          Segment: totalSegments > 1 ? segment : undefined,
+          TotalSegments: totalSegments > 1 ? totalSegments : undefined,
+          ProjectionExpression: 'connectionId, viewerId',
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const connectionId = String(item.connectionId);
+        yield { connectionId, viewerId: String(item.viewerId ?? connectionId), connectedAt: '' };
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+}

@@ -1,0 +1,44 @@
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import { logger } from '../clients/logger';
+import { DomainError } from '../domain/errors';
+import type { ConnectionPoster } from '../services/connection-poster';
+
+/** A viewer action: returns the reply to send back to the sender. */
+export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<object>;
+
+/**
+ * The one skeleton of every viewer action: run it, send its reply (or an error frame) back
+ * to the sender through the @connections API, and always answer API Gateway with 200 so a
+ * bad frame never drops the connection.
+ */
+export function wsHandler(poster: ConnectionPoster, route: WsRoute) {
+  return async (
+    event: APIGatewayProxyWebsocketEventV2,
+    context: Context,
+  ): Promise<APIGatewayProxyResultV2> => {
+    logger.addContext(context);
+    const { connectionId, routeKey } = event.requestContext;
+    let message: object;
+    try {
+      message = await route(event);
+    } catch (error) {
+      message = errorFrame(error, context.awsRequestId);
+    }
+    const outcome = await poster.post(connectionId, message);
+    if (outcome !== 'delivered') logger.info('reply not delivered', { connectionId, routeKey, outcome });
+    return { statusCode: 200 };
+  };
+}
+
+function errorFrame(error: unknown, requestId: string): object {
+  if (error instanceof DomainError) {
+    const quizId = (error as { quizId?: string }).quizId;
+    return { type: 'error', code: error.code, message: error.message, ...(quizId ? { quizId } : {}) };
+  }
+  logger.error('unexpected failure', error as Error);
+  return {
+    type: 'error',
+    code: 'INTERNAL_ERROR',
+    message: `unexpected failure; quote request id ${requestId}`,
+  };
+}

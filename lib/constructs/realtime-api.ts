@@ -1,0 +1,200 @@
+import * as path from 'node:path';
+import { CfnOutput, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambda/env-names';
+import { AppFunction } from './app-function';
+import type { LiveChannel } from './live-channel';
+import type { ShowData } from './show-data';
+
+const HANDLERS = path.join(__dirname, '..', '..', 'lambda', 'handlers');
+
+export interface RealtimeApiProps {
+  readonly channel: LiveChannel;
+  readonly data: ShowData;
+  /**
+   * Stage-wide throttling of viewer messages (API Gateway's own default is 10,000/s per account).
+   * @default { rateLimit: 2000, burstLimit: 5000 }
+   */
+  readonly throttle?: apigw.ThrottleSettings;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /**
+   * Posts in flight at once in each fan-out invocation. On loopback the cost per post is CPU;
+   * on AWS it is a ~10 to 20 ms round trip, so concurrency is what makes a reveal fast.
+   * @default 64
+   */
+  readonly fanOutConcurrency?: number;
+  /**
+   * Scan segments, one asynchronous fan-out invocation each: how a large audience is split.
+   * @default 4
+   */
+  readonly fanOutSegments?: number;
+  /** Emit `WebSocketUrl` as a stack output. @default true */
+  readonly outputs?: boolean;
+}
+
+/**
+ * The viewer side of the contract (DESIGN.md §5): a WebSocket API with `$connect`,
+ * `$disconnect`, `$default`, `answer`, `sync` and `ping`; the fan-out function that pushes
+ * results and stream changes; and the EventBridge rule for the channel's stream state.
+ */
+export class RealtimeApi extends Construct {
+  readonly webSocketApi: apigw.WebSocketApi;
+  readonly stage: apigw.WebSocketStage;
+  readonly url: string;
+  readonly callbackUrl: string;
+  readonly fanOutFunction: AppFunction;
+  readonly streamStateFunction: AppFunction;
+  readonly streamStateRule: events.Rule;
+  readonly fanOutSegments: number;
+  /** Route key → function. */
+  readonly routeFunctions: Readonly<Record<string, AppFunction>>;
+
+  constructor(scope: Construct, id: string, props: RealtimeApiProps) {
+    super(scope, id);
+    const { channel, data } = props;
+    const concurrency = props.fanOutConcurrency ?? 64;
+    this.fanOutSegments = props.fanOutSegments ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
+      throw new Error(`RealtimeApi: fanOutConcurrency must be an integer from 1 to 1000, got ${concurrency}`);
+    }
+    if (!Number.isInteger(this.fanOutSegments) || this.fanOutSegments < 1 || this.fanOutSegments > 64) {
+      throw new Error(
+        `RealtimeApi: fanOutSegments must be an integer from 1 to 64, got ${this.fanOutSegments}`,
+      );
+    }
+    const throttle = props.throttle ?? { rateLimit: 2000, burstLimit: 5000 };
+    if ((throttle.rateLimit ?? 1) <= 0 || (throttle.burstLimit ?? 1) <= 0) {
+      throw new Error(
+        'RealtimeApi: throttle limits must be positive; a zero limit would refuse every message',
+      );
+    }
+
+    const fn = (name: string, file: string, description: string, timeout?: Duration) =>
+      new AppFunction(this, name, { entry: path.join(HANDLERS, file), description, timeout });
+
+    const connect = fn('Connect', 'ws-connect.ts', 'WebSocket $connect');
+    data.bind(connect, { connections: 'write' });
+    const disconnect = fn('Disconnect', 'ws-disconnect.ts', 'WebSocket $disconnect');
+    data.bind(disconnect, { connections: 'write' });
+    const fallback = fn('Default', 'ws-default.ts', 'WebSocket $default');
+    const answer = fn('Answer', 'ws-answer.ts', 'WebSocket answer');
+    data.bind(answer, { quizzes: 'read', answers: 'write', tally: 'write', control: 'read' });
+    const sync = fn('Sync', 'ws-sync.ts', 'WebSocket sync');
+    data.bind(sync, { quizzes: 'read', tally: 'read', control: 'read' });
+    const ping = fn('Ping', 'ws-ping.ts', 'WebSocket ping');
+
+    this.webSocketApi = new apigw.WebSocketApi(this, 'Api', {
+      description: 'cuecast viewer WebSocket API',
+      routeSelectionExpression: '$request.body.action',
+      connectRouteOptions: { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect) },
+      disconnectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect),
+      },
+      defaultRouteOptions: { integration: new WebSocketLambdaIntegration('DefaultIntegration', fallback) },
+    });
+    for (const [routeKey, handler] of [
+      ['answer', answer],
+      ['sync', sync],
+      ['ping', ping],
+    ] as const) {
+      this.webSocketApi.addRoute(routeKey, {
+        integration: new WebSocketLambdaIntegration(`${handler.node.id}Integration`, handler),
+      });
+    }
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    for (const route of this.webSocketApi.node.findAll().filter((c) => c instanceof apigw.WebSocketRoute)) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Viewers are anonymous by design (DESIGN.md §5): the connection is the identity, and each route validates its input.',
+      });
+    }
+    this.stage = new apigw.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: 'live',
+      autoDeploy: true,
+      throttle,
+      accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
+    });
+    this.url = this.stage.url;
+    this.callbackUrl = this.stage.callbackUrl;
+    this.routeFunctions = {
+      $connect: connect,
+      $disconnect: disconnect,
+      $default: fallback,
+      answer,
+      sync,
+      ping,
+    };
+
+    // Fan-out: up to 5 minutes per segment, far beyond what a segment needs (see README).
+    this.fanOutFunction = fn(
+      'FanOut',
+      'fan-out.ts',
+      'Pushes result, graded and stream messages',
+      Duration.minutes(5),
+    );
+    data.bind(this.fanOutFunction, {
+      quizzes: 'read',
+      answers: 'read',
+      tally: 'read',
+      control: 'read',
+      connections: 'readWrite',
+    });
+    this.fanOutFunction.addEnvironment(ENV.FAN_OUT_CONCURRENCY, String(concurrency));
+
+    for (const poster of [fallback, answer, sync, ping, this.fanOutFunction]) this.bindReplies(poster);
+
+    this.streamStateFunction = fn('StreamState', 'stream-state.ts', 'IVS Stream State Change');
+    data.bind(this.streamStateFunction, { quizzes: 'read', tally: 'read', control: 'readWrite' });
+    this.streamStateFunction.addEnvironment(ENV.CHANNEL_ARN, channel.channelArn);
+    this.bindDispatcher(this.streamStateFunction);
+    this.streamStateRule = new events.Rule(this, 'StreamStateRule', {
+      description: 'IVS stream start/end of the cuecast channel',
+      eventPattern: {
+        source: ['aws.ivs'],
+        detailType: ['IVS Stream State Change'],
+        resources: [channel.channelArn],
+      },
+      targets: [new targets.LambdaFunction(this.streamStateFunction, { retryAttempts: 4 })],
+    });
+
+    if (props.outputs ?? true) {
+      new CfnOutput(Stack.of(this), 'WebSocketUrl', { value: this.url, description: 'Viewer WebSocket API' });
+    }
+  }
+
+  /** Lets a function post to this stage's connections, and tells it the callback URL. */
+  bindReplies(fn: lambda.Function): void {
+    this.stage.grantManagementApiAccess(fn);
+    fn.addEnvironment(ENV.CALLBACK_URL, this.callbackUrl);
+    // The finding sits on the role's policy, which AppFunction creates beside the function.
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${Stack.of(this).getLogicalId(this.webSocketApi.node.defaultChild as apigw.CfnApi)}>/${this.stage.stageName}/*/@connections/*]`,
+      reason:
+        'Connection ids are only known at run time; the grant is limited to the @connections of this API and stage.',
+    });
+  }
+
+  /** Lets a function start a broadcast: invoke the fan-out function, once per segment. */
+  bindDispatcher(fn: lambda.Function): void {
+    // The exact function ARN: grantInvoke would also allow every version and alias (`arn:*`).
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.fanOutFunction.functionArn],
+    });
+    fn.addEnvironment(ENV.FAN_OUT_FUNCTION, this.fanOutFunction.functionName);
+    fn.addEnvironment(ENV.FAN_OUT_SEGMENTS, String(this.fanOutSegments));
+  }
+}

@@ -1,0 +1,410 @@
+// Sets the fan-out settings before the handler reads its configuration at import.
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ChannelNotBroadcasting,
+  IvsClient,
+  PutMetadataCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-ivs';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ENV } from '../../lambda/env-names';
+import { handler } from '../../lambda/handlers/reveal-quiz';
+import { expectErrorReply, httpEvent, invoke } from './events';
+import {
+  allowPublishing,
+  CHANNEL_ARN,
+  fullRateWindow,
+  quizItem,
+  RATE_WINDOW,
+  sentCues,
+  shardKeys,
+  storedQuiz,
+  TABLES,
+  tallyReturns,
+  tallyShard,
+} from './fixtures';
+
+const ivsMock = mockClient(IvsClient);
+const ddbMock = mockClient(DynamoDBDocumentClient);
+const lambdaMock = mockClient(LambdaClient);
+
+const FAN_OUT_FUNCTION = process.env[ENV.FAN_OUT_FUNCTION];
+const FAN_OUT_SEGMENTS = Number(process.env[ENV.FAN_OUT_SEGMENTS]);
+
+const QUIZ = storedQuiz({ quizId: 'quiz_ABC-123', choices: ['Mars', 'Jupiter', 'Venus', 'Saturn'] }, -60);
+const QUIZ_KEY = quizItem(QUIZ.quizId);
+/** Shard counts per choice; they sum to [4, 11, 0, 2], 17 in all. */
+const SHARDS = [
+  tallyShard(QUIZ.quizId, 0, [1, 3, 0, 0]),
+  tallyShard(QUIZ.quizId, 1, [2, 4, 0, 1]),
+  tallyShard(QUIZ.quizId, 2, [0, 0, 0, 0]),
+  tallyShard(QUIZ.quizId, 3, [1, 4, 0, 1]),
+];
+const EXPECTED = { quizId: QUIZ.quizId, correctIndex: 1, counts: [4, 11, 0, 2], total: 17 };
+
+const CLAIM = {
+  TableName: TABLES.quizzes,
+  Key: { quizId: QUIZ.quizId },
+  UpdateExpression: 'SET #result = :result',
+};
+const RELEASE = {
+  TableName: TABLES.quizzes,
+  Key: { quizId: QUIZ.quizId },
+  UpdateExpression: 'REMOVE #result',
+};
+
+const reveal = (quizId: string = QUIZ.quizId) =>
+  invoke(handler, httpEvent('POST /quizzes/{quizId}/reveal', { pathParameters: { quizId } }));
+
+const conditionFailed = () => new ConditionalCheckFailedException({ message: 'x', $metadata: {} });
+
+function onlyCall(input: Partial<UpdateCommandInput>): UpdateCommandInput {
+  const calls = ddbMock.commandCalls(UpdateCommand, input);
+  expect(calls).toHaveLength(1);
+  return calls[0].args[0].input;
+}
+
+/** The fan-out jobs handed to the fan-out function, checking each is an asynchronous invocation. */
+function fanOutJobs(): unknown[] {
+  return lambdaMock.commandCalls(InvokeCommand).map((call) => {
+    const { FunctionName, InvocationType, Payload } = call.args[0].input;
+    expect(FunctionName).toBe(FAN_OUT_FUNCTION);
+    expect(InvocationType).toBe('Event');
+    return JSON.parse(Buffer.from(Payload as Uint8Array).toString('utf8'));
+  });
+}
+
+beforeEach(() => {
+  ivsMock.reset();
+  ddbMock.reset();
+  lambdaMock.reset();
+  lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
+  allowPublishing(ddbMock, ivsMock);
+  ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });
+  ddbMock.on(UpdateCommand, { TableName: TABLES.quizzes }).resolves({});
+  tallyReturns(ddbMock, SHARDS);
+});
+
+describe('when the quiz has not been revealed yet', () => {
+  it('answers 200 with the correct answer and the counts summed over every shard', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(EXPECTED);
+  });
+
+  it('reads all 4 tally shards in one consistent BatchGet', async () => {
+    await reveal();
+
+    const calls = ddbMock.commandCalls(BatchGetCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input).toStrictEqual({
+      RequestItems: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId, 4), ConsistentRead: true } },
+    });
+  });
+
+  it('claims the result with a write conditioned on no result existing yet', async () => {
+    const before = Date.now();
+    await reveal();
+
+    const claim = onlyCall(CLAIM);
+    expect(claim.ConditionExpression).toContain('attribute_not_exists(#result)');
+    expect(claim.ExpressionAttributeNames).toEqual({ '#result': 'result' });
+    const result = claim.ExpressionAttributeValues?.[':result'];
+    expect(result).toMatchObject({ counts: EXPECTED.counts, total: EXPECTED.total });
+    expect(Date.parse(result.revealedAt)).toBeGreaterThanOrEqual(before);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(0);
+  });
+
+  it('sends exactly one result cue with the same figures', async () => {
+    await reveal();
+
+    const calls = ivsMock.commandCalls(PutMetadataCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0].args[0].input.channelArn).toBe(CHANNEL_ARN);
+    expect(JSON.parse(String(calls[0].args[0].input.metadata))).toStrictEqual({
+      v: 1,
+      type: 'result',
+      ...EXPECTED,
+    });
+  });
+
+  it('hands the WebSocket copy to the fan-out function, one asynchronous job per segment', async () => {
+    await reveal();
+
+    expect(fanOutJobs()).toEqual(
+      Array.from({ length: FAN_OUT_SEGMENTS }, (_, segment) => ({
+        kind: 'result',
+        quizId: QUIZ.quizId,
+        segment,
+        totalSegments: FAN_OUT_SEGMENTS,
+      })),
+    );
+  });
+
+  it('counts missing shard items and attributes as zero', async () => {
+    tallyReturns(ddbMock, [tallyShard(QUIZ.quizId, 2, [0, 5])]);
+
+    const reply = await reveal();
+
+    expect(reply.body).toStrictEqual({ ...EXPECTED, counts: [0, 5, 0, 0], total: 5 });
+    expect(sentCues(ivsMock)).toEqual([expect.objectContaining({ counts: [0, 5, 0, 0], total: 5 })]);
+  });
+
+  it('reads as many shards as the quiz was created with, not the current setting', async () => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: { ...QUIZ, tallyShards: 2 } });
+    tallyReturns(ddbMock, SHARDS.slice(0, 2));
+
+    const reply = await reveal();
+
+    expect(ddbMock.commandCalls(BatchGetCommand)[0].args[0].input.RequestItems?.[TABLES.tally].Keys).toEqual(
+      shardKeys(QUIZ.quizId, 2),
+    );
+    expect(reply.body).toStrictEqual({ ...EXPECTED, counts: [3, 7, 0, 1], total: 11 });
+  });
+});
+
+describe('when DynamoDB leaves some tally shards unprocessed', () => {
+  it('asks again for exactly those keys and sums every shard', async () => {
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [TABLES.tally]: SHARDS.slice(0, 2) },
+        UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId).slice(2), ConsistentRead: true } },
+      })
+      .resolves({ Responses: { [TABLES.tally]: SHARDS.slice(2) } });
+
+    const reply = await reveal();
+
+    expect(reply.body).toStrictEqual(EXPECTED);
+    const calls = ddbMock.commandCalls(BatchGetCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1].args[0].input.RequestItems?.[TABLES.tally].Keys).toEqual(shardKeys(QUIZ.quizId).slice(2));
+    expect(sentCues(ivsMock)).toEqual([expect.objectContaining({ type: 'result', total: 17 })]);
+  });
+
+  it('fails with 500 and sends nothing when shards stay unprocessed', async () => {
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: { [TABLES.tally]: [] },
+      UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId) } },
+    });
+
+    const reply = await reveal();
+
+    expectErrorReply(reply, 500, 'INTERNAL_ERROR');
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(5);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(0);
+  });
+});
+
+describe('when the fan-out function cannot be invoked', () => {
+  it('still answers 200 with the figures and keeps the claim, since the cue already went out', async () => {
+    lambdaMock.on(InvokeCommand).rejects(new Error('simulated Lambda outage'));
+
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(EXPECTED);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(FAN_OUT_SEGMENTS);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(0);
+  });
+});
+
+describe('when the quiz was already revealed', () => {
+  const STORED = { counts: [9, 8, 7, 6], total: 30, revealedAt: new Date(Date.now() - 5000).toISOString() };
+
+  beforeEach(() => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: { ...QUIZ, result: STORED } });
+  });
+
+  it('answers with the stored figures, not a fresh tally', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual({
+      quizId: QUIZ.quizId,
+      correctIndex: 1,
+      counts: [9, 8, 7, 6],
+      total: 30,
+    });
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
+  });
+
+  it('sends no cue, fans nothing out and writes nothing', async () => {
+    await reveal();
+
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
+
+describe('when the host reveals twice in a row', () => {
+  it('returns the same figures both times and sends one cue and one fan-out', async () => {
+    let stored: unknown;
+    ddbMock.on(UpdateCommand, CLAIM).callsFake((input: UpdateCommandInput) => {
+      stored = input.ExpressionAttributeValues?.[':result'];
+      return {};
+    });
+    ddbMock.on(GetCommand, QUIZ_KEY).callsFake(() => ({ Item: stored ? { ...QUIZ, result: stored } : QUIZ }));
+
+    const first = await reveal();
+    tallyReturns(ddbMock, [tallyShard(QUIZ.quizId, 0, [100, 100, 100, 100])]);
+    const second = await reveal();
+
+    expect(first.body).toStrictEqual(EXPECTED);
+    expect(second.body).toStrictEqual(EXPECTED);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(FAN_OUT_SEGMENTS);
+  });
+});
+
+describe('when a concurrent reveal claims the result first', () => {
+  const WINNER = { counts: [5, 11, 0, 2], total: 18, revealedAt: new Date().toISOString() };
+
+  beforeEach(() => {
+    ddbMock
+      .on(GetCommand, QUIZ_KEY)
+      .resolvesOnce({ Item: QUIZ })
+      .resolves({ Item: { ...QUIZ, result: WINNER } });
+    ddbMock.on(UpdateCommand, CLAIM).rejects(conditionFailed());
+  });
+
+  it("answers with the winner's stored figures from a re-read", async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual({
+      quizId: QUIZ.quizId,
+      correctIndex: 1,
+      counts: [5, 11, 0, 2],
+      total: 18,
+    });
+    expect(ddbMock.commandCalls(GetCommand, QUIZ_KEY)).toHaveLength(2);
+  });
+
+  it('sends nothing, fans nothing out and releases nothing', async () => {
+    await reveal();
+
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, RATE_WINDOW)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(0);
+  });
+});
+
+describe('when the channel is not broadcasting at reveal', () => {
+  beforeEach(() => {
+    ivsMock.on(PutMetadataCommand).rejects(new ChannelNotBroadcasting({ message: 'x', $metadata: {} }));
+  });
+
+  it('answers 409 CHANNEL_NOT_BROADCASTING and fans nothing out', async () => {
+    const reply = await reveal();
+
+    expectErrorReply(reply, 409, 'CHANNEL_NOT_BROADCASTING');
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it('releases its own claim so the host can reveal again', async () => {
+    await reveal();
+
+    const claim = onlyCall(CLAIM);
+    const release = onlyCall(RELEASE);
+    expect(release.ExpressionAttributeNames).toEqual({ '#result': 'result' });
+    expect(release.ConditionExpression).toBe('#result.revealedAt = :revealedAt');
+    expect(release.ExpressionAttributeValues).toEqual({
+      ':revealedAt': claim.ExpressionAttributeValues?.[':result'].revealedAt,
+    });
+  });
+
+  it('still answers 409 if another reveal replaced the claim before the release', async () => {
+    ddbMock.on(UpdateCommand, RELEASE).rejects(conditionFailed());
+
+    const reply = await reveal();
+
+    expectErrorReply(reply, 409, 'CHANNEL_NOT_BROADCASTING');
+  });
+});
+
+describe('when IVS throttles the result cue', () => {
+  it('answers 429 with Retry-After and releases the claim', async () => {
+    ivsMock.on(PutMetadataCommand).rejects(new ThrottlingException({ message: 'x', $metadata: {} }));
+
+    const reply = await reveal();
+
+    expectErrorReply(reply, 429, 'RATE_LIMITED');
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+});
+
+describe('when the rate window is full at reveal', () => {
+  it('answers 429 with Retry-After, never calls IVS, and releases the claim', async () => {
+    ddbMock.on(GetCommand, RATE_WINDOW).resolves({ Item: fullRateWindow(Date.now()) });
+
+    const reply = await reveal();
+
+    expectErrorReply(reply, 429, 'RATE_LIMITED');
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(1);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+});
+
+describe('when the quiz does not exist', () => {
+  it('answers 404 NOT_FOUND naming the id, and sends nothing', async () => {
+    ddbMock.on(GetCommand, quizItem('nope')).resolves({});
+
+    const reply = await reveal('nope');
+
+    const message = expectErrorReply(reply, 404, 'NOT_FOUND');
+    expect(message).toContain('"nope"');
+    expect(ddbMock.commandCalls(GetCommand, quizItem('nope'))).toHaveLength(1);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
+
+describe('when the quiz id is malformed', () => {
+  it.each([
+    ['contains a slash', 'a/b'],
+    ['is 65 characters', 'a'.repeat(65)],
+    ['is empty', ''],
+    ['contains a space', 'a b'],
+  ])('answers 400 BAD_REQUEST when it %s, without reading DynamoDB', async (_label, quizId) => {
+    const reply = await reveal(quizId);
+
+    const message = expectErrorReply(reply, 400, 'BAD_REQUEST');
+    expect(message).toMatch(/^quizId: /);
+    expect(ddbMock.commandCalls(GetCommand)).toHaveLength(0);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+  });
+
+  it('answers 400 when the path parameter is missing altogether', async () => {
+    const reply = await invoke(handler, httpEvent('POST /quizzes/{quizId}/reveal'));
+
+    expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toBe('quizId: is required');
+  });
+
+  it('accepts a 64-character id', async () => {
+    const quizId = 'a'.repeat(64);
+    ddbMock.on(GetCommand, quizItem(quizId)).resolves({});
+
+    const reply = await reveal(quizId);
+
+    expectErrorReply(reply, 404, 'NOT_FOUND');
+  });
+});
