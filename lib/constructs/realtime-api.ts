@@ -77,8 +77,8 @@ export class RealtimeApi extends Construct {
       );
     }
 
-    const fn = (name: string, file: string, description: string, timeout?: Duration) =>
-      new AppFunction(this, name, { entry: path.join(HANDLERS, file), description, timeout });
+    const fn = (name: string, file: string, description: string, timeout?: Duration, memorySize?: number) =>
+      new AppFunction(this, name, { entry: path.join(HANDLERS, file), description, timeout, memorySize });
 
     const connect = fn('Connect', 'ws-connect.ts', 'WebSocket $connect');
     data.bind(connect, { connections: 'write' });
@@ -137,12 +137,14 @@ export class RealtimeApi extends Construct {
       ping,
     };
 
-    // Fan-out: up to 5 minutes per segment, far beyond what a segment needs (see README).
+    // Each post costs CPU (SigV4 signing, middleware): 1,769 MB is one full vCPU. Five minutes
+    // per segment is far more than a segment needs (see README), so a slow API never cuts it short.
     this.fanOutFunction = fn(
       'FanOut',
       'fan-out.ts',
       'Pushes result, graded and stream messages',
       Duration.minutes(5),
+      1769,
     );
     data.bind(this.fanOutFunction, {
       quizzes: 'read',
