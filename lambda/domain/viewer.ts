@@ -34,8 +34,8 @@ export function parseFrame(body: string | null | undefined): unknown {
 }
 
 /**
- * Why a frame reached `$default`: not JSON or no object is BAD_REQUEST; an unknown or missing
- * action is UNKNOWN_ACTION. A known action only lands here if its route was bypassed.
+ * Why a frame reached `$default`: not JSON, not an object, or no string `action` is
+ * BAD_REQUEST (a wrong shape); an action we do not have is UNKNOWN_ACTION.
  */
 export function explainDefaultRoute(body: string | null | undefined): never {
   const frame = parseFrame(body);

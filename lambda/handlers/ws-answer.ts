@@ -1,14 +1,21 @@
 import { loadConfig } from '../config';
 import { parseAnswer, parseFrame } from '../domain/viewer';
 import { ViewerService } from '../services/viewer-service';
-import { answerStoreFor, posterFor, READ_SETTINGS, showStoreFor } from '../services/wiring';
+import {
+  answerStoreFor,
+  connectionStoreFor,
+  posterFor,
+  READ_SETTINGS,
+  REPLY_SETTINGS,
+  showStoreFor,
+} from '../services/wiring';
 import { wsHandler } from '../ws/ws-handler';
 
-const config = loadConfig([...READ_SETTINGS, 'answersTable', 'callbackUrl']);
+const config = loadConfig([...READ_SETTINGS, ...REPLY_SETTINGS, 'answersTable']);
 const viewers = new ViewerService(showStoreFor(config), answerStoreFor(config));
 
 /** `answer`: one accepted answer per viewer per quiz, while the quiz is open. */
-export const handler = wsHandler(posterFor(config), async (event) => {
+export const handler = wsHandler(posterFor(config), connectionStoreFor(config), async (event) => {
   const { connectionId, requestTimeEpoch } = event.requestContext;
   const input = parseAnswer(parseFrame(event.body));
   // The viewer is the connection; with viewer auth it would be the verified viewer id.

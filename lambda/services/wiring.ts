@@ -23,7 +23,7 @@ export const CUE_SETTINGS = ['controlTable', 'channelArn', 'metadataRatePerSecon
 export const QUIZ_SETTINGS = [...READ_SETTINGS, 'channelArn', 'metadataRatePerSecond'] as const;
 
 /** Settings a function needs to reply to viewers. */
-export const REPLY_SETTINGS = ['callbackUrl'] as const;
+export const REPLY_SETTINGS = ['callbackUrl', 'connectionsTable'] as const;
 /** Settings a function needs to start a broadcast. */
 export const DISPATCH_SETTINGS = ['fanOutFunction', 'fanOutSegments'] as const;
 

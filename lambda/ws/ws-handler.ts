@@ -2,16 +2,17 @@ import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context 
 import { logger } from '../clients/logger';
 import { DomainError } from '../domain/errors';
 import type { ConnectionPoster } from '../services/connection-poster';
+import type { ConnectionStore } from '../store/connection-store';
 
 /** A viewer action: returns the reply to send back to the sender. */
 export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<object>;
 
 /**
  * The one skeleton of every viewer action: run it, send its reply (or an error frame) back
- * to the sender through the @connections API, and always answer API Gateway with 200 so a
- * bad frame never drops the connection.
+ * to the sender through the @connections API, delete the sender's record if it turned out to
+ * be gone, and always answer API Gateway with 200 so a bad frame never drops the connection.
  */
-export function wsHandler(poster: ConnectionPoster, route: WsRoute) {
+export function wsHandler(poster: ConnectionPoster, connections: ConnectionStore, route: WsRoute) {
   return async (
     event: APIGatewayProxyWebsocketEventV2,
     context: Context,
@@ -26,6 +27,11 @@ export function wsHandler(poster: ConnectionPoster, route: WsRoute) {
     }
     const outcome = await poster.post(connectionId, message);
     if (outcome !== 'delivered') logger.info('reply not delivered', { connectionId, routeKey, outcome });
+    // A post to a gone connection means its record is stale (DESIGN.md §2): delete it now.
+    if (outcome === 'gone')
+      await connections
+        .delete(connectionId)
+        .catch((error: Error) => logger.warn('could not delete a gone connection', { connectionId, error }));
     return { statusCode: 200 };
   };
 }

@@ -155,7 +155,7 @@ export class RealtimeApi extends Construct {
     });
     this.fanOutFunction.addEnvironment(ENV.FAN_OUT_CONCURRENCY, String(concurrency));
 
-    for (const poster of [fallback, answer, sync, ping, this.fanOutFunction]) this.bindReplies(poster);
+    for (const poster of [fallback, answer, sync, ping, this.fanOutFunction]) this.bindReplies(poster, data);
 
     this.streamStateFunction = fn('StreamState', 'stream-state.ts', 'IVS Stream State Change');
     data.bind(this.streamStateFunction, { quizzes: 'read', tally: 'read', control: 'readWrite' });
@@ -176,8 +176,12 @@ export class RealtimeApi extends Construct {
     }
   }
 
-  /** Lets a function post to this stage's connections, and tells it the callback URL. */
-  bindReplies(fn: lambda.Function): void {
+  /**
+   * Lets a function post to this stage's connections, tells it the callback URL, and lets it
+   * delete a connection record that turned out to be gone.
+   */
+  bindReplies(fn: lambda.Function, data: ShowData): void {
+    data.bind(fn, { connections: 'write' });
     this.stage.grantManagementApiAccess(fn);
     fn.addEnvironment(ENV.CALLBACK_URL, this.callbackUrl);
     // The finding sits on the role's policy, which AppFunction creates beside the function.

@@ -408,3 +408,79 @@ describe('when the quiz id is malformed', () => {
     expectErrorReply(reply, 404, 'NOT_FOUND');
   });
 });
+
+describe('when a claim is lost but the winner released it before storing for good', () => {
+  beforeEach(() => {
+    // Every re-read shows no result: the winner failed to send its cue and removed its claim.
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });
+    ddbMock.on(UpdateCommand, CLAIM).rejectsOnce(conditionFailed()).resolves({});
+  });
+
+  it('retries, claims the result itself and answers 200 with the figures', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(EXPECTED);
+    expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(2);
+    expect(ddbMock.commandCalls(GetCommand, QUIZ_KEY)).toHaveLength(2);
+  });
+
+  it('sends exactly one result cue and one fan-out, and releases nothing', async () => {
+    await reveal();
+
+    expect(sentCues(ivsMock)).toStrictEqual([{ v: 1, type: 'result', ...EXPECTED }]);
+    expect(fanOutJobs()).toHaveLength(FAN_OUT_SEGMENTS);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(0);
+  });
+});
+
+describe('when the claim keeps being lost and no result ever shows', () => {
+  beforeEach(() => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });
+    ddbMock.on(UpdateCommand, CLAIM).rejects(conditionFailed());
+  });
+
+  it('gives up after 3 rounds with 429 RATE_LIMITED and Retry-After', async () => {
+    const reply = await reveal();
+
+    expectErrorReply(reply, 429, 'RATE_LIMITED');
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(3);
+    expect(ddbMock.commandCalls(GetCommand, QUIZ_KEY)).toHaveLength(3);
+  });
+
+  it('sends no cue, fans nothing out and releases nothing', async () => {
+    await reveal();
+
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, RATE_WINDOW)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, RELEASE)).toHaveLength(0);
+  });
+});
+
+describe('when the claim is lost twice and the third read shows the winner stored its result', () => {
+  const WINNER = { counts: [6, 11, 0, 2], total: 19, revealedAt: new Date().toISOString() };
+
+  it("answers 200 with the winner's figures and sends nothing", async () => {
+    ddbMock
+      .on(GetCommand, QUIZ_KEY)
+      .resolvesOnce({ Item: QUIZ })
+      .resolvesOnce({ Item: QUIZ })
+      .resolves({ Item: { ...QUIZ, result: WINNER } });
+    ddbMock.on(UpdateCommand, CLAIM).rejects(conditionFailed());
+
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual({
+      quizId: QUIZ.quizId,
+      correctIndex: 1,
+      counts: [6, 11, 0, 2],
+      total: 19,
+    });
+    expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(2);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+});
