@@ -1,0 +1,57 @@
+/**
+ * `npm run dev`: the whole show on 127.0.0.1, from the synthesized template, with no AWS account.
+ * CUECAST_LOCAL_PORT sets the first port (default 4500); the others follow it.
+ * CUECAST_LOCAL_MGMT_LATENCY_MS adds latency to every @connections call (a model of AWS).
+ */
+import { startLocalRuntime } from './runtime';
+
+function intFromEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65530);
+  const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
+  console.log(`cuecast dev: synthesizing the stack (npx cdk synth) ...`);
+  const runtime = await startLocalRuntime({ basePort, managementLatencyMs });
+  const { config } = runtime;
+  console.log(
+    [
+      '',
+      'cuecast is running locally (no AWS account involved):',
+      `  HTTP API        ${config.httpApiUrl}   (host routes need SigV4 with the local credentials)`,
+      `  WebSocket       ${config.webSocketUrl}`,
+      `  @connections    ${config.managementUrl}/@connections/{id}`,
+      `  IVS stand-in    ${config.ivsEndpoint}   (POST /_local/stream, GET /_local/metadata, GET /_local/metadata/events)`,
+      `  DynamoDB        ${config.dynamoDbEndpoint}`,
+      `  Lambda API      ${config.lambdaEndpoint}`,
+      `  channel         ${config.channelArn}`,
+      '  config          .cuecast/local.json (credentials included; it is gitignored)',
+      '',
+      `ready: ${config.httpApiUrl} ${config.webSocketUrl}`,
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\ncuecast dev: ${signal}, shutting down ...`);
+    await runtime.stop();
+    console.log('cuecast dev: stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: Error) => {
+  console.error(`cuecast dev: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { close, listen, readBody, sendJson } from './http-util';
+import type { LambdaHost, LocalFunction } from './lambda-host';
+import { verifySigV4 } from './sigv4';
+
+export interface HttpRoute {
+  readonly routeKey: string;
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly paramNames: string[];
+  readonly authorizationType: string;
+  readonly fn: LocalFunction;
+}
+
+export interface HttpGatewayOptions {
+  readonly port: number;
+  readonly apiId: string;
+  readonly routes: HttpRoute[];
+  readonly host: LambdaHost;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  readonly accountId: string;
+  readonly corsAllowOrigins: string[];
+  readonly log: (line: string) => void;
+}
+
+/** Compiles `METHOD /path/{param}/{proxy+}` into a matcher. */
+export function compileRoute(routeKey: string): { method: string; pattern: RegExp; paramNames: string[] } {
+  if (routeKey === '$default') return { method: 'ANY', pattern: /^\/.*$/, paramNames: [] };
+  const [method, routePath] = routeKey.split(' ');
+  const paramNames: string[] = [];
+  const source = routePath
+    .split('/')
+    .map((part) => {
+      const greedy = /^\{(.+)\+\}$/.exec(part);
+      if (greedy) {
+        paramNames.push(greedy[1]);
+        return '(.+)';
+      }
+      const param = /^\{(.+)\}$/.exec(part);
+      if (param) {
+        paramNames.push(param[1]);
+        return '([^/]+)';
+      }
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { method, pattern: new RegExp(`^${source}$`), paramNames };
+}
+
+const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml|javascript)|text\/)/;
+
+/**
+ * An API Gateway HTTP API on loopback: routes from the template, payload format 2.0 events,
+ * and SigV4 checked on `AWS_IAM` routes against the local credentials (403 as on AWS).
+ */
+export class HttpGateway {
+  private server?: Server;
+
+  constructor(private readonly options: HttpGatewayOptions) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: Error & { status?: number }) => {
+        if (!res.headersSent) sendJson(res, error.status ?? 500, { message: error.message });
+      });
+    });
+    await listen(this.server, this.options.port, 'HTTP API');
+  }
+
+  private corsHeaders(req: IncomingMessage): Record<string, string> {
+    const origin = req.headers.origin;
+    const allowed = this.options.corsAllowOrigins;
+    if (!origin || !(allowed.includes('*') || allowed.includes(origin))) return {};
+    return {
+      'access-control-allow-origin': origin,
+      'access-control-expose-headers': 'retry-after',
+      vary: 'origin',
+    };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const method = req.method ?? 'GET';
+    const cors = this.corsHeaders(req);
+
+    if (
+      method === 'OPTIONS' &&
+      req.headers['access-control-request-method'] &&
+      Object.keys(cors).length > 0
+    ) {
+      res.writeHead(204, {
+        ...cors,
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers':
+          'content-type, authorization, x-amz-date, x-amz-security-token, x-amz-content-sha256',
+        'access-control-max-age': '600',
+      });
+      res.end();
+      return;
+    }
+
+    const match = this.match(method, url.pathname);
+    if (!match) {
+      sendJson(res, 404, { message: 'Not Found' }, cors);
+      this.options.log(`[http] ${method} ${url.pathname} -> no route 404 ${Date.now() - started}ms`);
+      return;
+    }
+    const { route, pathParameters } = match;
+    const body = await readBody(req);
+    const headers = flatHeaders(req);
+
+    let authorizer: Record<string, unknown> | undefined;
+    if (route.authorizationType === 'AWS_IAM') {
+      const verdict = await verifySigV4(
+        { method, host: headers.host ?? '', path: url.pathname, query: url.searchParams, headers, body },
+        this.options.credentials,
+      );
+      if (!verdict.ok) {
+        // AWS answers {"message": …}; the contract's error envelope is added for clients of DESIGN.md §3.
+        sendJson(
+          res,
+          403,
+          { message: verdict.message, error: { code: 'FORBIDDEN', message: verdict.message } },
+          cors,
+        );
+        this.options.log(
+          `[http] ${route.routeKey} -> 403 unsigned or badly signed (${verdict.message}) ${Date.now() - started}ms`,
+        );
+        return;
+      }
+      authorizer = {
+        iam: {
+          accessKey: verdict.accessKeyId,
+          accountId: this.options.accountId,
+          callerId: verdict.accessKeyId,
+          userArn: `arn:aws:iam::${this.options.accountId}:user/local-host`,
+          userId: verdict.accessKeyId,
+        },
+      };
+    }
+
+    const isText = body.length === 0 || TEXT_TYPES.test(headers['content-type'] ?? 'application/json');
+    const now = new Date();
+    const event = {
+      version: '2.0',
+      routeKey: route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+      pathParameters: route.paramNames.length > 0 ? pathParameters : undefined,
+      requestContext: {
+        accountId: this.options.accountId,
+        apiId: this.options.apiId,
+        authorizer,
+        domainName: headers.host ?? '127.0.0.1',
+        domainPrefix: this.options.apiId,
+        http: {
+          method,
+          path: url.pathname,
+          protocol: 'HTTP/1.1',
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: route.routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+      },
+      body: body.length === 0 ? undefined : isText ? body.toString('utf8') : body.toString('base64'),
+      isBase64Encoded: body.length > 0 && !isText,
+    };
+
+    const outcome = await this.options.host.invoke(route.fn, event);
+    if (!outcome.ok) {
+      sendJson(res, 500, { message: 'Internal Server Error' }, cors);
+      this.options.log(
+        `[http] ${route.routeKey} -> ${route.fn.logicalId} 500 ${outcome.ms}ms (${outcome.error?.name}: ${outcome.error?.message})`,
+      );
+      return;
+    }
+    const status = writeLambdaReply(res, outcome.result, cors);
+    this.options.log(`[http] ${route.routeKey} -> ${route.fn.logicalId} ${status} ${outcome.ms}ms`);
+  }
+
+  private match(method: string, pathname: string) {
+    for (const route of this.options.routes) {
+      if (route.method !== 'ANY' && route.method !== method) continue;
+      const found = route.pattern.exec(pathname);
+      if (!found) continue;
+      const pathParameters = Object.fromEntries(
+        route.paramNames.map((name, i) => [name, decodeURIComponent(found[i + 1])]),
+      );
+      return { route, pathParameters };
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await close(this.server);
+  }
+}
+
+/** Lower-cased headers, repeated ones joined with commas, as payload v2 gives them. */
+export function flatHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return out;
+}
+
+/** Payload v2 reply rules: a structured reply, or any other value sent as a 200 JSON body. */
+function writeLambdaReply(res: ServerResponse, result: unknown, cors: Record<string, string>): number {
+  if (result && typeof result === 'object' && 'statusCode' in result) {
+    const reply = result as {
+      statusCode: number;
+      headers?: Record<string, string>;
+      body?: string;
+      isBase64Encoded?: boolean;
+      cookies?: string[];
+    };
+    const body =
+      reply.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(reply.body, reply.isBase64Encoded ? 'base64' : 'utf8');
+    const headers: Record<string, string | string[]> = {
+      ...cors,
+      ...(reply.headers ?? {}),
+      'content-length': String(body.length),
+    };
+    if (reply.cookies?.length) headers['set-cookie'] = reply.cookies;
+    res.writeHead(reply.statusCode, headers);
+    res.end(body);
+    return reply.statusCode;
+  }
+  sendJson(res, 200, result ?? null, cors);
+  return 200;
+}

@@ -1,0 +1,239 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
+
+export interface Cue {
+  readonly channelArn: string;
+  readonly metadata: string;
+  readonly receivedAt: string;
+}
+
+export interface IvsChannel {
+  readonly arn: string;
+  readonly name: string;
+  readonly streamKeyArn?: string;
+  readonly streamKeyValue: string;
+}
+
+export interface IvsStandInOptions {
+  readonly port: number;
+  readonly channels: IvsChannel[];
+  /** Called when a control changes a channel's stream state (to emit the EventBridge event). */
+  readonly onStreamChange: (channel: IvsChannel, state: 'live' | 'offline') => void;
+  readonly log: (line: string) => void;
+}
+
+const MAX_METADATA_BYTES = 1024;
+const MAX_CALLS_PER_SECOND = 5;
+
+/**
+ * A stand-in for the AWS IVS API on loopback: PutMetadata and GetStreamKey with the real
+ * error shapes (1 KB limit, 5 TPS per channel, ChannelNotBroadcasting), plus local controls.
+ */
+export class IvsStandIn {
+  private server?: Server;
+  private readonly cues: Cue[] = [];
+  private readonly live = new Map<string, boolean>();
+  private readonly recentCalls = new Map<string, number[]>();
+  private readonly listeners = new Set<ServerResponse>();
+  readonly endpoint: string;
+
+  constructor(private readonly options: IvsStandInOptions) {
+    this.endpoint = `http://127.0.0.1:${options.port}`;
+    for (const channel of options.channels) this.live.set(channel.arn, true);
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((error: Error & { status?: number }) => {
+        if (!res.headersSent)
+          sendAwsError(res, error.status ?? 500, 'InternalServerException', error.message);
+      });
+    });
+    await listen(this.server, this.options.port, 'IVS stand-in');
+  }
+
+  metadata(): readonly Cue[] {
+    return this.cues;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.endpoint);
+    const key = `${req.method} ${url.pathname}`;
+    if (req.method === 'OPTIONS') return this.cors(res);
+    switch (key) {
+      case 'POST /PutMetadata':
+        return this.putMetadata(await this.json(req), res);
+      case 'POST /GetStreamKey':
+        return this.getStreamKey(await this.json(req), res);
+      case 'POST /_local/stream':
+        return this.setStream(await this.json(req), res);
+      case 'GET /_local/stream':
+        return sendJson(
+          res,
+          200,
+          this.options.channels.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
+          CORS,
+        );
+      case 'GET /_local/metadata':
+        return sendJson(res, 200, this.cues, CORS);
+      case 'GET /_local/metadata/events':
+        return this.subscribe(req, res);
+      default:
+        return sendAwsError(res, 404, 'ResourceNotFoundException', `no route ${key}`);
+    }
+  }
+
+  private async json(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const body = await readBody(req, 1024 * 1024);
+    try {
+      const parsed = JSON.parse(body.toString('utf8') || '{}');
+      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+    } catch {
+      throw Object.assign(new Error('body is not valid JSON'), { status: 400 });
+    }
+  }
+
+  private state(channelArn: string): 'live' | 'offline' {
+    return this.live.get(channelArn) ? 'live' : 'offline';
+  }
+
+  private putMetadata(body: Record<string, unknown>, res: ServerResponse): void {
+    const { channelArn, metadata } = body;
+    if (typeof channelArn !== 'string' || typeof metadata !== 'string' || metadata.length === 0) {
+      return sendAwsError(res, 400, 'ValidationException', 'channelArn and metadata are required');
+    }
+    if (!this.live.has(channelArn))
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${channelArn}`);
+    if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) {
+      return sendAwsError(res, 400, 'ValidationException', 'metadata must be at most 1 KB');
+    }
+    const now = Date.now();
+    const recent = (this.recentCalls.get(channelArn) ?? []).filter((t) => now - t < 1000);
+    if (recent.length >= MAX_CALLS_PER_SECOND) {
+      this.recentCalls.set(channelArn, recent);
+      this.options.log(`[ivs] PutMetadata throttled (${recent.length} calls in the last second)`);
+      return sendAwsError(res, 429, 'ThrottlingException', 'Request rate exceeded for this channel');
+    }
+    if (!this.live.get(channelArn)) {
+      return sendAwsError(res, 404, 'ChannelNotBroadcasting', 'Channel is not currently online');
+    }
+    recent.push(now);
+    this.recentCalls.set(channelArn, recent);
+    const cue: Cue = { channelArn, metadata, receivedAt: new Date(now).toISOString() };
+    this.cues.push(cue);
+    const frame = `data: ${JSON.stringify(cue)}\n\n`;
+    for (const listener of this.listeners) listener.write(frame);
+    this.options.log(`[ivs] PutMetadata ${Buffer.byteLength(metadata)} B ${metadata.slice(0, 80)}`);
+    res.writeHead(204).end();
+  }
+
+  private getStreamKey(body: Record<string, unknown>, res: ServerResponse): void {
+    const channel = this.options.channels.find((c) => c.streamKeyArn === body.arn);
+    if (!channel)
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `no stream key ${String(body.arn)}`);
+    sendJson(res, 200, {
+      streamKey: {
+        arn: channel.streamKeyArn,
+        channelArn: channel.arn,
+        value: channel.streamKeyValue,
+        tags: {},
+      },
+    });
+  }
+
+  private setStream(body: Record<string, unknown>, res: ServerResponse): void {
+    const state = body.state;
+    if (state !== 'live' && state !== 'offline') {
+      return sendJson(
+        res,
+        400,
+        { error: { code: 'BAD_REQUEST', message: 'state: must be "live" or "offline"' } },
+        CORS,
+      );
+    }
+    const targets = this.options.channels.filter(
+      (c) => body.channelArn === undefined || c.arn === body.channelArn,
+    );
+    if (targets.length === 0) {
+      return sendJson(
+        res,
+        404,
+        { error: { code: 'NOT_FOUND', message: `no channel ${String(body.channelArn)}` } },
+        CORS,
+      );
+    }
+    for (const channel of targets) {
+      const changed = this.state(channel.arn) !== state;
+      this.live.set(channel.arn, state === 'live');
+      if (changed) {
+        this.options.log(`[ivs] stream ${state}: ${channel.arn}`);
+        this.options.onStreamChange(channel, state);
+      }
+    }
+    sendJson(
+      res,
+      200,
+      targets.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
+      CORS,
+    );
+  }
+
+  /** Server-Sent Events: every accepted cue, as the viewer page's local cue source. */
+  private subscribe(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      ...CORS,
+    });
+    res.write(': cuecast local metadata\n\n');
+    this.listeners.add(res);
+    req.on('close', () => this.listeners.delete(res));
+  }
+
+  private cors(res: ServerResponse): void {
+    res.writeHead(204, {
+      ...CORS,
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': 'content-type',
+    });
+    res.end();
+  }
+
+  async stop(): Promise<void> {
+    for (const listener of this.listeners) listener.end();
+    this.listeners.clear();
+    if (this.server) await close(this.server);
+  }
+}
+
+const CORS = { 'access-control-allow-origin': '*' };
+
+/** A stream key value for the local channel: random, like a real one, and never printed. */
+export const newStreamKeyValue = (): string => `sk_local_${randomBytes(18).toString('base64url')}`;
+
+/** The EventBridge event IVS sends on a stream state change. */
+export function streamStateEvent(
+  channel: IvsChannel,
+  state: 'live' | 'offline',
+  region: string,
+  accountId: string,
+) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'IVS Stream State Change',
+    source: 'aws.ivs',
+    account: accountId,
+    // Milliseconds, unlike AWS's whole seconds, so quick local toggles stay in order.
+    time: new Date().toISOString(),
+    region,
+    resources: [channel.arn],
+    detail: {
+      event_name: state === 'live' ? 'Stream Start' : 'Stream End',
+      channel_name: channel.name,
+      stream_id: `st-local-${Date.now()}`,
+    },
+  };
+}

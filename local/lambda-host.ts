@@ -1,0 +1,140 @@
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { Worker } from 'node:worker_threads';
+
+export interface LocalFunction {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly entry: string;
+  readonly handlerName: string;
+  readonly env: Record<string, string>;
+  readonly timeoutMs: number;
+  readonly memorySize: number;
+}
+
+export interface InvokeResult {
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { name: string; message: string; stack?: string };
+  readonly ms: number;
+}
+
+type Pending = { resolve: (r: InvokeResult) => void; started: number; timer: NodeJS.Timeout };
+
+/**
+ * Runs each function in a worker thread of its own: `process.env` is per worker, so every
+ * function sees exactly the environment its template gives it. A worker is started on first
+ * use and kept warm, as Lambda keeps a container. Unlike Lambda, one warm worker serves
+ * concurrent invocations (interleaved on its event loop) instead of starting more copies.
+ */
+export class LambdaHost {
+  private readonly workers = new Map<string, Promise<Worker>>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopped = false;
+
+  constructor(
+    private readonly functions: ReadonlyMap<string, LocalFunction>,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Finds a function by logical id, name or ARN. */
+  find(nameOrArn: string): LocalFunction | undefined {
+    for (const fn of this.functions.values()) {
+      if (fn.logicalId === nameOrArn || fn.name === nameOrArn || fn.arn === nameOrArn) return fn;
+    }
+    return undefined;
+  }
+
+  all(): LocalFunction[] {
+    return [...this.functions.values()];
+  }
+
+  async invoke(fn: LocalFunction, event: unknown): Promise<InvokeResult> {
+    if (this.stopped)
+      return { ok: false, error: { name: 'Stopped', message: 'runtime is shutting down' }, ms: 0 };
+    const worker = await this.workerFor(fn).catch((error: Error) => error);
+    if (worker instanceof Error)
+      return { ok: false, error: { name: 'InitError', message: worker.message }, ms: 0 };
+    const id = this.nextId++;
+    return new Promise<InvokeResult>((resolve) => {
+      const started = Date.now();
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({
+          ok: false,
+          error: { name: 'TimeoutError', message: `Task timed out after ${fn.timeoutMs} ms` },
+          ms: Date.now() - started,
+        });
+      }, fn.timeoutMs);
+      this.pending.set(id, { resolve, started, timer });
+      worker.postMessage({ id, event });
+    });
+  }
+
+  private workerFor(fn: LocalFunction): Promise<Worker> {
+    let ready = this.workers.get(fn.logicalId);
+    if (!ready) {
+      ready = this.start(fn);
+      this.workers.set(fn.logicalId, ready);
+      ready.catch(() => this.workers.delete(fn.logicalId));
+    }
+    return ready;
+  }
+
+  private start(fn: LocalFunction): Promise<Worker> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(path.join(__dirname, 'lambda-worker.mjs'), {
+        env: fn.env,
+        workerData: {
+          entry: fn.entry,
+          handlerName: fn.handlerName,
+          functionName: fn.name,
+          functionArn: fn.arn,
+          memorySize: fn.memorySize,
+          timeoutMs: fn.timeoutMs,
+        },
+        stdout: true,
+        stderr: true,
+      });
+      for (const stream of [worker.stdout, worker.stderr]) {
+        readline
+          .createInterface({ input: stream })
+          .on('line', (line) => this.log(`  ${fn.logicalId} | ${line}`));
+      }
+      worker.on('message', (message: { type: string; id?: number } & Partial<InvokeResult>) => {
+        if (message.type === 'ready') resolve(worker);
+        else if (message.type === 'init-error')
+          reject(new Error(`${fn.logicalId} failed to start: ${message.error?.message}`));
+        else if (message.type === 'result' && message.id !== undefined) {
+          const pending = this.pending.get(message.id);
+          if (!pending) return;
+          this.pending.delete(message.id);
+          clearTimeout(pending.timer);
+          pending.resolve({
+            ok: Boolean(message.ok),
+            result: message.result,
+            error: message.error,
+            ms: Date.now() - pending.started,
+          });
+        }
+      });
+      worker.on('error', (error) => {
+        this.log(`  ${fn.logicalId} | worker crashed: ${error.message}`);
+        this.workers.delete(fn.logicalId);
+        reject(error);
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    const workers = await Promise.allSettled(this.workers.values());
+    await Promise.all(
+      workers.map((w) => (w.status === 'fulfilled' ? w.value.terminate() : Promise.resolve(0))),
+    );
+    this.workers.clear();
+  }
+}

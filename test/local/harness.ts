@@ -1,0 +1,172 @@
+import { createHash, createHmac } from 'node:crypto';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SignatureV4 } from '@smithy/signature-v4';
+import WebSocket from 'ws';
+import type { LocalConfig } from '../../local/runtime';
+
+/** Finds `count` consecutive free loopback ports. */
+export async function freeBasePort(count = 5): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free port range on 127.0.0.1');
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+export const tempStateFile = () => path.join(os.tmpdir(), `cuecast-local-${process.pid}-${Date.now()}.json`);
+
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | Uint8Array) {
+    this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
+  }
+  update(data: string | Uint8Array) {
+    this.hash.update(data);
+  }
+  async digest() {
+    return new Uint8Array(this.hash.digest());
+  }
+}
+
+export interface HttpReply {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+/** Calls the HTTP API, signed with the AWS SDK's SigV4 signer unless `sign` is false. */
+export async function callApi(
+  config: LocalConfig,
+  method: string,
+  route: string,
+  body?: unknown,
+  {
+    sign = true,
+    credentials = config.credentials,
+  }: { sign?: boolean; credentials?: LocalConfig['credentials'] } = {},
+): Promise<HttpReply> {
+  const url = new URL(route.replace(/^\//, ''), config.httpApiUrl);
+  const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+  let headers: Record<string, string> = {
+    host: url.host,
+    ...(text ? { 'content-type': 'application/json' } : {}),
+  };
+  if (sign) {
+    const signer = new SignatureV4({
+      credentials,
+      region: config.region,
+      service: 'execute-api',
+      sha256: Sha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
+    });
+    const signed = await signer.sign({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      body: text,
+    });
+    headers = signed.headers as Record<string, string>;
+  }
+  const { host: _host, ...sendable } = headers;
+  const res = await fetch(url, { method, headers: sendable, body: text });
+  const raw = await res.text();
+  let parsed: unknown = raw;
+  try {
+    parsed = raw ? JSON.parse(raw) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** A viewer: a real `ws` client that records every frame it receives. */
+export class Viewer {
+  readonly frames: any[] = [];
+  private waiters: Array<{ test: (f: any) => boolean; resolve: (f: any) => void }> = [];
+  closeCode?: number;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        frame = { unparsable: data.toString() };
+      }
+      this.frames.push(frame);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.test(frame)) return true;
+        w.resolve(frame);
+        return false;
+      });
+    });
+    socket.on('close', (code) => {
+      this.closeCode = code;
+    });
+  }
+
+  static connect(url: string): Promise<Viewer> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      socket.once('open', () => resolve(new Viewer(socket)));
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
+    });
+  }
+
+  send(message: unknown): void {
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** Resolves with the first frame (already received or to come) that passes `test`. */
+  waitFor(test: (frame: any) => boolean, timeoutMs = 10_000): Promise<any> {
+    const seen = this.frames.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)),
+        timeoutMs,
+      );
+      this.waiters.push({
+        test,
+        resolve: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+      });
+    });
+  }
+
+  /** Sends and waits for the next frame of one of `types`. */
+  async request(message: unknown, types: string[], timeoutMs?: number): Promise<any> {
+    const before = this.frames.length;
+    this.send(message);
+    return this.waitFor((f) => this.frames.indexOf(f) >= before && types.includes(f.type), timeoutMs);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.readyState === WebSocket.CLOSED) return resolve();
+      this.socket.once('close', () => resolve());
+      this.socket.close();
+    });
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
