@@ -58,6 +58,7 @@ export class WebSocketGateway {
   private readonly connections = new Map<string, Connection>();
   private readonly path: string[];
   private readonly limits: typeof WS_LIMITS;
+  private stopping = false;
   readonly url: string;
   readonly managementUrl: string;
 
@@ -225,7 +226,8 @@ export class WebSocketGateway {
     clearTimeout(connection.lifeTimer);
     this.connections.delete(connection.id);
     const fn = this.options.routes.get('$disconnect');
-    if (!fn) return;
+    // On shutdown the stores are going away too; API Gateway itself is what stops here.
+    if (!fn || this.stopping) return;
     const event = {
       requestContext: {
         ...this.baseContext(connection, '$disconnect', 'DISCONNECT'),
@@ -276,6 +278,7 @@ export class WebSocketGateway {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const connection of this.connections.values()) {
       clearTimeout(connection.idleTimer);
       clearTimeout(connection.lifeTimer);

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, QuizResult, StreamState } from '../domain/quiz';
 import { sumShards, type Tally } from '../domain/tally';
@@ -33,27 +33,25 @@ export interface ShowRecord {
 export class ShowStore {
   constructor(private readonly tables: ShowTables) {}
 
-  /** Stores a new quiz and makes it the current one, atomically. */
+  /**
+   * Stores a new quiz, then makes it the current one. Two writes rather than one transaction:
+   * dynalite (the local runtime) has no TransactWriteItems, and a quiz stored but not yet
+   * current is harmless (the host sees a 500 and opens the next one).
+   */
   async createCurrentQuiz(quiz: Quiz, expiresAt: number): Promise<void> {
     await dynamo.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.tables.quizzes,
-              Item: { ...quiz, expiresAt },
-              ConditionExpression: 'attribute_not_exists(quizId)',
-            },
-          },
-          {
-            Update: {
-              TableName: this.tables.control,
-              Key: SHOW_KEY,
-              UpdateExpression: 'SET currentQuizId = :quizId',
-              ExpressionAttributeValues: { ':quizId': quiz.quizId },
-            },
-          },
-        ],
+      new PutCommand({
+        TableName: this.tables.quizzes,
+        Item: { ...quiz, expiresAt },
+        ConditionExpression: 'attribute_not_exists(quizId)',
+      }),
+    );
+    await dynamo.send(
+      new UpdateCommand({
+        TableName: this.tables.control,
+        Key: SHOW_KEY,
+        UpdateExpression: 'SET currentQuizId = :quizId',
+        ExpressionAttributeValues: { ':quizId': quiz.quizId },
       }),
     );
   }
@@ -139,8 +137,10 @@ export class ShowStore {
         new UpdateCommand({
           TableName: this.tables.control,
           Key: SHOW_KEY,
-          UpdateExpression: 'SET stream = :stream, streamChangedAt = :at',
+          // `stream` is a DynamoDB reserved word.
+          UpdateExpression: 'SET #stream = :stream, streamChangedAt = :at',
           ConditionExpression: 'attribute_not_exists(streamChangedAt) OR streamChangedAt < :at',
+          ExpressionAttributeNames: { '#stream': 'stream' },
           ExpressionAttributeValues: { ':stream': stream, ':at': eventTime },
           ReturnValues: 'UPDATED_OLD',
         }),

@@ -8,9 +8,10 @@ import {
 import {
   DynamoDBDocumentClient,
   GetCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
+  PutCommand,
+  type PutCommandInput,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/handlers/create-quiz';
@@ -22,6 +23,7 @@ import {
   GENERATED_ID,
   RATE_WINDOW,
   RETENTION_DAYS,
+  SHOW_ITEM,
   sentCues,
   TABLES,
   TALLY_SHARDS,
@@ -46,23 +48,31 @@ interface CreatedBody {
   closesAt: string;
 }
 
-/** The single TransactWrite the handler sent, or a failure if there was not exactly one. */
-function storedTransaction(): TransactWriteCommandInput {
-  const calls = ddbMock.commandCalls(TransactWriteCommand);
-  expect(calls).toHaveLength(1);
-  return calls[0].args[0].input;
+/** The quiz put and the show update the handler sent, failing unless there was exactly one of each. */
+function storedWrites(): { put: PutCommandInput; update: UpdateCommandInput } {
+  const puts = ddbMock.commandCalls(PutCommand);
+  const updates = ddbMock.commandCalls(UpdateCommand, SHOW_ITEM);
+  expect(puts).toHaveLength(1);
+  expect(updates).toHaveLength(1);
+  return { put: puts[0].args[0].input, update: updates[0].args[0].input };
+}
+
+function expectNothingStored(): void {
+  expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  expect(ddbMock.commandCalls(UpdateCommand, SHOW_ITEM)).toHaveLength(0);
 }
 
 function expectNothingSentOrStored(): void {
   expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
-  expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+  expectNothingStored();
 }
 
 beforeEach(() => {
   ivsMock.reset();
   ddbMock.reset();
   allowPublishing(ddbMock, ivsMock);
-  ddbMock.on(TransactWriteCommand).resolves({});
+  ddbMock.on(PutCommand).resolves({});
+  ddbMock.on(UpdateCommand, SHOW_ITEM).resolves({});
 });
 
 describe('when the host opens a valid quiz', () => {
@@ -110,14 +120,15 @@ describe('when the host opens a valid quiz', () => {
     expect(input.metadata).not.toContain('correctIndex');
   });
 
-  it('stores the quiz with its answer, shard count and expiry, and makes it current in one transaction', async () => {
+  it('stores the quiz with its answer, shard count and expiry, then makes it current', async () => {
     const reply = await createQuiz(VALID);
     const body = reply.body as CreatedBody;
 
-    const { TransactItems } = storedTransaction();
-    expect(TransactItems).toHaveLength(2);
-    const [put, update] = TransactItems ?? [];
-    expect(put.Put).toStrictEqual({
+    const { put, update } = storedWrites();
+    const putOrder = ddbMock.calls().findIndex((c) => c.args[0] instanceof PutCommand);
+    const updateOrder = ddbMock.calls().findIndex((c) => c.args[0].input === update);
+    expect(putOrder).toBeLessThan(updateOrder);
+    expect(put).toStrictEqual({
       TableName: TABLES.quizzes,
       Item: {
         quizId: body.quizId,
@@ -132,7 +143,7 @@ describe('when the host opens a valid quiz', () => {
       },
       ConditionExpression: 'attribute_not_exists(quizId)',
     });
-    expect(update.Update).toMatchObject({
+    expect(update).toMatchObject({
       TableName: TABLES.control,
       Key: { pk: 'show' },
       UpdateExpression: 'SET currentQuizId = :quizId',
@@ -172,7 +183,7 @@ describe('when the body is base64-encoded by the gateway', () => {
     expect(reply.statusCode).toBe(201);
     const [cue] = sentCues(ivsMock);
     expect(cue).toMatchObject({ type: 'question', question });
-    expect(storedTransaction().TransactItems?.[0].Put?.Item?.question).toBe(question);
+    expect(storedWrites().put.Item?.question).toBe(question);
   });
 });
 
@@ -258,7 +269,7 @@ describe('when the channel is not broadcasting', () => {
 
     expectErrorReply(reply, 409, 'CHANNEL_NOT_BROADCASTING');
     expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expectNothingStored();
   });
 });
 
@@ -270,7 +281,7 @@ describe('when IVS throttles the call', () => {
 
     expectErrorReply(reply, 429, 'RATE_LIMITED');
     expect(reply.headers['retry-after']).toBe('1');
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    expectNothingStored();
   });
 });
 
@@ -321,7 +332,7 @@ describe('when another Lambda takes the rate slot first', () => {
     expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
     expect(ddbMock.commandCalls(GetCommand, RATE_WINDOW)).toHaveLength(2);
     expect(ddbMock.commandCalls(UpdateCommand, RATE_WINDOW)).toHaveLength(2);
-    expect(ddbMock.commandCalls(TransactWriteCommand)).toHaveLength(1);
+    storedWrites();
   });
 });
 
@@ -352,7 +363,7 @@ describe('when DynamoDB fails unexpectedly', () => {
   });
 
   it('answers 500 INTERNAL_ERROR if the quiz cannot be stored', async () => {
-    ddbMock.on(TransactWriteCommand).rejects(new Error('InternalServerError (simulated)'));
+    ddbMock.on(PutCommand).rejects(new Error('InternalServerError (simulated)'));
 
     const reply = await createQuiz(VALID);
 

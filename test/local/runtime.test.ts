@@ -1,0 +1,357 @@
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import WebSocket from 'ws';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { callApi, freeBasePort, sleep, tempStateFile, Viewer } from './harness';
+
+/**
+ * The synthesized stack on loopback, driven only through the contract (DESIGN.md §3 to §6):
+ * SigV4-signed HTTP through the SDK's signer, real `ws` clients, the IVS stand-in's controls.
+ */
+let runtime: LocalRuntime;
+const viewers: Viewer[] = [];
+const connect = async () => {
+  const viewer = await Viewer.connect(runtime.config.webSocketUrl);
+  viewers.push(viewer);
+  return viewer;
+};
+const ivs = (route: string, init?: RequestInit) => fetch(`${runtime.config.ivsEndpoint}${route}`, init);
+const setStream = (state: string) =>
+  ivs('/_local/stream', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ state }),
+  });
+const cues = async () =>
+  (await (await ivs('/_local/metadata')).json()) as Array<{ metadata: string; channelArn: string }>;
+const quiz = (overrides: Record<string, unknown> = {}) => ({
+  question: 'Which planet is the largest?',
+  choices: ['Mars', 'Jupiter', 'Venus'],
+  correctIndex: 1,
+  durationSeconds: 60,
+  ...overrides,
+});
+/** The rate guard allows 5 cues per rolling second; tests that send many wait it out. */
+const createQuiz = async (overrides: Record<string, unknown> = {}) => {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reply = await callApi(runtime.config, 'POST', '/quizzes', quiz(overrides));
+    if (reply.status !== 429) return reply;
+    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
+  }
+  throw new Error('rate limited 10 times in a row');
+};
+const dynamo = () =>
+  new DynamoDBClient({
+    endpoint: runtime.config.dynamoDbEndpoint,
+    region: runtime.config.region,
+    credentials: runtime.config.credentials,
+  });
+const connectionsTable = () => {
+  const name = runtime.dynamoDb.tableNames().find((t) => t.includes('Connections'));
+  if (!name) throw new Error('no connections table');
+  return name;
+};
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    basePort: await freeBasePort(),
+    stateFile: tempStateFile(),
+    log: () => undefined,
+  });
+}, 180_000);
+
+afterEach(async () => {
+  await Promise.all(viewers.splice(0).map((v) => v.close()));
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('when a viewer joins and answers', () => {
+  it('syncs, answers, is accepted once and refused the second time', async () => {
+    const created = await createQuiz();
+    expect(created.status).toBe(201);
+    const viewer = await connect();
+
+    const state = await viewer.request({ action: 'sync' }, ['state']);
+    expect(state).toMatchObject({ type: 'state', quiz: { quizId: created.body.quizId, state: 'open' } });
+    expect(state.quiz.correctIndex).toBeUndefined();
+
+    const accepted = await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 1 }, [
+      'answer',
+      'error',
+    ]);
+    expect(accepted).toEqual({
+      type: 'answer',
+      status: 'accepted',
+      quizId: created.body.quizId,
+      choiceIndex: 1,
+    });
+
+    const repeat = await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 0 }, [
+      'answer',
+      'error',
+    ]);
+    expect(repeat).toMatchObject({ type: 'error', code: 'ALREADY_ANSWERED', quizId: created.body.quizId });
+
+    const described = await callApi(runtime.config, 'GET', `/quizzes/${created.body.quizId}`);
+    expect(described.body).toMatchObject({ counts: [0, 1, 0], total: 1, state: 'open' });
+  });
+
+  it('answers ping with the server clock and bad frames with an error, keeping the connection', async () => {
+    const viewer = await connect();
+    const pong = await viewer.request({ action: 'ping' }, ['pong']);
+    expect(Math.abs(pong.t - Date.now())).toBeLessThan(5000);
+    expect(await viewer.request('not json', ['error'])).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await viewer.request({ action: 'dance' }, ['error'])).toMatchObject({ code: 'UNKNOWN_ACTION' });
+    expect(
+      await viewer.request({ action: 'answer', quizId: 'nope', choiceIndex: 0 }, ['error']),
+    ).toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(viewer.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes a frame over 32 KB with 1009', async () => {
+    const viewer = await connect();
+    const closed = new Promise<number>((resolve) => viewer.socket.once('close', (code) => resolve(code)));
+    viewer.send({ action: 'ping', pad: 'x'.repeat(33 * 1024) });
+    expect(await closed).toBe(1009);
+  });
+});
+
+describe('when the host creates a quiz', () => {
+  it('sends a question cue without the answer into the stream', async () => {
+    const created = await createQuiz({
+      question: 'Is the answer hidden?',
+      choices: ['yes', 'no'],
+      correctIndex: 0,
+    });
+    expect(created.status).toBe(201);
+    const cue = (await cues())
+      .map((c) => JSON.parse(c.metadata))
+      .find((m) => m.quizId === created.body.quizId);
+    expect(cue).toEqual({
+      v: 1,
+      type: 'question',
+      quizId: created.body.quizId,
+      question: 'Is the answer hidden?',
+      choices: ['yes', 'no'],
+      closesAt: created.body.closesAt,
+    });
+    expect(cue).not.toHaveProperty('correctIndex');
+  });
+});
+
+describe('when the host reveals', () => {
+  it('reaches every connected viewer with the result and the right grade', async () => {
+    const created = await createQuiz();
+    const quizId = created.body.quizId;
+    const [right, wrong, silent] = await Promise.all([connect(), connect(), connect()]);
+    await right.request({ action: 'answer', quizId, choiceIndex: 1 }, ['answer']);
+    await wrong.request({ action: 'answer', quizId, choiceIndex: 2 }, ['answer']);
+
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    expect(revealed.status).toBe(200);
+    expect(revealed.body).toEqual({ quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 });
+
+    const expectedResult = { type: 'result', v: 1, quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 };
+    for (const viewer of [right, wrong, silent]) {
+      expect(await viewer.waitFor((f) => f.type === 'result' && f.quizId === quizId)).toEqual(expectedResult);
+    }
+    expect(await right.waitFor((f) => f.type === 'graded')).toEqual({
+      type: 'graded',
+      quizId,
+      choiceIndex: 1,
+      correct: true,
+    });
+    expect(await wrong.waitFor((f) => f.type === 'graded')).toEqual({
+      type: 'graded',
+      quizId,
+      choiceIndex: 2,
+      correct: false,
+    });
+    await sleep(300);
+    expect(silent.frames.filter((f) => f.type === 'graded')).toEqual([]);
+
+    const resultCues = (await cues())
+      .map((c) => JSON.parse(c.metadata))
+      .filter((m) => m.type === 'result' && m.quizId === quizId);
+    expect(resultCues).toEqual([
+      { v: 1, type: 'result', quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 },
+    ]);
+
+    const again = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    expect(again.body).toEqual(revealed.body);
+    expect((await cues()).filter((c) => c.metadata.includes(`"result","quizId":"${quizId}"`))).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('when a connection is gone', () => {
+  it('answers 410 GoneException on the management API, and the next fan-out removes a stale record', async () => {
+    const unknown = await fetch(`${runtime.config.managementUrl}/@connections/bm9wZQ==`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(unknown.status).toBe(410);
+    expect(unknown.headers.get('x-amzn-errortype')).toBe('GoneException');
+
+    // A record whose $disconnect never ran, as happens on AWS.
+    const client = dynamo();
+    await client.send(
+      new PutItemCommand({
+        TableName: connectionsTable(),
+        Item: {
+          connectionId: { S: 'stale-connection' },
+          viewerId: { S: 'stale-connection' },
+          expiresAt: { N: '9999999999' },
+        },
+      }),
+    );
+    const live = await connect();
+    const created = await createQuiz();
+    await callApi(runtime.config, 'POST', `/quizzes/${created.body.quizId}/reveal`);
+    await live.waitFor((f) => f.type === 'result' && f.quizId === created.body.quizId);
+    let ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const scan = await client.send(new ScanCommand({ TableName: connectionsTable() }));
+      ids = (scan.Items ?? []).map((item) => String(item.connectionId.S));
+      if (!ids.includes('stale-connection')) break;
+      await sleep(100);
+    }
+    expect(ids).not.toContain('stale-connection');
+    client.destroy();
+  });
+
+  it('removes the record when a viewer disconnects', async () => {
+    const viewer = await connect();
+    await viewer.request({ action: 'ping' }, ['pong']);
+    const client = dynamo();
+    const count = async () =>
+      (await client.send(new ScanCommand({ TableName: connectionsTable(), Select: 'COUNT' }))).Count;
+    const before = await count();
+    await viewer.close();
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      await sleep(50);
+      after = await count();
+    }
+    expect(after).toBe((before ?? 0) - 1);
+    client.destroy();
+  });
+});
+
+describe('when host calls are not signed properly', () => {
+  it('refuses unsigned host calls with 403', async () => {
+    for (const [method, route] of [
+      ['POST', '/quizzes'],
+      ['POST', '/events'],
+      ['GET', '/quizzes/abc'],
+      ['POST', '/quizzes/abc/reveal'],
+    ]) {
+      const reply = await callApi(runtime.config, method, route, method === 'POST' ? quiz() : undefined, {
+        sign: false,
+      });
+      expect({ route, status: reply.status, code: reply.body?.error?.code }).toEqual({
+        route,
+        status: 403,
+        code: 'FORBIDDEN',
+      });
+    }
+  });
+
+  it('refuses a signature made with the wrong secret', async () => {
+    const reply = await callApi(runtime.config, 'POST', '/quizzes', quiz(), {
+      credentials: { ...runtime.config.credentials, secretAccessKey: 'wrong' },
+    });
+    expect(reply.status).toBe(403);
+  });
+
+  it('serves GET /state to anyone', async () => {
+    const reply = await callApi(runtime.config, 'GET', '/state', undefined, { sign: false });
+    expect(reply.status).toBe(200);
+    expect(reply.body).toHaveProperty('stream');
+  });
+});
+
+describe('when an event is too large', () => {
+  it('answers 413 and sends nothing', async () => {
+    const before = (await cues()).length;
+    const reply = await callApi(runtime.config, 'POST', '/events', {
+      type: 'drop',
+      data: { blob: 'x'.repeat(1100) },
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect((await cues()).length).toBe(before);
+  });
+});
+
+describe('when the stream goes offline and back', () => {
+  afterAll(async () => {
+    await setStream('live');
+  });
+
+  it('pushes the state to viewers, refuses new quizzes with 409, and reports it in GET /state', async () => {
+    const viewer = await connect();
+    await viewer.request({ action: 'ping' }, ['pong']);
+
+    expect((await setStream('offline')).status).toBe(200);
+    expect(await viewer.waitFor((f) => f.type === 'stream' && f.state === 'offline')).toEqual({
+      type: 'stream',
+      state: 'offline',
+    });
+    expect((await callApi(runtime.config, 'GET', '/state')).body.stream).toBe('offline');
+
+    const refused = await createQuiz();
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('CHANNEL_NOT_BROADCASTING');
+
+    expect((await setStream('live')).status).toBe(200);
+    expect(await viewer.waitFor((f) => f.type === 'stream' && f.state === 'live')).toEqual({
+      type: 'stream',
+      state: 'live',
+    });
+    const offlineAt = viewer.frames.findIndex((f) => f.type === 'stream' && f.state === 'offline');
+    const liveAt = viewer.frames.findIndex((f) => f.type === 'stream' && f.state === 'live');
+    expect(offlineAt).toBeLessThan(liveAt);
+  });
+});
+
+describe('when 500 viewers answer one quiz', () => {
+  it('counts every accepted answer exactly once', async () => {
+    const created = await createQuiz({
+      choices: ['a', 'b', 'c', 'd'],
+      correctIndex: 3,
+      durationSeconds: 120,
+    });
+    const quizId = created.body.quizId;
+    const crowd: Viewer[] = [];
+    for (let i = 0; i < 500; i += 50) {
+      crowd.push(...(await Promise.all(Array.from({ length: 50 }, () => connect()))));
+    }
+    const replies = await Promise.all(
+      crowd.map((viewer, i) =>
+        viewer.request({ action: 'answer', quizId, choiceIndex: i % 4 }, ['answer', 'error'], 60_000),
+      ),
+    );
+    // Each viewer also retries once: the duplicates must not count.
+    const repeats = await Promise.all(
+      crowd
+        .slice(0, 100)
+        .map((viewer) =>
+          viewer.request({ action: 'answer', quizId, choiceIndex: 0 }, ['answer', 'error'], 60_000),
+        ),
+    );
+    const accepted = replies.filter((r) => r.type === 'answer' && r.status === 'accepted');
+    expect(accepted).toHaveLength(500);
+    expect(repeats.every((r) => r.code === 'ALREADY_ANSWERED')).toBe(true);
+
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    expect(revealed.body.total).toBe(accepted.length);
+    const expected = [0, 1, 2, 3].map((c) => accepted.filter((r) => r.choiceIndex === c).length);
+    expect(revealed.body.counts).toEqual(expected);
+  }, 120_000);
+});
