@@ -2,6 +2,7 @@
  * `npm run dev`: the whole show on 127.0.0.1, from the synthesized template, with no AWS account.
  * CUECAST_LOCAL_PORT sets the first port (default 4500); the others follow it.
  * CUECAST_LOCAL_MGMT_LATENCY_MS adds latency to every @connections call (a model of AWS).
+ * `--no-synth` reuses cdk.out as it is, for a faster restart.
  */
 import { startLocalRuntime } from './runtime';
 
@@ -16,10 +17,16 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 }
 
 async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--no-synth');
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]}; usage: npm run dev [-- --no-synth]`);
+  const synth = !args.includes('--no-synth');
   const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65530);
   const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
-  console.log(`cuecast dev: synthesizing the stack (npx cdk synth) ...`);
-  const runtime = await startLocalRuntime({ basePort, managementLatencyMs });
+  console.log(
+    synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',
+  );
+  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth });
   const { config } = runtime;
   console.log(
     [

@@ -56,7 +56,9 @@ const ACCOUNT_ID = '000000000000';
 /** Runs `cdk synth` and returns its output if it fails, so the caller can say why. */
 export function synthesize(projectDir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['cdk', 'synth', '--quiet'], {
+    // The pinned CLI from our own node_modules: never a download, never another version.
+    const cdk = require.resolve('aws-cdk/bin/cdk');
+    const child = spawn(process.execPath, [cdk, 'synth', '--quiet'], {
       cwd: projectDir,
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -48,7 +48,7 @@ export async function verifySigV4(
   if (signedService !== service)
     return { ok: false, message: `Credential should be scoped to correct service: '${service}'` };
   const amzDate = request.headers['x-amz-date'];
-  if (!amzDate || !amzDate.startsWith(day))
+  if (!amzDate?.startsWith(day))
     return { ok: false, message: 'X-Amz-Date is missing or does not match the credential scope' };
   const signingDate = new Date(
     `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,

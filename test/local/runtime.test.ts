@@ -54,6 +54,7 @@ const connectionsTable = () => {
 beforeAll(async () => {
   runtime = await startLocalRuntime({
     basePort: await freeBasePort(),
+    synth: false, // test/global-setup.ts synthesized once for every suite
     stateFile: tempStateFile(),
     log: () => undefined,
   });

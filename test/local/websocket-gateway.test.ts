@@ -1,0 +1,150 @@
+import WebSocket from 'ws';
+import type { InvokeResult, LambdaHost, LocalFunction } from '../../local/lambda-host';
+import { WebSocketGateway } from '../../local/websocket-gateway';
+import { freeBasePort } from './harness';
+
+/** The gateway on its own, with a fake function host: what AWS does at the edges. */
+const fn = (logicalId: string): LocalFunction => ({
+  logicalId,
+  name: logicalId,
+  arn: `arn:aws:lambda:us-east-1:000000000000:function:${logicalId}`,
+  entry: '',
+  handlerName: 'handler',
+  env: {},
+  timeoutMs: 1000,
+  memorySize: 128,
+});
+
+function gateway(port: number, reply: (route: string, event: any) => unknown, limits = {}) {
+  const invocations: Array<{ route: string; event: any }> = [];
+  const host = {
+    invoke: async (f: LocalFunction, event: any): Promise<InvokeResult> => {
+      invocations.push({ route: f.logicalId, event });
+      return { ok: true, result: reply(f.logicalId, event), ms: 1 };
+    },
+  } as unknown as LambdaHost;
+  const routes = new Map(['$connect', '$disconnect', '$default', 'answer'].map((r) => [r, fn(r)]));
+  const ws = new WebSocketGateway({
+    port,
+    apiId: 'abc',
+    stage: 'live',
+    routes,
+    routeSelectionExpression: '$request.body.action',
+    host,
+    log: () => undefined,
+    limits,
+  });
+  return { ws, invocations };
+}
+
+describe('when $connect answers with a non-2xx status', () => {
+  it('refuses the upgrade with that status', async () => {
+    const port = await freeBasePort(1);
+    const { ws } = gateway(port, (route) => ({ statusCode: route === '$connect' ? 401 : 200 }));
+    await ws.start();
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const client = new WebSocket(`ws://127.0.0.1:${port}/?token=bad`);
+        client.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        client.on('open', () => reject(new Error('the upgrade was accepted')));
+        client.on('error', () => undefined);
+      });
+      expect(status).toBe(401);
+      expect(ws.size).toBe(0);
+    } finally {
+      await ws.stop();
+    }
+  });
+});
+
+describe('when frames arrive', () => {
+  it('routes by $request.body.action and sends everything else to $default', async () => {
+    const port = await freeBasePort(1);
+    const { ws, invocations } = gateway(port, () => ({ statusCode: 200 }));
+    await ws.start();
+    try {
+      expect(ws.routeFor('{"action":"answer"}')).toBe('answer');
+      expect(ws.routeFor('{"action":"dance"}')).toBe('$default');
+      expect(ws.routeFor('{"action":"$connect"}')).toBe('$default');
+      expect(ws.routeFor('not json')).toBe('$default');
+      expect(ws.routeFor('{"action":7}')).toBe('$default');
+
+      const client = new WebSocket(`ws://127.0.0.1:${port}/?x=1`);
+      await new Promise((resolve) => client.once('open', resolve));
+      client.send('{"action":"answer","quizId":"q"}');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const connect = invocations.find((i) => i.route === '$connect')?.event;
+      const answer = invocations.find((i) => i.route === 'answer')?.event;
+      expect(connect.queryStringParameters).toEqual({ x: '1' });
+      expect(connect.requestContext).toMatchObject({
+        routeKey: '$connect',
+        eventType: 'CONNECT',
+        stage: 'live',
+        apiId: 'abc',
+      });
+      expect(answer.requestContext).toMatchObject({
+        routeKey: 'answer',
+        eventType: 'MESSAGE',
+        connectionId: connect.requestContext.connectionId,
+        requestTimeEpoch: expect.any(Number),
+      });
+      expect(answer.body).toBe('{"action":"answer","quizId":"q"}');
+
+      const closed = new Promise((resolve) => client.once('close', resolve));
+      client.close(1000);
+      await closed;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(invocations.find((i) => i.route === '$disconnect')?.event.requestContext).toMatchObject({
+        eventType: 'DISCONNECT',
+        connectionId: connect.requestContext.connectionId,
+      });
+    } finally {
+      await ws.stop();
+    }
+  });
+
+  it('closes an idle connection after the idle limit', async () => {
+    const port = await freeBasePort(1);
+    const { ws } = gateway(port, () => ({ statusCode: 200 }), { idleMs: 200 });
+    await ws.start();
+    try {
+      const client = new WebSocket(`ws://127.0.0.1:${port}`);
+      const code = await new Promise<number>((resolve) => client.once('close', (c) => resolve(c)));
+      expect(code).toBe(1001);
+    } finally {
+      await ws.stop();
+    }
+  });
+});
+
+describe('when the management API is called', () => {
+  it('posts to a live connection, describes it, deletes it, then answers 410 GoneException', async () => {
+    const port = await freeBasePort(1);
+    const { ws, invocations } = gateway(port, () => ({ statusCode: 200 }));
+    await ws.start();
+    try {
+      const client = new WebSocket(`ws://127.0.0.1:${port}`);
+      const received: string[] = [];
+      client.on('message', (d) => received.push(d.toString()));
+      await new Promise((resolve) => client.once('open', resolve));
+      const id = invocations[0].event.requestContext.connectionId as string;
+      const at = `${ws.managementUrl}/@connections/${encodeURIComponent(id)}`;
+
+      expect((await fetch(at, { method: 'POST', body: '{"hello":1}' })).status).toBe(200);
+      const info = await (await fetch(at)).json();
+      expect(info).toMatchObject({
+        ConnectedAt: expect.any(String),
+        Identity: { SourceIp: expect.any(String) },
+      });
+      expect((await fetch(at, { method: 'POST', body: 'x'.repeat(128 * 1024 + 1) })).status).toBe(413);
+      expect((await fetch(at, { method: 'DELETE' })).status).toBe(204);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const gone = await fetch(at, { method: 'POST', body: '{}' });
+      expect(gone.status).toBe(410);
+      expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException');
+      expect(received).toEqual(['{"hello":1}']);
+    } finally {
+      await ws.stop();
+    }
+  });
+});
