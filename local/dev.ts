@@ -32,6 +32,10 @@ async function main(): Promise<void> {
     [
       '',
       'cuecast is running locally (no AWS account involved):',
+      config.viewerUrl
+        ? `  viewer page     ${config.viewerUrl}`
+        : '  viewer page     (not built: run `npx vite build`)',
+      config.hostUrl ? `  host console    ${config.hostUrl}` : '',
       `  HTTP API        ${config.httpApiUrl}   (host routes need SigV4 with the local credentials)`,
       `  WebSocket       ${config.webSocketUrl}`,
       `  @connections    ${config.managementUrl}/@connections/{id}`,
@@ -41,8 +45,10 @@ async function main(): Promise<void> {
       `  channel         ${config.channelArn}`,
       '  config          .cuecast/local.json (credentials included; it is gitignored)',
       '',
-      `ready: ${config.httpApiUrl} ${config.webSocketUrl}`,
-    ].join('\n'),
+      `ready: ${config.viewerUrl ?? config.httpApiUrl}`,
+    ]
+      .filter((line) => line !== '')
+      .join('\n'),
   );
 
   let stopping = false;

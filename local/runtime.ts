@@ -10,6 +10,7 @@ import { IntrinsicResolver, localIdentities } from './intrinsics';
 import { type IvsChannel, IvsStandIn, newStreamKeyValue, streamStateEvent } from './ivs';
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
+import { PagesServer } from './pages';
 import { WebSocketGateway } from './websocket-gateway';
 
 export interface LocalRuntimeOptions {
@@ -25,6 +26,8 @@ export interface LocalRuntimeOptions {
   readonly managementLatencyMs?: number;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
+  readonly webDir?: string | null;
   readonly log?: (line: string) => void;
 }
 
@@ -40,6 +43,9 @@ export interface LocalConfig {
   readonly streamKeyArn?: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The viewer page and the host console, when web/dist was built. */
+  readonly viewerUrl?: string;
+  readonly hostUrl?: string;
 }
 
 export interface LocalRuntime {
@@ -91,7 +97,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ivs: basePort + 2,
     dynamodb: basePort + 3,
     lambda: basePort + 4,
+    pages: basePort + 5,
   };
+  const webDir = options.webDir === undefined ? path.join(projectDir, 'web', 'dist') : options.webDir;
+  const servePages = webDir !== null && fs.existsSync(path.join(webDir, 'index.html'));
+  const pagesOrigin = `http://127.0.0.1:${ports.pages}`;
 
   if (options.synth ?? true) await synthesize(projectDir);
   const assembly = new CloudAssembly(path.join(projectDir, 'cdk.out'));
@@ -232,7 +242,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       host,
       credentials,
       accountId: ACCOUNT_ID,
-      corsAllowOrigins: cors,
+      // The local host console is served from its own port; let that origin call the API.
+      corsAllowOrigins: servePages ? [...cors, pagesOrigin] : cors,
       log,
     });
     started.push(http);
@@ -256,6 +267,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     started.push(webSocket);
     await webSocket.start();
 
+    const pages = servePages && webDir ? new PagesServer(ports.pages, webDir, () => pageConfig) : undefined;
+    if (pages) {
+      started.push(pages);
+      await pages.start();
+    }
+
     const config: LocalConfig = {
       httpApiUrl: `http://127.0.0.1:${ports.http}/`,
       webSocketUrl: webSocket.url,
@@ -265,6 +282,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       lambdaEndpoint: lambdaApi.endpoint,
       channelArn: channels[0].arn,
       streamKeyArn: channels[0].streamKeyArn,
+      region,
+      credentials,
+      viewerUrl: pages ? `${pages.url}/` : undefined,
+      hostUrl: pages ? `${pages.url}/host/` : undefined,
+    };
+    const pageConfig = {
+      mode: 'local',
+      webSocketUrl: config.webSocketUrl,
+      httpApiUrl: config.httpApiUrl,
+      cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
       region,
       credentials,
     };

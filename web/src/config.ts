@@ -1,0 +1,41 @@
+/**
+ * What a page needs to know, from `config.json` beside it: the local runtime writes one, and
+ * for a deployed stack you write it from the stack outputs (see README).
+ */
+export interface PageConfig {
+  /** `local`: cues come from the IVS stand-in's SSE stream; `aws`: from the IVS player. */
+  readonly mode: 'local' | 'aws';
+  readonly webSocketUrl: string;
+  readonly httpApiUrl: string;
+  /** aws mode: the channel's PlaybackUrl. */
+  readonly playbackUrl?: string;
+  /** local mode: the IVS stand-in's `/_local/metadata/events`. */
+  readonly cueEventsUrl?: string;
+  readonly region?: string;
+  /** local mode only: the runtime's throwaway credentials, for the host console. */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export async function loadConfig(): Promise<PageConfig> {
+  const res = await fetch('./config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
+  return (await res.json()) as PageConfig;
+}
+
+/** Builds an element: `h('button', { class: 'x', onclick }, 'text')`. */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, unknown> = {},
+  ...children: Array<Node | string | null | undefined | false>
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith('on') && typeof value === 'function')
+      el.addEventListener(name.slice(2), value as EventListener);
+    else el.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children)
+    if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}

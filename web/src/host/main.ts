@@ -1,0 +1,131 @@
+import '../styles.css';
+import { h, loadConfig } from '../config';
+import { HostApiError, HostClient, type QuizDetails } from '../shared/host-client';
+import { BrowserSha256 } from '../shared/sha256-browser';
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const message = byId<HTMLParagraphElement>('message');
+const live = byId<HTMLDivElement>('live');
+const reveal = byId<HTMLButtonElement>('reveal');
+let client: HostClient;
+let currentQuizId: string | undefined;
+let poll: number | undefined;
+
+/** Errors are shown as the API words them, with the code, never swallowed. */
+function show(error: unknown): void {
+  if (error instanceof HostApiError) {
+    message.textContent = `${error.code}: ${error.message}${error.retryAfterSeconds ? ` (retry in ${error.retryAfterSeconds} s)` : ''}`;
+  } else {
+    message.textContent = `Error: ${(error as Error).message}`;
+  }
+}
+
+function renderQuiz(quiz: QuizDetails): void {
+  live.replaceChildren(
+    h('p', { 'data-testid': 'live-question' }, `${quiz.question} (${quiz.state})`),
+    h(
+      'ol',
+      {},
+      ...quiz.choices.map((choice, i) =>
+        h(
+          'li',
+          { 'data-testid': `live-count-${i}` },
+          `${choice}${i === quiz.correctIndex ? ' ✓' : ''}: ${quiz.counts[i]}`,
+        ),
+      ),
+    ),
+    h('p', { 'data-testid': 'live-total' }, `${quiz.total} answers`),
+  );
+  reveal.disabled = quiz.state === 'revealed';
+}
+
+async function refresh(): Promise<void> {
+  if (!currentQuizId) return;
+  try {
+    renderQuiz(await client.getQuiz(currentQuizId));
+  } catch (error) {
+    show(error);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = await loadConfig();
+  const mode = byId<HTMLParagraphElement>('mode');
+  if (!config.credentials) {
+    // Deployed: no long-lived AWS keys in a browser. The host signs from a terminal instead.
+    mode.textContent =
+      'Against a deployed stack, run the show with the host CLI (npm run host); see the README.';
+    for (const button of document.querySelectorAll('button')) button.disabled = true;
+    return;
+  }
+  mode.textContent = `Local runtime at ${config.httpApiUrl}`;
+  client = new HostClient({
+    apiUrl: config.httpApiUrl,
+    region: config.region ?? 'us-east-1',
+    credentials: config.credentials,
+    sha256: BrowserSha256 as unknown as ConstructorParameters<typeof HostClient>[0]['sha256'],
+  });
+
+  byId<HTMLFormElement>('quiz-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    message.textContent = '';
+    const form = new FormData(event.target as HTMLFormElement);
+    const slots = [0, 1, 2, 3].map((i) => String(form.get(`choice${i}`) ?? '').trim());
+    const correctSlot = Number(form.get('correct'));
+    const filled = slots.map((text, slot) => ({ text, slot })).filter((c) => c.text !== '');
+    const correctIndex = filled.findIndex((c) => c.slot === correctSlot);
+    if (correctIndex < 0) {
+      message.textContent = 'The correct answer must be one of the filled-in choices.';
+      return;
+    }
+    try {
+      const created = await client.createQuiz({
+        question: String(form.get('question') ?? ''),
+        choices: filled.map((c) => c.text),
+        correctIndex,
+        durationSeconds: Number(form.get('duration') ?? 20),
+      });
+      currentQuizId = created.quizId;
+      window.clearInterval(poll);
+      poll = window.setInterval(refresh, 1000);
+      await refresh();
+    } catch (error) {
+      show(error);
+    }
+  });
+
+  reveal.addEventListener('click', async () => {
+    if (!currentQuizId) return;
+    message.textContent = '';
+    try {
+      await client.revealQuiz(currentQuizId);
+      await refresh();
+      window.clearInterval(poll);
+    } catch (error) {
+      show(error);
+    }
+  });
+
+  byId<HTMLFormElement>('event-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    message.textContent = '';
+    const form = new FormData(event.target as HTMLFormElement);
+    let data: unknown;
+    try {
+      data = JSON.parse(String(form.get('data') ?? '{}'));
+    } catch {
+      message.textContent = 'Data must be valid JSON.';
+      return;
+    }
+    try {
+      const sent = await client.sendEvent(String(form.get('type') ?? ''), data);
+      message.textContent = `Sent event ${sent.eventId} (${sent.bytes} bytes).`;
+    } catch (error) {
+      show(error);
+    }
+  });
+}
+
+main().catch((error: Error) => {
+  message.textContent = `The host console could not start: ${error.message}`;
+});

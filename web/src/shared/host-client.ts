@@ -1,0 +1,155 @@
+/**
+ * A client for the host API (DESIGN.md §3), signed with SigV4 for `execute-api`. Isomorphic:
+ * it needs only `fetch` and a SHA-256 implementation, so the host CLI (Node) and the host
+ * console (browser) share it.
+ */
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export interface HostCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
+type Sha256Constructor = ConstructorParameters<typeof SignatureV4>[0]['sha256'];
+
+export interface HostClientOptions {
+  /** The `HttpApiUrl` output, or `httpApiUrl` of `.cuecast/local.json`. */
+  readonly apiUrl: string;
+  readonly region: string;
+  readonly credentials: HostCredentials | (() => Promise<HostCredentials>);
+  readonly sha256: Sha256Constructor;
+  readonly fetch?: typeof fetch;
+}
+
+/** An error reply of the API, with the contract's code (`BAD_REQUEST`, `RATE_LIMITED`, …). */
+export class HostApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+    this.name = 'HostApiError';
+  }
+}
+
+export interface CreateQuizRequest {
+  question: string;
+  choices: string[];
+  correctIndex: number;
+  durationSeconds?: number;
+}
+
+export interface CreatedQuiz {
+  quizId: string;
+  opensAt: string;
+  closesAt: string;
+}
+
+export interface RevealedQuiz {
+  quizId: string;
+  correctIndex: number;
+  counts: number[];
+  total: number;
+}
+
+export interface QuizDetails extends RevealedQuiz {
+  question: string;
+  choices: string[];
+  state: 'open' | 'closed' | 'revealed';
+  opensAt: string;
+  closesAt: string;
+}
+
+export interface ShowState {
+  stream: 'live' | 'offline' | 'unknown';
+  quiz: null | {
+    quizId: string;
+    question: string;
+    choices: string[];
+    state: 'open' | 'closed' | 'revealed';
+    closesAt: string;
+    correctIndex?: number;
+    counts?: number[];
+    total?: number;
+  };
+}
+
+export class HostClient {
+  private readonly base: URL;
+  private readonly fetcher: typeof fetch;
+
+  constructor(private readonly options: HostClientOptions) {
+    this.base = new URL(options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`);
+    this.fetcher = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  createQuiz(request: CreateQuizRequest): Promise<CreatedQuiz> {
+    return this.call('POST', 'quizzes', request);
+  }
+
+  revealQuiz(quizId: string): Promise<RevealedQuiz> {
+    return this.call('POST', `quizzes/${encodeURIComponent(quizId)}/reveal`);
+  }
+
+  getQuiz(quizId: string): Promise<QuizDetails> {
+    return this.call('GET', `quizzes/${encodeURIComponent(quizId)}`);
+  }
+
+  sendEvent(type: string, data: unknown): Promise<{ eventId: string; bytes: number }> {
+    return this.call('POST', 'events', { type, data });
+  }
+
+  /** Public: not signed. */
+  state(): Promise<ShowState> {
+    return this.call('GET', 'state', undefined, false);
+  }
+
+  private async call<T>(method: string, route: string, body?: unknown, sign = true): Promise<T> {
+    const url = new URL(route, this.base);
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    let headers: Record<string, string> = { host: url.host, accept: 'application/json' };
+    if (text !== undefined) headers['content-type'] = 'application/json';
+    if (sign) {
+      const credentials =
+        typeof this.options.credentials === 'function'
+          ? await this.options.credentials()
+          : this.options.credentials;
+      const signer = new SignatureV4({
+        credentials,
+        region: this.options.region,
+        service: 'execute-api',
+        sha256: this.options.sha256,
+      });
+      const signed = await signer.sign({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        port: url.port ? Number(url.port) : undefined,
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers,
+        body: text,
+      });
+      headers = signed.headers as Record<string, string>;
+    }
+    // Browsers and undici set Host themselves from the URL.
+    const { host: _host, ...sendable } = headers;
+    const res = await this.fetcher(url, { method, headers: sendable, body: text });
+    const raw = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.ok) return parsed as T;
+    const reply = parsed as { error?: { code?: string; message?: string }; message?: string } | undefined;
+    const code = reply?.error?.code ?? (res.status === 403 ? 'FORBIDDEN' : `HTTP_${res.status}`);
+    const message = reply?.error?.message ?? reply?.message ?? (raw || res.statusText);
+    const retryAfter = res.headers.get('retry-after');
+    throw new HostApiError(res.status, code, message, retryAfter ? Number(retryAfter) : undefined);
+  }
+}

@@ -1,0 +1,240 @@
+import '../styles.css';
+import { h, loadConfig } from '../config';
+import { type Cue, type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
+import { type ConnectionState, RealtimeClient, type ServerMessage } from './realtime';
+
+interface QuizState {
+  quizId: string;
+  question?: string;
+  choices?: string[];
+  closesAt?: string;
+  myChoice?: number;
+  answer?: 'sending' | 'accepted';
+  result?: { correctIndex: number; counts: number[]; total: number };
+  graded?: { choiceIndex: number; correct: boolean };
+}
+
+/** Plain words for the answer errors a viewer can meet. */
+const ERROR_TEXT: Record<string, string> = {
+  ALREADY_ANSWERED: 'You already answered this one: only your first answer counts.',
+  QUIZ_CLOSED: 'Time is up: this question no longer takes answers.',
+  NOT_FOUND: 'This question is no longer available.',
+  BAD_REQUEST: 'That answer could not be read. Try again.',
+};
+
+const app = document.getElementById('app') as HTMLElement;
+let stream: 'live' | 'offline' | 'unknown' = 'unknown';
+let connection: ConnectionState = 'connecting';
+let quiz: QuizState | undefined;
+let notice = '';
+let realtime: RealtimeClient;
+
+function startQuiz(next: { quizId: string; question: string; choices: string[]; closesAt: string }): void {
+  if (quiz?.quizId === next.quizId) {
+    Object.assign(quiz, { question: next.question, choices: next.choices, closesAt: next.closesAt });
+  } else {
+    quiz = { ...next };
+    notice = '';
+  }
+}
+
+function showResult(result: { quizId: string; correctIndex: number; counts: number[]; total: number }): void {
+  if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId };
+  quiz.result = { correctIndex: result.correctIndex, counts: result.counts, total: result.total };
+}
+
+function onCue(cue: Cue): void {
+  if (cue.type === 'question' && 'question' in cue) startQuiz(cue);
+  else if (cue.type === 'result' && 'counts' in cue) showResult(cue);
+  render();
+}
+
+function onMessage(message: ServerMessage): void {
+  switch (message.type) {
+    case 'state':
+      stream = message.stream;
+      if (message.quiz) {
+        startQuiz(message.quiz);
+        const { correctIndex, counts, total } = message.quiz;
+        if (correctIndex !== undefined && counts && total !== undefined) {
+          showResult({ quizId: message.quiz.quizId, correctIndex, counts, total });
+        }
+      }
+      break;
+    case 'stream':
+      stream = message.state;
+      break;
+    case 'answer':
+      if (quiz?.quizId === message.quizId) {
+        quiz.answer = 'accepted';
+        quiz.myChoice = message.choiceIndex;
+        notice = 'Answer locked in. Wait for the reveal!';
+      }
+      break;
+    case 'error':
+      if (quiz && (!message.quizId || message.quizId === quiz.quizId) && quiz.answer === 'sending') {
+        quiz.answer = message.code === 'ALREADY_ANSWERED' ? 'accepted' : undefined;
+        if (message.code !== 'ALREADY_ANSWERED') quiz.myChoice = undefined;
+      }
+      notice = ERROR_TEXT[message.code] ?? message.message;
+      break;
+    case 'result':
+      showResult(message);
+      break;
+    case 'graded':
+      if (quiz?.quizId === message.quizId)
+        quiz.graded = { choiceIndex: message.choiceIndex, correct: message.correct };
+      break;
+    case 'pong':
+      return;
+  }
+  render();
+}
+
+function answer(choiceIndex: number): void {
+  if (!quiz || quiz.answer || quiz.result) return;
+  quiz.myChoice = choiceIndex;
+  quiz.answer = 'sending';
+  notice = 'Sending your answer…';
+  if (!realtime.send({ action: 'answer', quizId: quiz.quizId, choiceIndex })) {
+    quiz.answer = undefined;
+    quiz.myChoice = undefined;
+    notice = 'Not connected right now: reconnecting, try again in a moment.';
+  }
+  render();
+}
+
+function secondsLeft(): number | undefined {
+  if (!quiz?.closesAt) return undefined;
+  return Math.max(0, Math.ceil((Date.parse(quiz.closesAt) - (Date.now() + realtime.clockOffsetMs)) / 1000));
+}
+
+function render(): void {
+  const header = h(
+    'header',
+    { class: 'bar' },
+    h(
+      'span',
+      { class: `badge ${stream}`, 'data-testid': 'stream' },
+      stream === 'live' ? '● LIVE' : stream === 'offline' ? 'Offline' : 'Stream state unknown',
+    ),
+    h(
+      'span',
+      { class: `badge conn-${connection}`, 'data-testid': 'connection' },
+      connection === 'open' ? 'Connected' : connection === 'connecting' ? 'Connecting…' : 'Reconnecting…',
+    ),
+  );
+  const body = quiz
+    ? renderQuiz(quiz)
+    : h('p', { class: 'idle', 'data-testid': 'idle' }, 'Waiting for the next question…');
+  const status = h(
+    'p',
+    { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'notice' },
+    notice,
+  );
+  app.replaceChildren(header, body, status);
+}
+
+function renderQuiz(q: QuizState): HTMLElement {
+  const left = secondsLeft();
+  const closed = Boolean(q.result) || left === 0;
+  const choices = q.choices ?? q.result?.counts.map((_, i) => `Choice ${i + 1}`) ?? [];
+  const total = q.result?.total ?? 0;
+  return h(
+    'section',
+    { class: 'quiz', 'aria-labelledby': 'question' },
+    h('h1', { id: 'question', 'data-testid': 'question' }, q.question ?? 'Results'),
+    q.result
+      ? h('p', { class: 'countdown', 'data-testid': 'countdown' }, 'Revealed')
+      : h(
+          'p',
+          { class: 'countdown', 'data-testid': 'countdown', 'aria-live': 'off' },
+          left === undefined ? '' : left > 0 ? `${left} s left` : 'Time is up',
+        ),
+    h(
+      'ol',
+      { class: 'choices' },
+      ...choices.map((text, i) => {
+        const isMine = q.myChoice === i;
+        const isCorrect = q.result?.correctIndex === i;
+        const count = q.result?.counts[i] ?? 0;
+        const percent = total > 0 ? Math.round((count / total) * 100) : 0;
+        return h(
+          'li',
+          {},
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `choice${isMine ? ' mine' : ''}${isCorrect ? ' correct' : ''}`,
+              'data-testid': `choice-${i}`,
+              'aria-pressed': isMine ? 'true' : 'false',
+              disabled: closed || Boolean(q.answer),
+              onclick: () => answer(i),
+            },
+            h('span', { class: 'label' }, text),
+            isCorrect ? h('span', { class: 'tag' }, ' ✓ correct') : null,
+            isMine ? h('span', { class: 'tag' }, ' (your answer)') : null,
+          ),
+          q.result
+            ? h(
+                'div',
+                { class: 'bar-row', 'data-testid': `result-${i}` },
+                h('div', { class: 'bar-fill', style: `width:${percent}%`, role: 'presentation' }),
+                h('span', { class: 'bar-text', 'data-testid': `count-${i}` }, `${count}`),
+                h('span', { class: 'sr-only' }, ` answers (${percent}%)`),
+              )
+            : null,
+        );
+      }),
+    ),
+    q.result
+      ? h('p', { class: 'total', 'data-testid': 'total' }, `${total} answer${total === 1 ? '' : 's'} in all`)
+      : null,
+    q.graded
+      ? h(
+          'p',
+          {
+            class: `graded ${q.graded.correct ? 'right' : 'wrong'}`,
+            'data-testid': 'graded',
+            role: 'status',
+          },
+          q.graded.correct ? 'You got it right!' : 'Not this time.',
+        )
+      : null,
+  );
+}
+
+async function main(): Promise<void> {
+  const config = await loadConfig();
+  realtime = new RealtimeClient({
+    url: config.webSocketUrl,
+    onMessage,
+    onConnection: (state) => {
+      connection = state;
+      render();
+    },
+  });
+  const video = document.getElementById('video') as HTMLVideoElement;
+  let cues: CueSource;
+  if (config.mode === 'aws' && config.playbackUrl) {
+    video.hidden = false;
+    cues = new IvsPlayerCueSource(config.playbackUrl, video);
+  } else if (config.cueEventsUrl) {
+    cues = new LocalSseCueSource(config.cueEventsUrl);
+  } else {
+    throw new Error('config.json has neither a playbackUrl (aws) nor a cueEventsUrl (local)');
+  }
+  await cues.start(onCue);
+  realtime.start();
+  window.setInterval(() => {
+    if (quiz && !quiz.result) render();
+  }, 500);
+  render();
+}
+
+main().catch((error: Error) => {
+  app.replaceChildren(
+    h('p', { class: 'notice error', role: 'alert' }, `cuecast could not start: ${error.message}`),
+  );
+});
