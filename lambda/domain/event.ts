@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { BadRequestError } from './errors';
 import { parseWith } from './validation';
 
 /** Cue types the platform itself sends; a host's custom event may not impersonate them. */
@@ -20,4 +21,31 @@ export const SendEventSchema = z.strictObject(
 
 export type SendEventInput = z.output<typeof SendEventSchema>;
 
-export const parseSendEvent = (body: unknown): SendEventInput => parseWith(SendEventSchema, body);
+/**
+ * Parses `POST /events`. A `__proto__` key is valid JSON, but rebuilding the object would turn
+ * it into a prototype and drop it from the cue, so it is refused rather than lost silently.
+ */
+export function parseSendEvent(body: unknown): SendEventInput {
+  const data = body !== null && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
+  const found = findProtoKey(data, 'data');
+  if (found) throw new BadRequestError(`${found}: the key "__proto__" is not allowed`);
+  return parseWith(SendEventSchema, body);
+}
+
+/** Path of the first own `__proto__` key in a JSON value, if any. */
+function findProtoKey(value: unknown, path: string, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findProtoKey(value[i], `${path}[${i}]`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (Object.hasOwn(value, '__proto__')) return path;
+  for (const [key, inner] of Object.entries(value)) {
+    const found = findProtoKey(inner, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
