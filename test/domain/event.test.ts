@@ -35,6 +35,8 @@ function sendEventProblems(input: unknown): Set<string> {
 
 const validType = fc.stringMatching(TYPE).filter((type) => !RESERVED.includes(type));
 const jsonObject = fc.dictionary(anyString(16), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 });
+/** Valid data: no own `__proto__` key anywhere (fast-check generates that key on purpose). */
+const cleanJsonObject = jsonObject.filter((data) => !hasOwnProtoKey(data));
 
 const invalidType = fc.oneof(
   fc.constantFrom('question', 'result', '', 'A', 'Quiz', '1st', '_x', '-x', 'a b', 'a.b', 'poll\n', 'é'),
@@ -86,13 +88,9 @@ const anyBody = fc.oneof(
 describe('when a send-event body is parsed', () => {
   it('accepts every unreserved type that matches ^[a-z][a-z0-9_-]{0,31}$ with any JSON object', () => {
     assertProperty(
-      fc.property(
-        validType,
-        jsonObject.filter((data) => !hasOwnProtoKey(data)),
-        (type, data) => {
-          expect(parseSendEvent({ type, data })).toEqual({ type, data });
-        },
-      ),
+      fc.property(validType, cleanJsonObject, (type, data) => {
+        expect(parseSendEvent({ type, data })).toEqual({ type, data });
+      }),
       200,
     );
   });
@@ -124,7 +122,7 @@ describe('when a send-event body is parsed', () => {
 
   it('refuses every type outside the pattern, and the reserved ones, with a 400 on type', () => {
     assertProperty(
-      fc.property(invalidType, jsonObject, (type, data) => {
+      fc.property(invalidType, cleanJsonObject, (type, data) => {
         expect(() => parseSendEvent({ type, data })).toThrow(BadRequestError);
         expect(() => parseSendEvent({ type, data })).toThrow(/^type: \S/);
       }),
