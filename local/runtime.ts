@@ -160,20 +160,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await dynamoDb.start(resources, resolver);
 
     const rules = loadRules(resources, resolver);
-    const emit = (event: Record<string, unknown>) => {
-      for (const rule of rules.filter((r) => matches(r.pattern, event))) {
-        for (const arn of rule.targetArns) {
-          const fn = host.find(arn);
-          if (!fn) continue;
-          void host
-            .invoke(fn, event)
-            .then((outcome) =>
-              log(
-                `[events] ${String(event['detail-type'])} -> ${fn.logicalId} ${outcome.ok ? 'ok' : `failed (${outcome.error?.message})`} ${outcome.ms}ms`,
-              ),
-            );
-        }
-      }
+    /** Delivers an event to every matching rule's targets; resolves when they have run. */
+    const emit = async (event: Record<string, unknown>): Promise<void> => {
+      const deliveries = rules
+        .filter((rule) => matches(rule.pattern, event))
+        .flatMap((rule) => rule.targetArns.map((arn) => host.find(arn)))
+        .filter((fn): fn is LocalFunction => fn !== undefined)
+        .map(async (fn) => {
+          const outcome = await host.invoke(fn, event);
+          const result = outcome.ok ? 'ok' : `failed (${outcome.error?.message})`;
+          log(`[events] ${String(event['detail-type'])} -> ${fn.logicalId} ${result} ${outcome.ms}ms`);
+        });
+      await Promise.all(deliveries);
     };
 
     const channels: IvsChannel[] = ofType('AWS::IVS::Channel').map(([id, r]) => {
@@ -193,7 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: ports.ivs,
       channels,
       log,
-      onStreamChange: (channel, state) => emit(streamStateEvent(channel, state, region, ACCOUNT_ID)),
+      onStreamChange: (channel, state) => void emit(streamStateEvent(channel, state, region, ACCOUNT_ID)),
     });
     started.push(ivs);
     await ivs.start();
@@ -295,6 +293,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region,
       credentials,
     };
+    // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
+    await Promise.all(channels.map((channel) => emit(streamStateEvent(channel, 'live', region, ACCOUNT_ID))));
+
     const stateFile =
       options.stateFile === undefined ? path.join(projectDir, '.cuecast', 'local.json') : options.stateFile;
     if (stateFile) {

@@ -270,10 +270,10 @@ describe('when host calls are not signed properly', () => {
     expect(reply.status).toBe(403);
   });
 
-  it('serves GET /state to anyone', async () => {
+  it('serves GET /state to anyone, with the stream live from the start', async () => {
     const reply = await callApi(runtime.config, 'GET', '/state', undefined, { sign: false });
     expect(reply.status).toBe(200);
-    expect(reply.body).toHaveProperty('stream');
+    expect(reply.body.stream).toBe('live');
   });
 });
 

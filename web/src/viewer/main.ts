@@ -41,6 +41,7 @@ function startQuiz(next: { quizId: string; question: string; choices: string[]; 
 function showResult(result: { quizId: string; correctIndex: number; counts: number[]; total: number }): void {
   if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId };
   quiz.result = { correctIndex: result.correctIndex, counts: result.counts, total: result.total };
+  notice = '';
 }
 
 function onCue(cue: Cue): void {

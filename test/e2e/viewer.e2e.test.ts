@@ -1,0 +1,211 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { freeBasePort, tempStateFile } from '../local/harness';
+
+/**
+ * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
+ * running the CLI, answers by clicking, a reveal, and every page showing counts and its grade.
+ */
+const root = path.join(__dirname, '..', '..');
+const screenshots = path.join(root, 'test-output');
+const run = promisify(execFile);
+let runtime: LocalRuntime;
+let browser: Browser;
+let configFile: string;
+
+/** The host CLI, exactly as `npm run host` runs it. */
+async function host(...args: string[]): Promise<any> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      'scripts/host.ts',
+      ...args,
+      '--config',
+      configFile,
+      '--json',
+    ],
+    { cwd: root, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  );
+  return JSON.parse(stdout);
+}
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime({
+    basePort: await freeBasePort(6),
+    synth: false,
+    stateFile: tempStateFile(),
+    log: () => undefined,
+  });
+  configFile = path.join(os.tmpdir(), `cuecast-e2e-${process.pid}.json`);
+  fs.writeFileSync(configFile, JSON.stringify(runtime.config));
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+  if (configFile) fs.rmSync(configFile, { force: true });
+});
+
+async function openViewer(): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 800, height: 900 } })).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(runtime.config.viewerUrl ?? '');
+  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+  expect(errors).toEqual([]);
+  return page;
+}
+
+describe('when three viewers play a quiz in the browser', () => {
+  it('shows the question, takes clicked answers, and shows every viewer the counts and their grade', async () => {
+    expect(runtime.config.viewerUrl).toBeDefined();
+    const pages = await Promise.all([openViewer(), openViewer(), openViewer()]);
+    for (const page of pages)
+      await expect(page.getByTestId('idle').textContent()).resolves.toContain('Waiting');
+
+    const created = await host(
+      'quiz',
+      'create',
+      '--question',
+      'Which planet is the largest?',
+      '--choice',
+      'Mars',
+      '--choice',
+      'Jupiter',
+      '--choice',
+      'Venus',
+      '--correct',
+      '1',
+      '--duration',
+      '60',
+    );
+    expect(created.quizId).toEqual(expect.any(String));
+
+    for (const page of pages) {
+      await page
+        .getByTestId('question')
+        .filter({ hasText: 'Which planet is the largest?' })
+        .waitFor({ timeout: 10_000 });
+      await expect(page.getByTestId('choice-1').textContent()).resolves.toContain('Jupiter');
+    }
+    fs.mkdirSync(screenshots, { recursive: true });
+    await pages[0].screenshot({ path: path.join(screenshots, 'viewer-question.png'), fullPage: true });
+
+    // Two viewers pick Jupiter (right), one picks Mars (wrong); the buttons are real buttons.
+    const picks = [1, 1, 0];
+    for (const [i, page] of pages.entries()) {
+      await page.getByRole('button', { name: ['Mars', 'Jupiter', 'Venus'][picks[i]] }).click();
+      await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 10_000 });
+      await expect(page.getByTestId(`choice-${picks[i]}`).getAttribute('aria-pressed')).resolves.toBe('true');
+      await expect(page.getByTestId('choice-2').isDisabled()).resolves.toBe(true);
+    }
+
+    const shown = await host('quiz', 'show', created.quizId);
+    expect(shown).toMatchObject({ counts: [1, 2, 0], total: 3, state: 'open' });
+
+    const revealed = await host('quiz', 'reveal', created.quizId);
+    expect(revealed).toEqual({ quizId: created.quizId, correctIndex: 1, counts: [1, 2, 0], total: 3 });
+
+    for (const [i, page] of pages.entries()) {
+      await page.getByTestId('graded').waitFor({ timeout: 10_000 });
+      await expect(page.getByTestId('count-0').textContent()).resolves.toBe('1');
+      await expect(page.getByTestId('count-1').textContent()).resolves.toBe('2');
+      await expect(page.getByTestId('count-2').textContent()).resolves.toBe('0');
+      await expect(page.getByTestId('total').textContent()).resolves.toBe('3 answers in all');
+      await expect(page.getByTestId('choice-1').textContent()).resolves.toContain('correct');
+      await expect(page.getByTestId('graded').textContent()).resolves.toBe(
+        picks[i] === 1 ? 'You got it right!' : 'Not this time.',
+      );
+    }
+    await pages[2].screenshot({ path: path.join(screenshots, 'viewer-result.png'), fullPage: true });
+  }, 90_000);
+
+  it('tells a viewer plainly when the question has closed', async () => {
+    const page = await openViewer();
+    const created = await host(
+      'quiz',
+      'create',
+      '--question',
+      'Quick one?',
+      '--choice',
+      'Yes',
+      '--choice',
+      'No',
+      '--correct',
+      '0',
+      '--duration',
+      '5',
+    );
+    await page.getByTestId('question').filter({ hasText: 'Quick one?' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('countdown').filter({ hasText: 'Time is up' }).waitFor({ timeout: 15_000 });
+    await expect(page.getByTestId('choice-0').isDisabled()).resolves.toBe(true);
+    expect(created.quizId).toEqual(expect.any(String));
+  }, 60_000);
+
+  it('shows the stream going offline and live again', async () => {
+    const page = await openViewer();
+    const set = (state: string) =>
+      fetch(`${runtime.config.ivsEndpoint}/_local/stream`, {
+        method: 'POST',
+        body: JSON.stringify({ state }),
+      });
+    await set('offline');
+    await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 10_000 });
+    await set('live');
+    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 10_000 });
+  }, 60_000);
+});
+
+describe('when the host uses the console', () => {
+  it('opens a quiz, sees live counts, and reveals it', async () => {
+    const viewer = await openViewer();
+    const console = await (await browser.newContext()).newPage();
+    await console.goto(runtime.config.hostUrl ?? '');
+    await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
+    await console.getByTestId('question').fill('Best season?');
+    await console.getByTestId('choice-0').fill('Spring');
+    await console.getByTestId('choice-1').fill('Autumn');
+    await console.getByLabel('Seconds to answer').fill('60');
+    await console.getByTestId('send').click();
+    await console
+      .getByTestId('live-question')
+      .filter({ hasText: 'Best season? (open)' })
+      .waitFor({ timeout: 10_000 });
+
+    await viewer.getByTestId('question').filter({ hasText: 'Best season?' }).waitFor({ timeout: 10_000 });
+    await viewer.getByRole('button', { name: 'Spring' }).click();
+    await console.getByTestId('live-total').filter({ hasText: '1 answers' }).waitFor({ timeout: 10_000 });
+
+    await console.getByTestId('reveal').click();
+    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 10_000 });
+    await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 10_000 });
+
+    // An error reply is shown plainly, with its code.
+    await console.getByTestId('event-type').fill('drop');
+    await console.getByTestId('event-data').fill(JSON.stringify({ blob: 'x'.repeat(1100) }));
+    await console.getByTestId('send-event').click();
+    await console
+      .getByTestId('message')
+      .filter({ hasText: 'PAYLOAD_TOO_LARGE' })
+      .waitFor({ timeout: 10_000 });
+  }, 60_000);
+});
