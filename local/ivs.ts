@@ -37,6 +37,8 @@ export class IvsStandIn {
   private readonly recentCalls = new Map<string, number[]>();
   private readonly listeners = new Set<ServerResponse>();
   readonly endpoint: string;
+  /** PutMetadata calls answered ThrottlingException, for the benchmark and the logs. */
+  throttled = 0;
 
   constructor(private readonly options: IvsStandInOptions) {
     this.endpoint = `http://127.0.0.1:${options.port}`;
@@ -112,6 +114,7 @@ export class IvsStandIn {
     const recent = (this.recentCalls.get(channelArn) ?? []).filter((t) => now - t < 1000);
     if (recent.length >= MAX_CALLS_PER_SECOND) {
       this.recentCalls.set(channelArn, recent);
+      this.throttled++;
       this.options.log(`[ivs] PutMetadata throttled (${recent.length} calls in the last second)`);
       return sendAwsError(res, 429, 'ThrottlingException', 'Request rate exceeded for this channel');
     }

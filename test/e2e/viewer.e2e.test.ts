@@ -104,7 +104,7 @@ describe('when three viewers play a quiz in the browser', () => {
       await page
         .getByTestId('question')
         .filter({ hasText: 'Which planet is the largest?' })
-        .waitFor({ timeout: 10_000 });
+        .waitFor({ timeout: 20_000 });
       await expect(page.getByTestId('choice-1').textContent()).resolves.toContain('Jupiter');
     }
     fs.mkdirSync(screenshots, { recursive: true });
@@ -114,7 +114,7 @@ describe('when three viewers play a quiz in the browser', () => {
     const picks = [1, 1, 0];
     for (const [i, page] of pages.entries()) {
       await page.getByRole('button', { name: ['Mars', 'Jupiter', 'Venus'][picks[i]] }).click();
-      await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 10_000 });
+      await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
       await expect(page.getByTestId(`choice-${picks[i]}`).getAttribute('aria-pressed')).resolves.toBe('true');
       await expect(page.getByTestId('choice-2').isDisabled()).resolves.toBe(true);
     }
@@ -126,7 +126,7 @@ describe('when three viewers play a quiz in the browser', () => {
     expect(revealed).toEqual({ quizId: created.quizId, correctIndex: 1, counts: [1, 2, 0], total: 3 });
 
     for (const [i, page] of pages.entries()) {
-      await page.getByTestId('graded').waitFor({ timeout: 10_000 });
+      await page.getByTestId('graded').waitFor({ timeout: 20_000 });
       await expect(page.getByTestId('count-0').textContent()).resolves.toBe('1');
       await expect(page.getByTestId('count-1').textContent()).resolves.toBe('2');
       await expect(page.getByTestId('count-2').textContent()).resolves.toBe('0');
@@ -155,7 +155,7 @@ describe('when three viewers play a quiz in the browser', () => {
       '--duration',
       '5',
     );
-    await page.getByTestId('question').filter({ hasText: 'Quick one?' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('question').filter({ hasText: 'Quick one?' }).waitFor({ timeout: 20_000 });
     await page.getByTestId('countdown').filter({ hasText: 'Time is up' }).waitFor({ timeout: 15_000 });
     await expect(page.getByTestId('choice-0').isDisabled()).resolves.toBe(true);
     expect(created.quizId).toEqual(expect.any(String));
@@ -163,15 +163,20 @@ describe('when three viewers play a quiz in the browser', () => {
 
   it('shows the stream going offline and live again', async () => {
     const page = await openViewer();
+    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
     const set = (state: string) =>
       fetch(`${runtime.config.ivsEndpoint}/_local/stream`, {
         method: 'POST',
         body: JSON.stringify({ state }),
       });
-    await set('offline');
-    await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 10_000 });
-    await set('live');
-    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 10_000 });
+    try {
+      await set('offline');
+      await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
+    } finally {
+      // Never leave the stream offline for the tests that follow.
+      await set('live');
+    }
+    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
   }, 60_000);
 });
 
@@ -189,15 +194,15 @@ describe('when the host uses the console', () => {
     await console
       .getByTestId('live-question')
       .filter({ hasText: 'Best season? (open)' })
-      .waitFor({ timeout: 10_000 });
+      .waitFor({ timeout: 20_000 });
 
-    await viewer.getByTestId('question').filter({ hasText: 'Best season?' }).waitFor({ timeout: 10_000 });
+    await viewer.getByTestId('question').filter({ hasText: 'Best season?' }).waitFor({ timeout: 20_000 });
     await viewer.getByRole('button', { name: 'Spring' }).click();
-    await console.getByTestId('live-total').filter({ hasText: '1 answers' }).waitFor({ timeout: 10_000 });
+    await console.getByTestId('live-total').filter({ hasText: '1 answers' }).waitFor({ timeout: 20_000 });
 
     await console.getByTestId('reveal').click();
-    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 10_000 });
-    await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 10_000 });
+    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 20_000 });
+    await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 20_000 });
 
     // An error reply is shown plainly, with its code.
     await console.getByTestId('event-type').fill('drop');
@@ -206,6 +211,6 @@ describe('when the host uses the console', () => {
     await console
       .getByTestId('message')
       .filter({ hasText: 'PAYLOAD_TOO_LARGE' })
-      .waitFor({ timeout: 10_000 });
+      .waitFor({ timeout: 20_000 });
   }, 60_000);
 });

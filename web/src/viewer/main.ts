@@ -28,6 +28,8 @@ let connection: ConnectionState = 'connecting';
 let quiz: QuizState | undefined;
 let notice = '';
 let realtime: RealtimeClient;
+/** A stream push newer than the pending sync: the sync reply's older stream state must not undo it. */
+let streamPushedSinceSync = false;
 
 function startQuiz(next: { quizId: string; question: string; choices: string[]; closesAt: string }): void {
   if (quiz?.quizId === next.quizId) {
@@ -53,7 +55,7 @@ function onCue(cue: Cue): void {
 function onMessage(message: ServerMessage): void {
   switch (message.type) {
     case 'state':
-      stream = message.stream;
+      if (!streamPushedSinceSync) stream = message.stream;
       if (message.quiz) {
         startQuiz(message.quiz);
         const { correctIndex, counts, total } = message.quiz;
@@ -64,6 +66,7 @@ function onMessage(message: ServerMessage): void {
       break;
     case 'stream':
       stream = message.state;
+      streamPushedSinceSync = true;
       break;
     case 'answer':
       if (quiz?.quizId === message.quizId) {
@@ -213,6 +216,8 @@ async function main(): Promise<void> {
     onMessage,
     onConnection: (state) => {
       connection = state;
+      // The client sends sync right after 'open'.
+      if (state === 'open') streamPushedSinceSync = false;
       render();
     },
   });
