@@ -6,8 +6,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
 import type { LocalConfig } from '../../local/runtime';
 
-/** Finds `count` consecutive free loopback ports. */
-export async function freeBasePort(count = 5): Promise<number> {
+/** Finds `count` consecutive free loopback ports (the runtime uses six: P to P+5). */
+export async function freeBasePort(count = 6): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
     const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
