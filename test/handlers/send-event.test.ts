@@ -218,6 +218,16 @@ describe('when the rate window is full', () => {
     expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expectNothingSent();
   });
+
+  it('keeps a 150 ms safety margin: the oldest of the last five must be 1,150 ms old, not 1,000', async () => {
+    ddbMock.on(GetCommand, RATE_WINDOW).resolves({ Item: fullRateWindow(Date.now() - 1050) });
+    expectErrorReply(await sendEvent({ type: 'banner', data: {} }), 429, 'RATE_LIMITED');
+    expectNothingSent();
+
+    ddbMock.on(GetCommand, RATE_WINDOW).resolves({ Item: fullRateWindow(Date.now() - 1200) });
+    expect((await sendEvent({ type: 'banner', data: {} })).statusCode).toBe(200);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
+  });
 });
 
 describe('when IVS throttles the call', () => {
