@@ -61,7 +61,11 @@ export async function measureColdStart(root: string, runs: number): Promise<Cold
   const work = path.join(root, 'bench', '.work');
   fs.mkdirSync(work, { recursive: true });
   const targets: Array<{ handler: string; bundle: string; unbundled: string }> = [];
-  for (const resource of Object.values(template.Resources as Record<string, any>)) {
+  const resources = template.Resources as Record<
+    string,
+    { Type: string; Properties: { Code: { S3Key: string } } }
+  >;
+  for (const resource of Object.values(resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
     const bundle = path.join(
       outDir,
