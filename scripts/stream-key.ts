@@ -5,12 +5,16 @@
  *   npm run -s stream-key                       # stack "Cuecast", default credentials and region
  *   npm run -s stream-key -- --stack MyShow --region eu-west-1
  *   npm run -s stream-key -- --arn arn:aws:ivs:...:stream-key/...
+ *   npm run -s stream-key -- --local           # the local runtime's stand-in (.cuecast/local.json)
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 
-const USAGE = 'usage: npm run -s stream-key -- [--stack NAME] [--arn STREAM_KEY_ARN] [--region REGION]';
+const USAGE =
+  'usage: npm run -s stream-key -- [--stack NAME] [--arn STREAM_KEY_ARN] [--region REGION] | --local [--config FILE]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -18,11 +22,28 @@ async function main(): Promise<number> {
       stack: { type: 'string', default: 'Cuecast' },
       arn: { type: 'string' },
       region: { type: 'string' },
+      local: { type: 'boolean' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.error(USAGE);
+    return 0;
+  }
+  if (values.local || values.config) {
+    // The local runtime's IVS stand-in, reached through the SDK's endpoint setting as on AWS.
+    const file = values.config ?? path.join(process.cwd(), '.cuecast', 'local.json');
+    if (!fs.existsSync(file))
+      throw new Error(`no local runtime config at ${file}: start it with \`npm run dev\``);
+    const local = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const ivs = new IvsClient({
+      region: local.region,
+      endpoint: local.ivsEndpoint,
+      credentials: local.credentials,
+    });
+    const { streamKey } = await ivs.send(new GetStreamKeyCommand({ arn: local.streamKeyArn }));
+    process.stdout.write(`${streamKey?.value}\n`);
     return 0;
   }
   const region = values.region;

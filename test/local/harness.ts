@@ -1,10 +1,10 @@
-import { createHash, createHmac } from 'node:crypto';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
 import type { LocalConfig } from '../../local/runtime';
+import { NodeSha256 } from '../../web/src/shared/sha256-node';
 
 /** Finds `count` consecutive free loopback ports (the runtime uses six: P to P+5). */
 export async function freeBasePort(count = 6): Promise<number> {
@@ -25,19 +25,6 @@ function isFree(port: number): Promise<boolean> {
 }
 
 export const tempStateFile = () => path.join(os.tmpdir(), `cuecast-local-${process.pid}-${Date.now()}.json`);
-
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | Uint8Array) {
-    this.hash = secret ? createHmac('sha256', secret) : createHash('sha256');
-  }
-  update(data: string | Uint8Array) {
-    this.hash.update(data);
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-}
 
 export interface HttpReply {
   status: number;
@@ -67,7 +54,7 @@ export async function callApi(
       credentials,
       region: config.region,
       service: 'execute-api',
-      sha256: Sha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
+      sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
     });
     const signed = await signer.sign({
       method,

@@ -1,4 +1,5 @@
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { callApi, freeBasePort, sleep, tempStateFile, Viewer } from './harness';
@@ -274,6 +275,51 @@ describe('when host calls are not signed properly', () => {
     const reply = await callApi(runtime.config, 'GET', '/state', undefined, { sign: false });
     expect(reply.status).toBe(200);
     expect(reply.body.stream).toBe('live');
+  });
+});
+
+describe('when the streamer asks for the stream key', () => {
+  it('gets it from the IVS stand-in through the SDK, as npm run stream-key does', async () => {
+    const ivsClient = new IvsClient({
+      endpoint: runtime.config.ivsEndpoint,
+      region: runtime.config.region,
+      credentials: runtime.config.credentials,
+    });
+    const { streamKey } = await ivsClient.send(new GetStreamKeyCommand({ arn: runtime.config.streamKeyArn }));
+    expect(streamKey).toMatchObject({
+      arn: runtime.config.streamKeyArn,
+      channelArn: runtime.config.channelArn,
+    });
+    expect(streamKey?.value).toMatch(/^sk_local_[A-Za-z0-9_-]{20,}$/);
+    await expect(
+      ivsClient.send(new GetStreamKeyCommand({ arn: 'arn:aws:ivs:us-east-1:0:stream-key/nope' })),
+    ).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
+    ivsClient.destroy();
+  });
+});
+
+describe('when DynamoDB TTL comes due', () => {
+  it('sweeps expired items, as DynamoDB TTL eventually does', async () => {
+    const client = dynamo();
+    const put = (id: string, expiresAt: number) =>
+      client.send(
+        new PutItemCommand({
+          TableName: connectionsTable(),
+          Item: { connectionId: { S: id }, expiresAt: { N: String(expiresAt) } },
+        }),
+      );
+    const now = Math.floor(Date.now() / 1000);
+    await put('ttl-expired', now - 10);
+    await put('ttl-current', now + 3600);
+    expect(await runtime.dynamoDb.sweepExpired()).toBeGreaterThanOrEqual(1);
+    const ids = ((await client.send(new ScanCommand({ TableName: connectionsTable() }))).Items ?? []).map(
+      (i) => i.connectionId.S,
+    );
+    expect(ids).toContain('ttl-current');
+    expect(ids).not.toContain('ttl-expired');
+    client.destroy();
   });
 });
 

@@ -1,3 +1,5 @@
+import type { ShowState } from '../shared/host-client';
+
 /** Messages the server pushes or replies with (DESIGN.md §5). */
 export type ServerMessage =
   | { type: 'state'; stream: 'live' | 'offline' | 'unknown'; quiz: QuizSnapshot | null }
@@ -8,16 +10,8 @@ export type ServerMessage =
   | { type: 'graded'; quizId: string; choiceIndex: number; correct: boolean }
   | { type: 'stream'; state: 'live' | 'offline' };
 
-export interface QuizSnapshot {
-  quizId: string;
-  question: string;
-  choices: string[];
-  state: 'open' | 'closed' | 'revealed';
-  closesAt: string;
-  correctIndex?: number;
-  counts?: number[];
-  total?: number;
-}
+/** The quiz as `sync` and `GET /state` describe it. */
+export type QuizSnapshot = NonNullable<ShowState['quiz']>;
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
