@@ -1,9 +1,13 @@
+import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+
+/** Stands in for the SDK's default credential chain inside bundles (see the module's comment). */
+const ENV_CREDENTIALS = path.join(__dirname, '..', '..', 'lambda', 'clients', 'env-credentials.ts');
 
 export interface AppFunctionProps {
   /** Path of the handler's TypeScript file; it must export `handler`. */
@@ -76,6 +80,8 @@ export class AppFunction extends NodejsFunction {
         banner: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);",
         // There is no Docker on our machines; fail fast instead of trying it.
         forceDockerBundling: false,
+        // Lambda's credentials are always in the environment: drop the SDK's default chain.
+        esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': ENV_CREDENTIALS },
       },
     });
     this.functionLogGroup = logGroup;
