@@ -1,10 +1,8 @@
 /**
  * `npm run bench`: measures cuecast and prints each figure beside a baseline measured in the
  * same run (these machines are noisy; an absolute time alone means little). Results go to
- * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10).
- *
- * Done here: P1 cold start, P3 answer path, P4 metadata. Not yet: P2 reveal fan-out at 10,000
- * connections (see the README's status).
+ * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10);
+ * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,6 +10,7 @@ import * as path from 'node:path';
 import { startLocalRuntime, synthesize } from '../local/runtime';
 import { freeBasePort } from '../test/local/harness';
 import { measureColdStart } from './p1-cold-start';
+import { type FanOutResult, measureFanOut } from './p2-fan-out';
 import { measureAnswerPath } from './p3-answer-path';
 import { measureMetadata } from './p4-metadata';
 
@@ -20,71 +19,101 @@ const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 10);
+  const audience = Number(process.env.BENCH_P2_CONNECTIONS ?? 10_000);
+  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`cuecast bench on ${machine}\n`);
   console.log('synthesizing (npx cdk synth) ...');
   await synthesize(root);
+  const results: Record<string, unknown> = { machine, when: new Date().toISOString() };
+  const aims: Record<string, boolean> = {};
 
-  console.log(`P1 cold start: ${runs} interleaved runs per variant ...`);
-  const p1 = await measureColdStart(root, runs);
-  console.table(
-    p1.map((r) => ({
-      handler: r.handler,
-      'bundle KB': r.bundleKb,
-      'init ms (bundle)': r.initMs,
-      'init ms (unbundled baseline)': r.baselineInitMs,
-      ratio: r.ratio,
-    })),
-  );
-  const p1Ok = p1.every((r) => r.bundleKb <= 400 && r.ratio <= 0.5);
-  console.log(`P1 aim (every bundle <= 400 KB and init <= 0.5x baseline): ${verdict(p1Ok)}\n`);
-
-  const runtime = await startLocalRuntime({
-    basePort: await freeBasePort(6),
-    synth: false,
-    stateFile: null,
-    webDir: null,
-    log: () => undefined,
-  });
-  try {
-    console.log('P3 answer path: 2,000 answers, 50 in flight, client middleware counting ...');
-    const p3 = await measureAnswerPath(runtime, 2000, 50);
-    console.table([p3]);
-    const p3Ok =
-      p3.accepted === p3.answers &&
-      p3.writesPerAccepted <= 2 &&
-      p3.consistentReads === 0 &&
-      p3.maxWritesOneKey < p3.accepted;
-    console.log(
-      `P3 aim (<= 2 writes and 0 consistent reads per answer; no key takes every answer): ${verdict(p3Ok)}\n`,
+  if (only.includes('p1')) {
+    console.log(`P1 cold start: ${runs} interleaved runs per variant ...`);
+    const p1 = await measureColdStart(root, runs);
+    console.table(
+      p1.map((r) => ({
+        handler: r.handler,
+        'bundle KB': r.bundleKb,
+        'init ms (bundle)': r.initMs,
+        'init ms (unbundled baseline)': r.baselineInitMs,
+        ratio: r.ratio,
+      })),
     );
-
-    console.log('P4 metadata: 10 hosts offering 50 events/s for 10 s through the HTTP API ...');
-    const p4 = await measureMetadata(runtime, 10, 5, 10);
-    console.table([p4]);
-    const p4Ok =
-      p4.maxPerRollingSecondAtIvs <= 5 &&
-      p4.serverErrors === 0 &&
-      p4.silentlyDropped === 0 &&
-      p4.rateLimited === p4.rateLimitedWithRetryAfter &&
-      p4.otherErrors === 0;
-    console.log(
-      `P4 aim (<= 5 PutMetadata per rolling second, 0 5xx, every event delivered or 429 + Retry-After): ${verdict(p4Ok)}\n`,
-    );
-
-    const results = {
-      machine,
-      when: new Date().toISOString(),
-      p1,
-      p3,
-      p4,
-      aims: { p1: p1Ok, p3: p3Ok, p4: p4Ok },
-    };
-    fs.writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-    console.log('written: bench/results.json');
-  } finally {
-    await runtime.stop();
+    aims.p1 = p1.every((r) => r.bundleKb <= 400 && r.ratio <= 0.5);
+    console.log(`P1 aim (every bundle <= 400 KB and init <= 0.5x baseline): ${verdict(aims.p1)}\n`);
+    results.p1 = p1;
   }
+
+  if (only.includes('p2')) {
+    const p2: FanOutResult[] = [];
+    for (const [label, latency, sample] of [
+      ['(a) loopback', 0, undefined],
+      ['(b) 15 ms per @connections call', 15, 1000],
+    ] as const) {
+      console.log(`P2 reveal fan-out ${label}: ${audience} connections, 5% stale ...`);
+      const result = await measureFanOut(root, audience, latency, sample);
+      console.table(result.rows);
+      console.log(
+        `  reveal / limit = ${result.revealVsLimit}x; sequential / reveal = ${result.revealVsSequential}x; ` +
+          `stale records left: ${result.staleLeftAfterReveal} of ${result.stale}; audience one reveal reaches in 10 s: ${result.audienceIn10s}\n`,
+      );
+      p2.push(result);
+    }
+    aims.p2 =
+      p2.every((r) => r.revealVsLimit <= 1.2 && r.staleLeftAfterReveal === 0) &&
+      (p2[1]?.revealVsSequential ?? 0) >= 10;
+    console.log(
+      `P2 aim (within 1.2x of the limit in (a) and (b), stale cleaned, >= 10x sequential in (b)): ${verdict(aims.p2)}\n`,
+    );
+    results.p2 = p2;
+  }
+
+  if (only.includes('p3') || only.includes('p4')) {
+    const runtime = await startLocalRuntime({
+      basePort: await freeBasePort(6),
+      synth: false,
+      stateFile: null,
+      webDir: null,
+      log: () => undefined,
+    });
+    try {
+      if (only.includes('p3')) {
+        console.log('P3 answer path: 2,000 answers, 50 in flight, client middleware counting ...');
+        const p3 = await measureAnswerPath(runtime, 2000, 50);
+        console.table([p3]);
+        aims.p3 =
+          p3.accepted === p3.answers &&
+          p3.writesPerAccepted <= 2 &&
+          p3.consistentReads === 0 &&
+          p3.maxWritesOneKey < p3.accepted;
+        console.log(
+          `P3 aim (<= 2 writes and 0 consistent reads per answer; no key takes every answer): ${verdict(aims.p3)}\n`,
+        );
+        results.p3 = p3;
+      }
+      if (only.includes('p4')) {
+        console.log('P4 metadata: 10 hosts offering 50 events/s for 10 s through the HTTP API ...');
+        const p4 = await measureMetadata(runtime, 10, 5, 10);
+        console.table([p4]);
+        aims.p4 =
+          p4.maxPerRollingSecondAtIvs <= 5 &&
+          p4.serverErrors === 0 &&
+          p4.silentlyDropped === 0 &&
+          p4.rateLimited === p4.rateLimitedWithRetryAfter &&
+          p4.otherErrors === 0;
+        console.log(
+          `P4 aim (<= 5 PutMetadata per rolling second, 0 5xx, every event delivered or 429 + Retry-After): ${verdict(aims.p4)}\n`,
+        );
+        results.p4 = p4;
+      }
+    } finally {
+      await runtime.stop();
+    }
+  }
+  results.aims = aims;
+  fs.writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('written: bench/results.json');
 }
 
 main().catch((error: Error) => {

@@ -1,0 +1,294 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  ApiGatewayManagementApiClient,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  ListTablesCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
+import WebSocket from 'ws';
+import type { LocalConfig } from '../local/runtime';
+import { freeBasePort } from '../test/local/harness';
+import { HostClient } from '../web/src/shared/host-client';
+import { NodeSha256 } from '../web/src/shared/sha256-node';
+
+/**
+ * P2: reveal fan-out to a large audience through the local runtime, which runs as a child
+ * process (a process may hold 20,000 file descriptors here; both ends of 10,000 sockets need
+ * more). 5 % of the connection records are stale (their sockets went away without a
+ * $disconnect, as happens on AWS). Baselines in the same run, over the same sockets:
+ * a tight PostToConnection loop over ids in memory at the best concurrency found (the limit),
+ * the common sample pattern (Scan, then Promise.all over every id), and a sequential loop.
+ */
+export interface FanOutRow {
+  variant: string;
+  posts: number;
+  seconds: number;
+  cpuMsPerDelivery: number;
+  note?: string;
+}
+
+export interface FanOutResult {
+  latencyMs: number;
+  connections: number;
+  stale: number;
+  staleLeftAfterReveal: number;
+  rows: FanOutRow[];
+  revealVsLimit: number;
+  revealVsSequential: number;
+  audienceIn10s: number;
+}
+
+const ticksPerSecond = 100;
+/** User + system CPU of a process, in ms, from /proc (Linux). */
+function cpuOf(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+const ownCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+export async function measureFanOut(
+  root: string,
+  connections: number,
+  latencyMs: number,
+  sequentialSample?: number,
+): Promise<FanOutResult> {
+  const port = await freeBasePort(6);
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/dev.ts', '--no-synth'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        CUECAST_LOCAL_PORT: String(port),
+        CUECAST_LOCAL_MGMT_LATENCY_MS: String(latencyMs),
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onData = (d: Buffer) => {
+        out += d;
+        if (out.includes('ready:')) resolve();
+        if (out.length > 100_000) out = out.slice(-1000);
+      };
+      child.stdout?.on('data', onData);
+      child.on('exit', (code) => reject(new Error(`local runtime exited (${code}) before it was ready`)));
+    });
+    child.stdout?.resume();
+    const config = JSON.parse(
+      fs.readFileSync(path.join(root, '.cuecast', 'local.json'), 'utf8'),
+    ) as LocalConfig;
+    return await run(config, child, connections, latencyMs, sequentialSample);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+async function run(
+  config: LocalConfig,
+  child: ChildProcess,
+  total: number,
+  latencyMs: number,
+  sequentialSample?: number,
+): Promise<FanOutResult> {
+  const stale = Math.round(total * 0.05);
+  const live = total - stale;
+  const received = new Map<string, { count: number; last: number }>();
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < live; i += 250) {
+    await Promise.all(
+      Array.from(
+        { length: Math.min(250, live - i) },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = new WebSocket(config.webSocketUrl);
+            socket.on('message', (data) => {
+              const message = JSON.parse(data.toString());
+              const tag = message.type === 'result' ? 'reveal' : String(message.run ?? message.type);
+              const entry = received.get(tag) ?? { count: 0, last: 0 };
+              entry.count++;
+              entry.last = Date.now();
+              received.set(tag, entry);
+            });
+            socket.once('open', () => resolve());
+            socket.once('error', reject);
+            sockets.push(socket);
+          }),
+      ),
+    );
+  }
+  const dynamo = new DynamoDBClient({
+    endpoint: config.dynamoDbEndpoint,
+    region: config.region,
+    credentials: config.credentials,
+  });
+  const table =
+    ((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []).find((t) =>
+      t.includes('Connections'),
+    ) ?? '';
+  for (let i = 0; i < stale; i++) {
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          connectionId: { S: `stale-${i}` },
+          viewerId: { S: `stale-${i}` },
+          expiresAt: { N: '9999999999' },
+        },
+      }),
+    );
+  }
+  const scanIds = async () => {
+    const ids: string[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamo.send(
+        new ScanCommand({ TableName: table, ExclusiveStartKey: start, ProjectionExpression: 'connectionId' }),
+      );
+      for (const item of page.Items ?? []) ids.push(String(item.connectionId.S));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return ids;
+  };
+  const waitFor = async (tag: string, count: number, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    while ((received.get(tag)?.count ?? 0) < count) {
+      if (Date.now() > deadline)
+        throw new Error(`${tag}: ${received.get(tag)?.count ?? 0} of ${count} delivered in ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return received.get(tag)?.last ?? Date.now();
+  };
+  const cpu = () => ownCpu() + cpuOf(child.pid ?? 0);
+  const rows: FanOutRow[] = [];
+  const timed = async (variant: string, posts: number, fn: () => Promise<void>, note?: string) => {
+    const cpu0 = cpu();
+    const t0 = Date.now();
+    await fn();
+    const last = await waitFor(variant, posts, 600_000);
+    const seconds = (last - t0) / 1000;
+    rows.push({
+      variant,
+      posts,
+      seconds: Math.round(seconds * 100) / 100,
+      cpuMsPerDelivery: Math.round(((cpu() - cpu0) / posts) * 1000) / 1000,
+      note,
+    });
+    return seconds;
+  };
+
+  // The product: reveal → result cue → asynchronous fan-out over 4 scan segments.
+  const host = new HostClient({
+    apiUrl: config.httpApiUrl,
+    region: config.region,
+    credentials: config.credentials,
+    sha256: NodeSha256 as never,
+  });
+  const quiz = await host.createQuiz({
+    question: 'Bench?',
+    choices: ['a', 'b'],
+    correctIndex: 0,
+    durationSeconds: 300,
+  });
+  const revealSeconds = await timed(
+    'reveal',
+    live,
+    async () => void (await host.revealQuiz(quiz.quizId)),
+    'scan + stale cleanup included',
+  );
+  let staleLeft = stale;
+  for (let i = 0; i < 100 && staleLeft > 0; i++) {
+    staleLeft = (await scanIds()).filter((id) => id.startsWith('stale-')).length;
+    if (staleLeft > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const ids = (await scanIds()).filter((id) => !id.startsWith('stale-'));
+  const api = new ApiGatewayManagementApiClient({
+    endpoint: config.managementUrl,
+    region: config.region,
+    credentials: config.credentials,
+  });
+  const post = (id: string, run: string) =>
+    api.send(new PostToConnectionCommand({ ConnectionId: id, Data: JSON.stringify({ type: 'bench', run }) }));
+  const pool = async (list: string[], run: string, concurrency: number) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = next++; i < list.length; i = next++) await post(list[i], run);
+      }),
+    );
+  };
+
+  // The limit: probe concurrency on a sample, then the full tight loop at the best one.
+  const probe = ids.slice(0, Math.min(1000, ids.length));
+  let best = { concurrency: 16, seconds: Number.POSITIVE_INFINITY };
+  for (const concurrency of [16, 64, 256]) {
+    const tag = `probe-${concurrency}`;
+    const t0 = Date.now();
+    await pool(probe, tag, concurrency);
+    const seconds = ((await waitFor(tag, probe.length, 120_000)) - t0) / 1000;
+    if (seconds < best.seconds) best = { concurrency, seconds };
+  }
+  const limitSeconds = await timed(
+    'limit',
+    ids.length,
+    () => pool(ids, 'limit', best.concurrency),
+    `tight loop, ids in memory, concurrency ${best.concurrency}`,
+  );
+  await timed(
+    'promise-all',
+    ids.length,
+    async () => {
+      const all = await scanIds();
+      await Promise.all(all.map((id) => post(id, 'promise-all')));
+    },
+    'Scan, then Promise.all over every id',
+  );
+  const sample = sequentialSample ? ids.slice(0, sequentialSample) : ids;
+  const seqSeconds = await timed(
+    'sequential',
+    sample.length,
+    async () => {
+      for (const id of sample) await post(id, 'sequential');
+    },
+    sequentialSample ? `${sample.length} posts, scaled linearly below` : undefined,
+  );
+  const sequentialFull = seqSeconds * (ids.length / sample.length);
+  if (sequentialSample)
+    rows.push({
+      variant: 'sequential (scaled)',
+      posts: ids.length,
+      seconds: Math.round(sequentialFull * 100) / 100,
+      cpuMsPerDelivery: rows[rows.length - 1].cpuMsPerDelivery,
+      note: `${sample.length} measured × ${(ids.length / sample.length).toFixed(1)}`,
+    });
+
+  for (const socket of sockets) socket.terminate();
+  api.destroy();
+  dynamo.destroy();
+  return {
+    latencyMs,
+    connections: total,
+    stale,
+    staleLeftAfterReveal: staleLeft,
+    rows,
+    revealVsLimit: Math.round((revealSeconds / limitSeconds) * 100) / 100,
+    revealVsSequential: Math.round((sequentialFull / revealSeconds) * 10) / 10,
+    audienceIn10s: Math.floor((live / revealSeconds) * 10),
+  };
+}
