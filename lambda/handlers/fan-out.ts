@@ -46,16 +46,25 @@ export const handler = async (event: unknown, context: Context): Promise<FanOutR
   const quiz = await show.getQuiz(job.quizId);
   if (!quiz?.result) throw new Error(`fan-out: quiz ${job.quizId} has no result to send`);
   const result = resultMessage({ quizId: quiz.quizId, correctIndex: quiz.correctIndex, ...quiz.result });
-  const choices = await answers.choicesByViewer(quiz.quizId, quiz.tallyShards);
+  // Results go out at once; the answers (for `graded`) load meanwhile and are awaited per viewer.
+  const choices = answers.choicesByViewer(quiz.quizId, quiz.tallyShards).catch((error: Error) => {
+    // Results still reach everyone; only the grades are lost, and loudly.
+    logger.error('could not load answers: no graded messages in this segment', {
+      quizId: quiz.quizId,
+      error,
+    });
+    return new Map<string, number>();
+  });
   return fanOut(
     connections,
     poster,
-    ({ viewerId }) => {
-      const choice = choices.get(viewerId);
-      return choice === undefined
-        ? [result]
-        : [result, gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice))];
-    },
+    ({ viewerId }) => [
+      result,
+      choices.then((byViewer) => {
+        const choice = byViewer.get(viewerId);
+        return choice === undefined ? undefined : gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice));
+      }),
+    ],
     segment,
   );
 };

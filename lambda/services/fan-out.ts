@@ -25,7 +25,8 @@ export interface FanOutOptions {
 export async function fanOut(
   connections: ConnectionStore,
   poster: ConnectionPoster,
-  messagesFor: (connection: ConnectionRecord) => readonly object[],
+  /** What to send to a connection, in order; an async source is awaited only after the first message went out. */
+  messagesFor: (connection: ConnectionRecord) => ReadonlyArray<object | Promise<object | undefined>>,
   options: FanOutOptions,
 ): Promise<FanOutReport> {
   const counts = { connections: 0, delivered: 0, gone: 0, failed: 0 };
@@ -36,7 +37,9 @@ export async function fanOut(
     for (let next = await source.next(); !next.done; next = await source.next()) {
       const connection = next.value;
       counts.connections++;
-      for (const message of messagesFor(connection)) {
+      for (const next of messagesFor(connection)) {
+        const message = await next;
+        if (message === undefined) continue;
         const outcome = await poster.post(connection.connectionId, message);
         if (outcome === 'gone') {
           counts.gone++;

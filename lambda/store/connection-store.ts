@@ -4,6 +4,9 @@ import { dynamo } from '../clients/dynamodb';
 /** API Gateway closes a WebSocket after 2 h; records that missed `$disconnect` expire a little later. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
 
+/** Records per scan page of a broadcast. */
+export const SCAN_PAGE_SIZE = 500;
+
 export interface ConnectionRecord {
   readonly connectionId: string;
   /** Who is behind the connection: the connection itself, or a verified viewer id. */
@@ -44,6 +47,8 @@ export class ConnectionStore {
           Segment: totalSegments > 1 ? segment : undefined,
           TotalSegments: totalSegments > 1 ? totalSegments : undefined,
           ProjectionExpression: 'connectionId, viewerId',
+          // Small pages: posting starts after the first 500 records instead of a whole 1 MB page.
+          Limit: SCAN_PAGE_SIZE,
         }),
       );
       for (const item of page.Items ?? []) {

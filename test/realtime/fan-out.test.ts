@@ -189,7 +189,25 @@ describe('when a result is fanned out to live and gone connections', () => {
   });
 });
 
+describe('when the answers cannot be loaded', () => {
+  it('still sends every live connection its result, sends no grade, and completes', async () => {
+    ddbMock.on(QueryCommand).rejects(new Error('simulated DynamoDB outage'));
+
+    const report = await run(resultJob());
+
+    for (const id of ['alice', 'bob', 'carol', 'legacy'])
+      expect(framesTo(mgmtMock, id)).toStrictEqual([RESULT_FRAME]);
+    expect(report).toMatchObject({ connections: 7, gone: 2, failed: 1 });
+  });
+});
+
 describe('when the connections scan spans several pages', () => {
+  it('asks for small pages, so posting starts before the whole segment is read', async () => {
+    await run(resultJob());
+
+    for (const call of ddbMock.commandCalls(ScanCommand)) expect(call.args[0].input.Limit).toBe(500);
+  });
+
   it('reaches the connections on every page, passing ExclusiveStartKey on', async () => {
     await run(resultJob());
 
