@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { RATE_WINDOW_MS } from '../../lambda/services/metadata-publisher';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
 import { runCli } from '../../scripts/host-cli';
 import { freeBasePort, sleep, tempStateFile, Viewer } from '../local/harness';
@@ -64,11 +65,14 @@ const setStream = async (state: 'live' | 'offline') => {
 const cues = async () =>
   (await (await ivs('/_local/metadata')).json()) as Array<{ metadata: string; receivedAt: string }>;
 
-/** Waits until the rolling one-second window has room for `count` more cues. */
+/** The rate guard's window (1 s plus its safety margin), and a little more for the clocks. */
+const WINDOW_WAIT_MS = RATE_WINDOW_MS + 100;
+
+/** Waits until the guard's rolling window has room for `count` more cues. */
 async function roomFor(count: number): Promise<void> {
   const recent = (await cues()).slice(-(5 - count + 1));
   if (recent.length <= 5 - count) return;
-  const wait = Date.parse(recent[0].receivedAt) + 1_100 - Date.now();
+  const wait = Date.parse(recent[0].receivedAt) + WINDOW_WAIT_MS - Date.now();
   if (wait > 0) await sleep(wait);
 }
 
@@ -377,12 +381,12 @@ describe('when the API refuses', () => {
     } finally {
       await setStream('live');
       // The failed call took a slot of the rate guard that the cue log does not show.
-      await sleep(1_100);
+      await sleep(WINDOW_WAIT_MS);
     }
   });
 
   it('prints RATE_LIMITED with the time to wait once the 5 cues of a second are spent', async () => {
-    await sleep(1_100);
+    await sleep(WINDOW_WAIT_MS);
     const runs: Run[] = [];
     for (let i = 0; i < 8; i++)
       runs.push(await host('event', 'send', '--type', 'tick', '--data', `{"i":${i}}`));
@@ -395,7 +399,7 @@ describe('when the API refuses', () => {
       expect(limited.stderr).toMatch(/^error: RATE_LIMITED: .+$/m);
       expect(Number(/^retry after (\d+) s$/m.exec(limited.stderr)?.[1])).toBeGreaterThanOrEqual(1);
     } finally {
-      await sleep(1_100);
+      await sleep(WINDOW_WAIT_MS);
     }
   });
 });
