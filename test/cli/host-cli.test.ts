@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RATE_WINDOW_MS } from '../../lambda/services/metadata-publisher';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { runCli } from '../../scripts/host-cli';
-import { freeBasePort, sleep, tempStateFile, Viewer } from '../local/harness';
+import { bootTestRuntime, sleep, Viewer } from '../local/harness';
 
 /**
  * The host CLI, run in-process against a real local runtime (the synthesized stack on loopback).
@@ -87,13 +87,7 @@ async function answer(quizId: string, choices: number[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    basePort: await freeBasePort(6),
-    synth: false, // test/global-setup.ts synthesized once for every suite
-    stateFile: tempStateFile(),
-    webDir: null,
-    log: () => undefined,
-  });
+  runtime = await bootTestRuntime({ webDir: null });
   configFile = path.join(tmp, 'local.json');
   fs.writeFileSync(configFile, JSON.stringify(runtime.config));
   badKeyConfigFile = path.join(tmp, 'bad-key.json');

@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
-import { freeBasePort, tempStateFile } from '../local/harness';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime } from '../local/harness';
 
 /**
  * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
@@ -36,12 +36,7 @@ async function host(...args: string[]): Promise<any> {
 }
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    basePort: await freeBasePort(6),
-    synth: false,
-    stateFile: tempStateFile(),
-    log: () => undefined,
-  });
+  runtime = await bootTestRuntime();
   configFile = path.join(os.tmpdir(), `cuecast-e2e-${process.pid}.json`);
   fs.writeFileSync(configFile, JSON.stringify(runtime.config));
   browser = await chromium.launch({

@@ -3,7 +3,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
-import type { LocalConfig } from '../../local/runtime';
+import {
+  type LocalConfig,
+  type LocalRuntime,
+  type LocalRuntimeOptions,
+  startLocalRuntime,
+} from '../../local/runtime';
 import { NodeSha256 } from '../../web/src/shared/sha256-node';
 
 /** Finds `count` consecutive free loopback ports (the runtime uses six: P to P+5). */
@@ -21,6 +26,20 @@ function isFree(port: number): Promise<boolean> {
     const server = net.createServer();
     server.once('error', () => resolve(false));
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The local runtime as every integration suite boots it: free loopback ports, the cdk.out that
+ * test/global-setup.ts synthesized once, a throwaway state file, and quiet logs.
+ */
+export async function bootTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    basePort: await freeBasePort(),
+    synth: false,
+    stateFile: tempStateFile(),
+    log: () => undefined,
+    ...options,
   });
 }
 

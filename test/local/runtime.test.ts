@@ -1,8 +1,8 @@
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
-import { callApi, freeBasePort, sleep, tempStateFile, Viewer } from './harness';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
 
 /**
  * The synthesized stack on loopback, driven only through the contract (DESIGN.md §3 to §6):
@@ -53,12 +53,7 @@ const connectionsTable = () => {
 };
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    basePort: await freeBasePort(),
-    synth: false, // test/global-setup.ts synthesized once for every suite
-    stateFile: tempStateFile(),
-    log: () => undefined,
-  });
+  runtime = await bootTestRuntime();
 }, 180_000);
 
 afterEach(async () => {

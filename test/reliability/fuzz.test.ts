@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
-import { callApi, freeBasePort, tempStateFile, Viewer } from '../local/harness';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime, callApi, Viewer } from '../local/harness';
 
 /**
  * R1 fuzz: fast-check drives every HTTP route and WebSocket action through the local runtime.
@@ -22,13 +22,7 @@ const HTTP_CODES: Record<number, string[]> = {
 const WS_CODES = ['BAD_REQUEST', 'UNKNOWN_ACTION', 'NOT_FOUND', 'QUIZ_CLOSED', 'ALREADY_ANSWERED'];
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    basePort: await freeBasePort(),
-    synth: false,
-    stateFile: tempStateFile(),
-    webDir: null,
-    log: () => undefined,
-  });
+  runtime = await bootTestRuntime({ webDir: null });
 }, 120_000);
 
 afterAll(async () => {

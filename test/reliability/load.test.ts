@@ -1,5 +1,5 @@
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
-import { callApi, freeBasePort, tempStateFile, Viewer } from '../local/harness';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime, callApi, Viewer } from '../local/harness';
 
 /**
  * R2 load: 2,000 viewers answer one quiz inside a 10-second window. The tally must equal the
@@ -9,13 +9,7 @@ let runtime: LocalRuntime;
 const viewers: Viewer[] = [];
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
-    basePort: await freeBasePort(),
-    synth: false,
-    stateFile: tempStateFile(),
-    webDir: null,
-    log: () => undefined,
-  });
+  runtime = await bootTestRuntime({ webDir: null });
 }, 120_000);
 
 afterAll(async () => {
