@@ -1,4 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import {
   type AttributeDefinition,
   type AttributeValue,
@@ -10,6 +11,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { CfnResource } from './assembly';
+import { FaultPlan } from './faults';
 import { close, listen } from './http-util';
 import type { IntrinsicResolver } from './intrinsics';
 
@@ -24,6 +26,25 @@ interface TableProperties {
   GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
   TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
 }
+
+/** A DynamoDB request, as fault rules see it. */
+export interface DynamoDbRequest {
+  /** e.g. `UpdateItem`, from the `X-Amz-Target` header. */
+  readonly operation: string;
+  /** The tables it touches: `TableName`, or the keys of `RequestItems` for batch operations. */
+  readonly tables: readonly string[];
+  /** The parsed JSON body (attribute values in DynamoDB JSON). */
+  readonly body: Record<string, unknown>;
+}
+
+/** The error an injected fault answers with, in DynamoDB's own error shape. */
+export type DynamoDbFault =
+  | 'ProvisionedThroughputExceededException'
+  | 'ThrottlingException'
+  | 'RequestLimitExceeded'
+  | 'InternalServerError';
+
+type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 interface LocalTable {
   readonly name: string;
@@ -41,6 +62,8 @@ export class LocalDynamoDb {
   private tables: LocalTable[] = [];
   readonly endpoint: string;
   private client: DynamoDBClient;
+  /** Injected faults (tests only; nothing is armed by default): matching requests get a DynamoDB error. */
+  readonly faults = new FaultPlan<DynamoDbRequest, DynamoDbFault>();
 
   constructor(
     private readonly port: number,
@@ -54,6 +77,7 @@ export class LocalDynamoDb {
   async start(resources: Record<string, CfnResource>, resolver: IntrinsicResolver): Promise<void> {
     // createTableMs 0: tables are ACTIVE at once instead of CREATING for half a second.
     this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    this.interceptFaults(this.server);
     await listen(this.server, this.port, 'DynamoDB');
     for (const [id, resource] of Object.entries(resources)) {
       if (resource.Type !== 'AWS::DynamoDB::Table') continue;
@@ -78,6 +102,32 @@ export class LocalDynamoDb {
     }
     this.sweeper = setInterval(() => void this.sweepExpired().catch(() => undefined), 30_000);
     this.sweeper.unref();
+  }
+
+  /**
+   * Puts the fault plan in front of dynalite's own request listener. With nothing armed a
+   * request goes straight through; otherwise its body is read once, checked, and either
+   * answered with the fault or replayed to dynalite unchanged.
+   */
+  private interceptFaults(server: Server): void {
+    const [dynaliteListener] = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.faults.active) return dynaliteListener(req, res);
+      void readRequest(req).then(
+        (raw) => {
+          const fault = this.faults.take(describeRequest(req, raw));
+          if (fault) return sendDynamoDbError(res, fault);
+          const replay = Object.assign(Readable.from(raw.length > 0 ? [raw] : []), {
+            headers: req.headers,
+            method: req.method,
+            url: req.url,
+          });
+          dynaliteListener(replay as unknown as IncomingMessage, res);
+        },
+        () => res.destroy(),
+      );
+    });
   }
 
   tableNames(): string[] {
@@ -118,4 +168,43 @@ export class LocalDynamoDb {
     this.client.destroy();
     if (this.server) await close(this.server);
   }
+}
+
+async function readRequest(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function describeRequest(req: IncomingMessage, raw: Buffer): DynamoDbRequest {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(raw.toString('utf8') || '{}');
+    if (parsed && typeof parsed === 'object') body = parsed;
+  } catch {
+    // dynalite answers the malformed body itself
+  }
+  const target = String(req.headers['x-amz-target'] ?? '');
+  const tables =
+    typeof body.TableName === 'string'
+      ? [body.TableName]
+      : Object.keys((body.RequestItems as Record<string, unknown> | undefined) ?? {});
+  return { operation: target.split('.')[1] ?? '', tables, body };
+}
+
+/** DynamoDB's JSON error shape: throttling is a 400 the SDK classifies (and retries) by `__type`. */
+function sendDynamoDbError(res: ServerResponse, fault: DynamoDbFault): void {
+  const status = fault === 'InternalServerError' ? 500 : 400;
+  const body = JSON.stringify({
+    __type: `com.amazonaws.dynamodb.v20120810#${fault}`,
+    message:
+      fault === 'InternalServerError'
+        ? 'Internal server error (injected fault)'
+        : 'The level of configured provisioned throughput for the table was exceeded (injected fault)',
+  });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
 }

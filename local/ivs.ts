@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { FaultPlan } from './faults';
 import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
 
 export interface Cue {
@@ -23,6 +24,21 @@ export interface IvsStandInOptions {
   readonly log: (line: string) => void;
 }
 
+/** What an injected PutMetadata fault does (R3). */
+export type IvsFault =
+  /** Answers 429 ThrottlingException, as IVS does over 5 TPS. */
+  | 'throttle'
+  /** Answers 404 ChannelNotBroadcasting, as if the stream had just dropped. */
+  | 'offline'
+  /** Never answers: the call hangs until `releaseHanging()` drops it, and no cue is accepted. */
+  | 'hang';
+
+/** A PutMetadata call, as fault rules see it. */
+export interface PutMetadataRequest {
+  readonly channelArn: string;
+  readonly metadata: string;
+}
+
 const MAX_METADATA_BYTES = 1024;
 const MAX_CALLS_PER_SECOND = 5;
 
@@ -39,6 +55,9 @@ export class IvsStandIn {
   readonly endpoint: string;
   /** PutMetadata calls answered ThrottlingException, for the benchmark and the logs. */
   throttled = 0;
+  /** Injected PutMetadata faults (tests only; nothing is armed by default). */
+  readonly faults = new FaultPlan<PutMetadataRequest, IvsFault>();
+  private readonly hanging = new Set<ServerResponse>();
 
   constructor(private readonly options: IvsStandInOptions) {
     this.endpoint = `http://127.0.0.1:${options.port}`;
@@ -57,6 +76,17 @@ export class IvsStandIn {
 
   metadata(): readonly Cue[] {
     return this.cues;
+  }
+
+  /** PutMetadata calls held open by a `hang` fault right now. */
+  get hangingCalls(): number {
+    return this.hanging.size;
+  }
+
+  /** Drops every call a `hang` fault holds, without accepting its cue (the caller sees a reset). */
+  releaseHanging(): void {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -109,6 +139,20 @@ export class IvsStandIn {
       return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${channelArn}`);
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) {
       return sendAwsError(res, 400, 'ValidationException', 'metadata must be at most 1 KB');
+    }
+    const fault = this.faults.take({ channelArn, metadata });
+    if (fault === 'throttle') {
+      this.throttled++;
+      this.options.log('[ivs] PutMetadata throttled (injected fault)');
+      return sendAwsError(res, 429, 'ThrottlingException', 'Request rate exceeded for this channel');
+    }
+    if (fault === 'offline')
+      return sendAwsError(res, 404, 'ChannelNotBroadcasting', 'Channel is not currently online');
+    if (fault === 'hang') {
+      this.hanging.add(res);
+      res.on('close', () => this.hanging.delete(res));
+      this.options.log('[ivs] PutMetadata hanging (injected fault)');
+      return;
     }
     const now = Date.now();
     const recent = (this.recentCalls.get(channelArn) ?? []).filter((t) => now - t < 1000);
@@ -205,6 +249,7 @@ export class IvsStandIn {
   }
 
   async stop(): Promise<void> {
+    this.releaseHanging();
     for (const listener of this.listeners) listener.end();
     this.listeners.clear();
     if (this.server) await close(this.server);

@@ -20,7 +20,15 @@ export interface InvokeResult {
   readonly ms: number;
 }
 
-type Pending = { resolve: (r: InvokeResult) => void; started: number; timer: NodeJS.Timeout };
+type Pending = {
+  resolve: (r: InvokeResult) => void;
+  started: number;
+  timer: NodeJS.Timeout;
+  readonly logicalId: string;
+};
+
+/** Outcomes kept per function for `outcomes()`; the oldest are dropped beyond this. */
+const OUTCOME_HISTORY = 1000;
 
 /**
  * Runs each function in a worker thread of its own: `process.env` is per worker, so every
@@ -33,6 +41,7 @@ export class LambdaHost {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopped = false;
+  private readonly history = new Map<string, InvokeResult[]>();
 
   constructor(
     private readonly functions: ReadonlyMap<string, LocalFunction>,
@@ -60,17 +69,74 @@ export class LambdaHost {
     const id = this.nextId++;
     return new Promise<InvokeResult>((resolve) => {
       const started = Date.now();
+      const finish = (outcome: InvokeResult) => {
+        this.record(fn.logicalId, outcome);
+        resolve(outcome);
+      };
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        resolve({
+        finish({
           ok: false,
           error: { name: 'TimeoutError', message: `Task timed out after ${fn.timeoutMs} ms` },
           ms: Date.now() - started,
         });
       }, fn.timeoutMs);
-      this.pending.set(id, { resolve, started, timer });
+      this.pending.set(id, {
+        resolve: finish,
+        started,
+        timer,
+        logicalId: fn.logicalId,
+      });
       worker.postMessage({ id, event });
     });
+  }
+
+  /**
+   * Every finished invocation of a function (by logical id, name or ARN), oldest first: its
+   * result or error. Tests read fan-out reports here.
+   */
+  outcomes(nameOrArn: string): readonly InvokeResult[] {
+    const fn = this.find(nameOrArn);
+    return (fn && this.history.get(fn.logicalId)) ?? [];
+  }
+
+  /** Invocations of a function still running. */
+  running(nameOrArn: string): number {
+    const fn = this.find(nameOrArn);
+    return [...this.pending.values()].filter((p) => p.logicalId === fn?.logicalId).length;
+  }
+
+  /**
+   * Kills a function's warm worker at once, as a crashed or timed-out Lambda container dies:
+   * every invocation in flight fails with `Runtime.ExitError` and its open sockets close. The
+   * next invocation starts a fresh worker (a cold start). Resolves with how many were in flight.
+   */
+  async crash(nameOrArn: string): Promise<number> {
+    const fn = this.find(nameOrArn);
+    const ready = fn && this.workers.get(fn.logicalId);
+    if (!fn || !ready) return 0;
+    this.workers.delete(fn.logicalId);
+    const victims = [...this.pending.entries()].filter(([, p]) => p.logicalId === fn.logicalId);
+    for (const [id, pending] of victims) {
+      this.pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.resolve({
+        ok: false,
+        error: { name: 'Runtime.ExitError', message: 'the worker was killed (injected crash)' },
+        ms: Date.now() - pending.started,
+      });
+    }
+    const worker = await ready.catch(() => undefined);
+    await worker?.terminate();
+    this.log(`  ${fn.logicalId} | worker killed (injected crash), ${victims.length} invocation(s) lost`);
+    return victims.length;
+  }
+
+  private record(logicalId: string, outcome: InvokeResult): void {
+    const list = this.history.get(logicalId) ?? [];
+    list.push(outcome);
+    if (list.length > OUTCOME_HISTORY) list.shift();
+    this.history.set(logicalId, list);
   }
 
   private workerFor(fn: LocalFunction): Promise<Worker> {

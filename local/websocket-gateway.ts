@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { FaultPlan } from './faults';
 import { flatHeaders } from './http-gateway';
 import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
 import type { LambdaHost, LocalFunction } from './lambda-host';
@@ -26,15 +27,42 @@ export interface WebSocketGatewayOptions {
   /** Added to every management API call: a model of an in-region AWS round trip. @default 0 */
   readonly managementLatencyMs?: number;
   readonly limits?: Partial<typeof WS_LIMITS>;
+  /** The `$connect` route's Lambda REQUEST authorizer, when the template has one. @default none */
+  readonly connectAuthorizer?: ConnectAuthorizer;
 }
 
-interface Connection {
+/** A WebSocket Lambda REQUEST authorizer as the template declares it. */
+export interface ConnectAuthorizer {
+  readonly fn: LocalFunction;
+  /** e.g. `route.request.querystring.token`: each must be present, or API Gateway answers 401 itself. */
+  readonly identitySource: readonly string[];
+  /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/$connect`, handed to the authorizer. */
+  readonly methodArn: string;
+}
+
+/** What the authorizer allowed: `principalId` plus its `context`, as routes see `requestContext.authorizer`. */
+type AuthorizerContext = Record<string, unknown>;
+
+interface ConnectionMeta {
   readonly id: string;
-  readonly socket: WebSocket;
   readonly connectedAt: number;
-  lastActiveAt: number;
   readonly sourceIp: string;
   readonly userAgent: string;
+  authorizer?: AuthorizerContext;
+}
+
+/** A `@connections` call, as fault rules see it. */
+export interface ManagementRequest {
+  readonly method: string;
+  readonly connectionId: string;
+}
+
+/** What an injected `@connections` fault does: answer 410 GoneException or a 500, or never answer. */
+export type ManagementFault = { readonly status: 410 | 500 } | 'hang';
+
+interface Connection extends ConnectionMeta {
+  readonly socket: WebSocket;
+  lastActiveAt: number;
   idleTimer?: NodeJS.Timeout;
   lifeTimer?: NodeJS.Timeout;
 }
@@ -61,6 +89,8 @@ export class WebSocketGateway {
   private stopping = false;
   readonly url: string;
   readonly managementUrl: string;
+  /** Injected `@connections` faults (tests only; nothing is armed by default). */
+  readonly managementFaults = new FaultPlan<ManagementRequest, ManagementFault>();
 
   constructor(private readonly options: WebSocketGatewayOptions) {
     this.path = selectionPath(options.routeSelectionExpression);
@@ -85,11 +115,7 @@ export class WebSocketGateway {
     await listen(this.server, this.options.port, 'WebSocket API');
   }
 
-  private baseContext(
-    connection: { id: string; connectedAt: number; sourceIp: string; userAgent: string },
-    routeKey: string,
-    eventType: string,
-  ) {
+  private baseContext(connection: ConnectionMeta, routeKey: string, eventType: string) {
     const now = Date.now();
     return {
       routeKey,
@@ -105,6 +131,7 @@ export class WebSocketGateway {
       domainName: `127.0.0.1:${this.options.port}`,
       connectionId: connection.id,
       apiId: this.options.apiId,
+      ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
     };
   }
 
@@ -113,12 +140,22 @@ export class WebSocketGateway {
     const id = randomBytes(12).toString('base64').replace(/\//g, '_');
     const url = new URL(req.url ?? '/', 'http://local');
     const headers = flatHeaders(req);
-    const meta = {
+    const meta: ConnectionMeta = {
       id,
       connectedAt: started,
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       userAgent: headers['user-agent'] ?? '',
     };
+    const refuse = (status: number): void => {
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+      );
+    };
+    const authorizer = this.options.connectAuthorizer;
+    if (authorizer) {
+      const status = await this.authorize(authorizer, meta, url, headers);
+      if (status !== 200) return refuse(status);
+    }
     const connect = this.options.routes.get('$connect');
     if (connect) {
       const event = {
@@ -133,20 +170,65 @@ export class WebSocketGateway {
         ? Number((outcome.result as { statusCode?: number } | undefined)?.statusCode ?? 200)
         : 500;
       this.options.log(`[ws] $connect ${id} -> ${connect.logicalId} ${status} ${outcome.ms}ms`);
-      if (status < 200 || status > 299) {
-        socket.end(
-          `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-        );
-        return;
-      }
+      if (status < 200 || status > 299) return refuse(status);
     }
     this.wss?.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meta));
   }
 
-  private accept(
-    socket: WebSocket,
-    meta: { id: string; connectedAt: number; sourceIp: string; userAgent: string },
-  ): void {
+  /**
+   * Runs the `$connect` authorizer as API Gateway does: a missing identity source is 401
+   * without invoking anything; an `Unauthorized` error is 401; a Deny (or no Allow) is 403;
+   * any other failure is 500. On Allow, `principalId` and the context ride on every event.
+   */
+  private async authorize(
+    authorizer: ConnectAuthorizer,
+    meta: ConnectionMeta,
+    url: URL,
+    headers: Record<string, string>,
+  ): Promise<number> {
+    const present = authorizer.identitySource.every((source) => {
+      const query = /^route\.request\.querystring\.(.+)$/.exec(source);
+      if (query) return (url.searchParams.get(query[1]) ?? '') !== '';
+      const header = /^route\.request\.header\.(.+)$/i.exec(source);
+      if (header) return (headers[header[1].toLowerCase()] ?? '') !== '';
+      return false;
+    });
+    if (!present) {
+      this.options.log(`[ws] $connect ${meta.id} -> 401 (no identity source)`);
+      return 401;
+    }
+    const event = {
+      type: 'REQUEST',
+      methodArn: authorizer.methodArn,
+      headers,
+      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+      queryStringParameters: Object.fromEntries(url.searchParams),
+      stageVariables: {},
+      requestContext: this.baseContext(meta, '$connect', 'CONNECT'),
+    };
+    const outcome = await this.options.host.invoke(authorizer.fn, event);
+    let status = 500;
+    if (!outcome.ok) {
+      status = outcome.error?.message === 'Unauthorized' ? 401 : 500;
+    } else {
+      const result = (outcome.result ?? {}) as {
+        principalId?: string;
+        policyDocument?: { Statement?: Array<{ Effect?: string; Resource?: unknown }> };
+        context?: Record<string, unknown>;
+      };
+      const statements = result.policyDocument?.Statement ?? [];
+      const allowed =
+        statements.some((st) => st.Effect === 'Allow') && !statements.some((st) => st.Effect === 'Deny');
+      status = allowed ? 200 : 403;
+      if (allowed) meta.authorizer = { principalId: result.principalId, ...result.context };
+    }
+    this.options.log(
+      `[ws] $connect ${meta.id} authorizer ${authorizer.fn.logicalId} ${status} ${outcome.ms}ms`,
+    );
+    return status;
+  }
+
+  private accept(socket: WebSocket, meta: ConnectionMeta): void {
     const connection: Connection = { ...meta, socket, lastActiveAt: Date.now() };
     this.connections.set(meta.id, connection);
     this.touch(connection);
@@ -249,7 +331,14 @@ export class WebSocketGateway {
     if (!match) return sendAwsError(res, 404, 'NotFoundException', `no route ${req.method} ${url.pathname}`);
     const latency = this.options.managementLatencyMs ?? 0;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    const connection = this.connections.get(decodeURIComponent(match[1]));
+    const connectionId = decodeURIComponent(match[1]);
+    const fault = this.managementFaults.take({ method: req.method ?? '', connectionId });
+    if (fault === 'hang') return; // held until the caller gives up or crashes; nothing is delivered
+    if (fault?.status === 410)
+      return sendAwsError(res, 410, 'GoneException', `connection ${match[1]} is gone`);
+    if (fault?.status === 500)
+      return sendAwsError(res, 500, 'InternalServerErrorException', 'internal server error (injected fault)');
+    const connection = this.connections.get(connectionId);
     const body = req.method === 'POST' ? await readBody(req, this.limits.messageBytes + 1) : Buffer.alloc(0);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
       return sendAwsError(res, 410, 'GoneException', `connection ${match[1]} is gone`);

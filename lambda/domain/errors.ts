@@ -6,6 +6,7 @@
 export const HTTP_STATUS_BY_CODE = {
   BAD_REQUEST: 400,
   UNKNOWN_ACTION: 400,
+  UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CHANNEL_NOT_BROADCASTING: 409,
@@ -13,6 +14,7 @@ export const HTTP_STATUS_BY_CODE = {
   ALREADY_ANSWERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  TRY_AGAIN: 429,
   INTERNAL_ERROR: 500,
 } as const;
 
@@ -36,6 +38,16 @@ export class DomainError extends Error {
 export class BadRequestError extends DomainError {
   constructor(message: string) {
     super('BAD_REQUEST', message);
+  }
+}
+
+/**
+ * A missing, forged or expired viewer token. The message tells the client what to do; `reason`
+ * (absent, malformed, bad signature, expired…) is for the logs, so a forger learns nothing.
+ */
+export class UnauthorizedError extends DomainError {
+  constructor(readonly reason: string) {
+    super('UNAUTHORIZED', 'a valid viewer token is required: get a new one from POST /viewer-token');
   }
 }
 
@@ -79,6 +91,19 @@ export class QuizClosedError extends DomainError {
 export class AlreadyAnsweredError extends DomainError {
   constructor(readonly quizId: string) {
     super('ALREADY_ANSWERED', `you already answered quiz "${quizId}"; only your first answer counts`);
+  }
+}
+
+/**
+ * A passing fault (DynamoDB throttling) kept the viewer's answer from being recorded: nothing of
+ * it is stored, so sending the same answer again is safe and is the thing to do.
+ */
+export class TryAgainError extends DomainError {
+  constructor(readonly quizId: string) {
+    super(
+      'TRY_AGAIN',
+      `your answer to quiz "${quizId}" was not recorded (the service is busy); send it again`,
+    );
   }
 }
 

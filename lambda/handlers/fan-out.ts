@@ -11,6 +11,7 @@ import {
   READ_SETTINGS,
   showStoreFor,
 } from '../services/wiring';
+import { FAN_OUT_HEARTBEAT_MS } from '../store/show-store';
 
 const config = loadConfig([
   ...READ_SETTINGS,
@@ -45,6 +46,13 @@ export const handler = async (event: unknown, context: Context): Promise<FanOutR
 
   const quiz = await show.getQuiz(job.quizId);
   if (!quiz?.result) throw new Error(`fan-out: quiz ${job.quizId} has no result to send`);
+  // Marks exist once the reveal recorded its cue; quizzes revealed before that carry none.
+  const mark = quiz.fanOut?.[String(job.segment)];
+  if (mark?.doneAt) {
+    // Lambda delivers asynchronous events at least once; a finished segment is not sent twice.
+    logger.info('fan-out segment already finished', { quizId: quiz.quizId, segment: job.segment });
+    return { connections: 0, delivered: 0, gone: 0, failed: 0 };
+  }
   const result = resultMessage({ quizId: quiz.quizId, correctIndex: quiz.correctIndex, ...quiz.result });
   // Results go out at once; the answers (for `graded`) load meanwhile and are awaited per viewer.
   const choices = answers.choicesByViewer(quiz.quizId, quiz.tallyShards).catch((error: Error) => {
@@ -55,7 +63,8 @@ export const handler = async (event: unknown, context: Context): Promise<FanOutR
     });
     return new Map<string, number>();
   });
-  return fanOut(
+  const progress = mark ? segmentProgress(quiz.quizId, job.segment) : undefined;
+  const report = await fanOut(
     connections,
     poster,
     ({ viewerId }) => [
@@ -66,5 +75,28 @@ export const handler = async (event: unknown, context: Context): Promise<FanOutR
       }),
     ],
     segment,
-  );
+  ).finally(() => progress?.stop());
+  await progress?.finish(report);
+  return report;
 };
+
+/**
+ * Heartbeats while a result segment runs, then its completion mark: a retried reveal dispatches
+ * again only a segment that went silent without finishing (a crash). Marks are best-effort: a
+ * failed write is logged and never stops the broadcast.
+ */
+function segmentProgress(quizId: string, segment: number) {
+  const warn = (what: string) => (error: Error) =>
+    logger.warn(`fan-out: could not record ${what}`, { quizId, segment, error });
+  const beat = () =>
+    void show.beatFanOutSegment(quizId, segment, new Date().toISOString()).catch(warn('a heartbeat'));
+  beat();
+  const timer = setInterval(beat, FAN_OUT_HEARTBEAT_MS);
+  return {
+    stop: () => clearInterval(timer),
+    finish: (report: FanOutReport) =>
+      show
+        .finishFanOutSegment(quizId, segment, new Date().toISOString(), report)
+        .then(() => undefined, warn('its completion')),
+  };
+}

@@ -15,9 +15,11 @@ export class FanOutDispatcher {
     private readonly segments: number,
   ) {}
 
-  async dispatch(work: FanOutWork): Promise<number> {
+  /** Dispatches every segment, or only `segments` (a retried reveal repairing a crashed fan-out). */
+  async dispatch(work: FanOutWork, segments?: readonly number[]): Promise<number> {
+    const chosen = segments ?? Array.from({ length: this.segments }, (_, segment) => segment);
     const results = await Promise.allSettled(
-      Array.from({ length: this.segments }, (_, segment) => {
+      chosen.map((segment) => {
         const job = { ...work, segment, totalSegments: this.segments } as FanOutJob;
         return lambdaClient.send(
           new InvokeCommand({

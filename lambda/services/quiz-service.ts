@@ -1,7 +1,15 @@
+import { logger } from '../clients/logger';
 import { encodeQuestionCue, encodeResultCue } from '../domain/cue';
 import { NotFoundError, RateLimitedError } from '../domain/errors';
 import { type CreateQuizInput, hostView, openQuiz, type Quiz, stateView } from '../domain/quiz';
-import { expiryFrom, type ShowStore } from '../store/show-store';
+import {
+  expiryFrom,
+  FAN_OUT_STALE_MS,
+  isThrottling,
+  retryThrottled,
+  type ShowStore,
+  type StoredQuiz,
+} from '../store/show-store';
 import { newId } from './ids';
 import type { MetadataPublisher } from './metadata-publisher';
 
@@ -9,8 +17,24 @@ export interface QuizServiceOptions {
   readonly tallyShards: number;
   readonly dataRetentionDays: number;
   readonly now?: () => Date;
-  /** Runs once, after the winning reveal sent its cue (the WebSocket fan-out). Must not throw. */
-  readonly onRevealed?: (reply: RevealReply) => Promise<void>;
+  /**
+   * Hands the WebSocket copy of a result to these scan segments (the fan-out). Runs after the
+   * result cue went out, and again from a retried reveal for segments that never finished.
+   * Must not throw.
+   */
+  readonly onRevealed?: (reply: RevealReply, segments: readonly number[]) => Promise<void>;
+  /** Scan segments a result is fanned out over. @default 1 */
+  readonly fanOutSegments?: number;
+}
+
+/** Options of one reveal call. */
+export interface RevealOptions {
+  /**
+   * When this invocation will be stopped at the latest (epoch ms; Lambda's timeout). The claim's
+   * lease lasts until then plus a margin, so a crashed reveal is taken over only once it cannot
+   * be running any more. @default now + 30 s (API Gateway's integration limit)
+   */
+  readonly deadline?: number;
 }
 
 /** `POST /quizzes/{id}/reveal` reply body (DESIGN.md §3). */
@@ -23,6 +47,15 @@ export interface RevealReply {
 
 /** Rounds of read, claim and send before a contended reveal asks the host to retry. */
 const REVEAL_ATTEMPTS = 3;
+/** Added to the claimer's deadline: clocks of two Lambdas may differ a little. */
+export const REVEAL_LEASE_MARGIN_MS = 1000;
+const DEFAULT_REVEAL_BUDGET_MS = 30_000;
+
+/** Host calls hit DynamoDB throttling (after the SDK's retries): the host may simply retry. */
+function translateStoreError(error: unknown): unknown {
+  if (!isThrottling(error)) return error;
+  return new RateLimitedError(1, "the show's tables are throttling requests right now; retry in 1 s");
+}
 
 const revealReply = (quiz: Quiz): RevealReply => {
   if (!quiz.result) throw new Error(`quiz ${quiz.quizId} has no result`);
@@ -59,58 +92,163 @@ export class QuizService {
     const now = this.now();
     const quiz = openQuiz(input, newId(), now, this.options.tallyShards);
     const cue = encodeQuestionCue(quiz);
-    await this.requirePublisher().publish(cue);
-    await this.store.createCurrentQuiz(quiz, expiryFrom(now, this.options.dataRetentionDays));
+    try {
+      await this.requirePublisher().publish(cue);
+    } catch (error) {
+      throw translateStoreError(error);
+    }
+    // The question is on air now: storing it must ride out throttling, or viewers' answers find no quiz.
+    try {
+      await retryThrottled(() =>
+        this.store.createCurrentQuiz(quiz, expiryFrom(now, this.options.dataRetentionDays)),
+      );
+    } catch (error) {
+      if (!isThrottling(error)) throw error;
+      throw new RateLimitedError(
+        1,
+        `the question cue went out, but quiz "${quiz.quizId}" could not be stored (the tables are throttling); open the quiz again in 1 s`,
+      );
+    }
     return { quizId: quiz.quizId, opensAt: quiz.opensAt, closesAt: quiz.closesAt };
   }
 
   /**
-   * Fixes the figures, then sends the result cue. Idempotent: once a result is stored, every
-   * later reveal answers with it and sends nothing.
+   * Fixes the figures, sends the result cue once, then fans the result out over the WebSocket.
+   *
+   * Idempotent, and it repairs: a retried reveal answers with the stored figures and re-runs
+   * only what did not complete.
+   * - The claim (the stored result) carries a lease until the claimer's deadline. A claim whose
+   *   lease ran out before the cue was recorded as sent belongs to a reveal that crashed; a retry
+   *   takes it over and sends the cue with the stored figures. While the lease runs, a retry
+   *   gets 429 with the time left.
+   * - `cueSentAt` is written right after IVS accepted the cue; once it is there, the cue is
+   *   never sent again.
+   * - Each fan-out segment records heartbeats and its completion. A retry dispatches again only
+   *   segments that neither finished nor beat for FAN_OUT_STALE_MS (a crashed fan-out).
+   *
+   * The one window this cannot close: a reveal that crashes after IVS accepted the cue and
+   * before `cueSentAt` is stored (a few milliseconds: one DynamoDB write) leaves a claim that a
+   * later retry takes over, so that retry sends the result cue a second time. IVS has no
+   * idempotency token for PutMetadata, so nothing on our side can tell the two cases apart.
    */
-  async reveal(quizId: string): Promise<RevealReply> {
+  async reveal(quizId: string, options: RevealOptions = {}): Promise<RevealReply> {
+    try {
+      return await this.revealOnce(quizId, options);
+    } catch (error) {
+      throw translateStoreError(error);
+    }
+  }
+
+  private async revealOnce(quizId: string, options: RevealOptions): Promise<RevealReply> {
+    const lease = () =>
+      new Date(
+        (options.deadline ?? this.now().getTime() + DEFAULT_REVEAL_BUDGET_MS) + REVEAL_LEASE_MARGIN_MS,
+      ).toISOString();
     // A lost claim whose winner then failed to send (and released it) leaves no result: try again.
     for (let attempt = 0; attempt < REVEAL_ATTEMPTS; attempt++) {
       const quiz = await this.mustGet(quizId);
-      if (quiz.result) return revealReply(quiz);
 
-      const tally = await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length);
-      const result = { ...tally, revealedAt: this.now().toISOString() };
-      const reply: RevealReply = {
-        quizId,
-        correctIndex: quiz.correctIndex,
-        counts: tally.counts,
-        total: tally.total,
-      };
-      const cue = encodeResultCue(reply);
-
-      if (!(await this.store.claimReveal(quizId, result))) continue;
-      try {
-        await this.requirePublisher().publish(cue);
-      } catch (error) {
-        await this.store.releaseReveal(quizId, result.revealedAt);
-        throw error;
+      if (!quiz.result) {
+        const tally = await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length);
+        const result = { ...tally, revealedAt: this.now().toISOString() };
+        const leaseUntil = lease();
+        if (!(await this.store.claimReveal(quizId, result, leaseUntil))) continue;
+        return this.sendResult({ ...quiz, result }, leaseUntil);
       }
-      await this.options.onRevealed?.(reply);
-      return reply;
+
+      if (quiz.cueSentAt) {
+        await this.repairFanOut(quiz);
+        return revealReply(quiz);
+      }
+      // Revealed before reveals recorded their progress: its cue went out then.
+      if (!quiz.revealLeaseUntil) return revealReply(quiz);
+
+      const leftMs = Date.parse(quiz.revealLeaseUntil) - this.now().getTime();
+      if (leftMs > 0) {
+        const seconds = Math.max(1, Math.ceil(leftMs / 1000));
+        throw new RateLimitedError(
+          seconds,
+          `quiz "${quizId}" is being revealed by another request; retry in ${seconds} s`,
+        );
+      }
+      // The claimer crashed before its cue was recorded as sent: finish its reveal, with its figures.
+      const leaseUntil = lease();
+      if (!(await this.store.takeOverReveal(quizId, quiz.revealLeaseUntil, leaseUntil))) continue;
+      logger.warn('taking over a reveal whose claimer stopped before recording its cue', { quizId });
+      return this.sendResult(quiz, leaseUntil);
     }
     throw new RateLimitedError(1, `quiz "${quizId}" is being revealed by another request; retry in 1 s`);
   }
 
+  /** Sends the result cue under our claim, records it, then starts the fan-out. */
+  private async sendResult(quiz: StoredQuiz, leaseUntil: string): Promise<RevealReply> {
+    const reply = revealReply(quiz);
+    try {
+      await this.requirePublisher().publish(encodeResultCue(reply));
+    } catch (error) {
+      await this.store.releaseReveal(quiz.quizId, leaseUntil);
+      throw error;
+    }
+    const segments = Array.from({ length: this.options.fanOutSegments ?? 1 }, (_, s) => s);
+    const sentAt = this.now().toISOString();
+    try {
+      const recorded = await retryThrottled(() =>
+        this.store.recordCueSent(quiz.quizId, leaseUntil, sentAt, segments.length),
+      );
+      if (!recorded)
+        logger.error('result cue sent, but the claim had been taken over: the cue may go out twice', {
+          quizId: quiz.quizId,
+        });
+    } catch (error) {
+      // The cue is on air; the host must get the figures. Only a retry after the lease could resend it.
+      logger.error('result cue sent, but could not be recorded as sent', { quizId: quiz.quizId, error });
+    }
+    await this.options.onRevealed?.(reply, segments);
+    return reply;
+  }
+
+  /** Dispatches again the fan-out segments of a revealed quiz that crashed before finishing. */
+  private async repairFanOut(quiz: StoredQuiz): Promise<void> {
+    if (!quiz.fanOut || !this.options.onRevealed) return;
+    const now = this.now();
+    const stale = Object.entries(quiz.fanOut).filter(
+      ([, mark]) => !mark.doneAt && now.getTime() - Date.parse(mark.beatAt) > FAN_OUT_STALE_MS,
+    );
+    const reclaimed: number[] = [];
+    for (const [segment, mark] of stale) {
+      if (await this.store.reclaimFanOutSegment(quiz.quizId, Number(segment), mark.beatAt, now.toISOString()))
+        reclaimed.push(Number(segment));
+    }
+    if (reclaimed.length === 0) return;
+    logger.warn('dispatching unfinished fan-out segments again', {
+      quizId: quiz.quizId,
+      segments: reclaimed,
+    });
+    await this.options.onRevealed(revealReply(quiz), reclaimed);
+  }
+
   async describe(quizId: string) {
-    const quiz = await this.mustGet(quizId);
-    const live = quiz.result ?? (await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length));
-    return hostView(quiz, live, this.now());
+    try {
+      const quiz = await this.mustGet(quizId);
+      const live = quiz.result ?? (await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length));
+      return hostView(quiz, live, this.now());
+    } catch (error) {
+      throw translateStoreError(error);
+    }
   }
 
   /** `GET /state`: what a late joiner needs, since cues already played are gone for them. */
   async state() {
-    const show = await this.store.getShow();
-    const quiz = show.currentQuizId ? await this.store.getQuiz(show.currentQuizId) : undefined;
-    return stateView(show.stream, quiz, this.now());
+    try {
+      const show = await this.store.getShow();
+      const quiz = show.currentQuizId ? await this.store.getQuiz(show.currentQuizId) : undefined;
+      return stateView(show.stream, quiz, this.now());
+    } catch (error) {
+      throw translateStoreError(error);
+    }
   }
 
-  private async mustGet(quizId: string): Promise<Quiz> {
+  private async mustGet(quizId: string): Promise<StoredQuiz> {
     const quiz = await this.store.getQuiz(quizId);
     if (!quiz) throw new NotFoundError(`no quiz with id "${quizId}"`);
     return quiz;

@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { countAttribute, shardOf } from '../domain/tally';
 import { expiryFrom, shardKey } from './show-store';
@@ -44,16 +44,50 @@ export class AnswerStore {
     }
   }
 
-  async count(answer: AnswerRecord, tallyShards: number, now: Date): Promise<void> {
+  /**
+   * Adds the answer to a tally shard: the viewer's own, or the `offset`-th one after it. Reveal
+   * sums every shard, so any shard counts the same; a retry after throttling (which is per
+   * partition key) moves to the next one.
+   */
+  async count(answer: AnswerRecord, tallyShards: number, now: Date, offset = 0): Promise<void> {
+    const shard = (shardOf(answer.viewerId, tallyShards) + offset) % tallyShards;
     await dynamo.send(
       new UpdateCommand({
         TableName: this.tables.tally,
-        Key: { pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)) },
+        Key: { pk: shardKey(answer.quizId, shard) },
         UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
         ExpressionAttributeNames: { '#count': countAttribute(answer.choiceIndex) },
         ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiryFrom(now, this.retentionDays) },
       }),
     );
+  }
+
+  /**
+   * Deletes this very answer record (same arrival time and connection), so that an answer that
+   * could not be counted is not left stored: the viewer can then send it again. Returns false
+   * when the record is not there or is not this one.
+   */
+  async undo(answer: AnswerRecord, tallyShards: number): Promise<boolean> {
+    try {
+      await dynamo.send(
+        new DeleteCommand({
+          TableName: this.tables.answers,
+          Key: {
+            pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)),
+            viewerId: answer.viewerId,
+          },
+          ConditionExpression: 'answeredAt = :answeredAt AND connectionId = :connectionId',
+          ExpressionAttributeValues: {
+            ':answeredAt': answer.answeredAt,
+            ':connectionId': answer.connectionId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** viewerId → choiceIndex for every answer of a quiz, across its shards. */

@@ -21,6 +21,75 @@ export const expiryFrom = (now: Date, days: number): number =>
 
 const BATCH_GET_ATTEMPTS = 5;
 
+/**
+ * DynamoDB's throttling errors. The SDK already retried them (the DynamoDB client makes 4
+ * attempts, backing off from 1 s on throttling) before one reaches our code.
+ */
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+]);
+
+/** True when DynamoDB refused the request for throttling: it was not applied, so retrying is safe. */
+export const isThrottling = (error: unknown): boolean =>
+  THROTTLING_ERRORS.has((error as { name?: string } | null)?.name ?? '');
+
+/**
+ * True when DynamoDB answered with a 4xx (throttling, a failed condition, validation): the
+ * request was refused, not applied. A 5xx or a network error leaves that unknown.
+ */
+export const wasNotApplied = (error: unknown): boolean => {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return isThrottling(error) || (status !== undefined && status >= 400 && status < 500);
+};
+
+/**
+ * Runs a write that must not be lost because something irreversible already happened (a cue went
+ * out): retries it after throttling, with backoff, a bounded number of times on top of the SDK's own.
+ */
+export async function retryThrottled<T>(write: () => Promise<T>, rounds = 3, baseMs = 100): Promise<T> {
+  for (let round = 1; ; round++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (round >= rounds || !isThrottling(error)) throw error;
+      await sleep(baseMs * 2 ** round * (0.5 + Math.random() / 2));
+    }
+  }
+}
+
+/** How often a running result fan-out segment records a heartbeat on its quiz. */
+export const FAN_OUT_HEARTBEAT_MS = 2000;
+/**
+ * A fan-out segment that has neither finished nor beaten for this long (three missed beats) is
+ * taken to have crashed, and a retried reveal dispatches it again.
+ */
+export const FAN_OUT_STALE_MS = 3 * FAN_OUT_HEARTBEAT_MS;
+
+/** One scan segment of a result fan-out, as the quiz records it. */
+export interface FanOutMark {
+  /** When the segment was last dispatched, or last reported progress (a heartbeat). */
+  readonly beatAt: string;
+  /** When the segment finished; it is never sent again after this. */
+  readonly doneAt?: string;
+}
+
+/**
+ * How far a reveal got, stored on the quiz beside its `result` so that a retried reveal can
+ * finish what a crashed one started. Absent on quizzes revealed before this was recorded.
+ */
+export interface RevealProgress {
+  /** Until when the claimer (or the last one to take over) may still be sending the result cue. */
+  readonly revealLeaseUntil?: string;
+  /** When IVS accepted the result cue. Once set, the cue is never sent again. */
+  readonly cueSentAt?: string;
+  /** Segment number → its fan-out mark. */
+  readonly fanOut?: Readonly<Record<string, FanOutMark>>;
+}
+
+export type StoredQuiz = Quiz & RevealProgress;
+
 export interface ShowRecord {
   readonly stream: StreamState;
   readonly currentQuizId?: string;
@@ -57,7 +126,7 @@ export class ShowStore {
   }
 
   /** Strongly consistent unless told otherwise: the viewer path must not pay for it. */
-  async getQuiz(quizId: string, { consistent = true } = {}): Promise<Quiz | undefined> {
+  async getQuiz(quizId: string, { consistent = true } = {}): Promise<StoredQuiz | undefined> {
     const { Item } = await dynamo.send(
       new GetCommand({ TableName: this.tables.quizzes, Key: { quizId }, ConsistentRead: consistent }),
     );
@@ -65,44 +134,146 @@ export class ShowStore {
   }
 
   /**
-   * Fixes the result of a quiz once. Returns false when another reveal got there first, so
-   * exactly one caller sends the result cue.
+   * Fixes the result of a quiz once, with a lease: until `leaseUntil` only this caller may send
+   * the result cue. Returns false when another reveal got there first.
    */
-  async claimReveal(quizId: string, result: QuizResult): Promise<boolean> {
-    try {
-      await dynamo.send(
+  async claimReveal(quizId: string, result: QuizResult, leaseUntil: string): Promise<boolean> {
+    return conditional(
+      dynamo.send(
         new UpdateCommand({
           TableName: this.tables.quizzes,
           Key: { quizId },
-          UpdateExpression: 'SET #result = :result',
+          UpdateExpression: 'SET #result = :result, revealLeaseUntil = :lease',
           ConditionExpression: 'attribute_exists(quizId) AND attribute_not_exists(#result)',
           ExpressionAttributeNames: { '#result': 'result' },
-          ExpressionAttributeValues: { ':result': result },
+          ExpressionAttributeValues: { ':result': result, ':lease': leaseUntil },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
-  /** Undoes our own claim when the result cue could not be sent, so the host can retry. */
-  async releaseReveal(quizId: string, revealedAt: string): Promise<void> {
-    try {
-      await dynamo.send(
+  /**
+   * Takes over a claim whose lease ran out before its cue was recorded as sent (its reveal
+   * crashed or timed out). The stored figures stay; only the lease changes hands. Returns false
+   * when the claim is not stale any more (its cue was recorded, or someone else took it over).
+   */
+  async takeOverReveal(quizId: string, staleLease: string, leaseUntil: string): Promise<boolean> {
+    return conditional(
+      dynamo.send(
         new UpdateCommand({
           TableName: this.tables.quizzes,
           Key: { quizId },
-          UpdateExpression: 'REMOVE #result',
-          ConditionExpression: '#result.revealedAt = :revealedAt',
+          UpdateExpression: 'SET revealLeaseUntil = :lease',
+          ConditionExpression:
+            'attribute_exists(#result) AND attribute_not_exists(cueSentAt) AND revealLeaseUntil = :stale',
           ExpressionAttributeNames: { '#result': 'result' },
-          ExpressionAttributeValues: { ':revealedAt': revealedAt },
+          ExpressionAttributeValues: { ':lease': leaseUntil, ':stale': staleLease },
         }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+      ),
+    );
+  }
+
+  /**
+   * Undoes our own claim when the result cue could not be sent, so the host can retry. Does
+   * nothing if the claim is no longer ours or its cue was recorded as sent.
+   */
+  async releaseReveal(quizId: string, leaseUntil: string): Promise<void> {
+    await conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.quizzes,
+          Key: { quizId },
+          UpdateExpression: 'REMOVE #result, revealLeaseUntil',
+          ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
+          ExpressionAttributeNames: { '#result': 'result' },
+          ExpressionAttributeValues: { ':lease': leaseUntil },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Records that IVS accepted the result cue, and marks each fan-out segment as dispatched now.
+   * Returns false when the claim was no longer ours (it was taken over: our lease had run out).
+   */
+  async recordCueSent(
+    quizId: string,
+    leaseUntil: string,
+    sentAt: string,
+    segments: number,
+  ): Promise<boolean> {
+    const fanOut = Object.fromEntries(
+      Array.from({ length: segments }, (_, s) => [String(s), { beatAt: sentAt }]),
+    );
+    return conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.quizzes,
+          Key: { quizId },
+          UpdateExpression: 'SET cueSentAt = :sentAt, fanOut = :fanOut',
+          ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
+          ExpressionAttributeValues: { ':sentAt': sentAt, ':fanOut': fanOut, ':lease': leaseUntil },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Takes an unfinished fan-out segment whose last heartbeat is `staleBeat` for a new dispatch.
+   * Returns false when the segment reported progress or finished meanwhile, or another reveal took it.
+   */
+  async reclaimFanOutSegment(
+    quizId: string,
+    segment: number,
+    staleBeat: string,
+    now: string,
+  ): Promise<boolean> {
+    return conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.quizzes,
+          Key: { quizId },
+          UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
+          ConditionExpression:
+            'fanOut.#segment.beatAt = :stale AND attribute_not_exists(fanOut.#segment.doneAt)',
+          ExpressionAttributeNames: { '#segment': String(segment) },
+          ExpressionAttributeValues: { ':now': now, ':stale': staleBeat },
+        }),
+      ),
+    );
+  }
+
+  /** A fan-out segment's heartbeat: it is still running. Returns false once it is done. */
+  async beatFanOutSegment(quizId: string, segment: number, now: string): Promise<boolean> {
+    return conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.quizzes,
+          Key: { quizId },
+          UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
+          ConditionExpression:
+            'attribute_exists(fanOut.#segment) AND attribute_not_exists(fanOut.#segment.doneAt)',
+          ExpressionAttributeNames: { '#segment': String(segment) },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      ),
+    );
+  }
+
+  /** Marks a fan-out segment finished, with its report, so no retried reveal sends it again. */
+  async finishFanOutSegment(quizId: string, segment: number, now: string, report: object): Promise<boolean> {
+    return conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.quizzes,
+          Key: { quizId },
+          UpdateExpression: 'SET fanOut.#segment.doneAt = :now, fanOut.#segment.report = :report',
+          ConditionExpression: 'attribute_exists(fanOut.#segment)',
+          ExpressionAttributeNames: { '#segment': String(segment) },
+          ExpressionAttributeValues: { ':now': now, ':report': report },
+        }),
+      ),
+    );
   }
 
   /** Sums every tally shard of a quiz in one BatchGetItem (at most 100 keys). */
@@ -164,9 +335,20 @@ export class ShowStore {
   }
 }
 
-function toQuiz(item: Record<string, unknown>): Quiz {
+function toQuiz(item: Record<string, unknown>): StoredQuiz {
   const { expiresAt: _expiresAt, ...quiz } = item;
-  return quiz as unknown as Quiz;
+  return quiz as unknown as StoredQuiz;
+}
+
+/** A conditional write: true when applied, false when its condition failed. */
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -38,6 +38,12 @@ export interface RealtimeApiProps {
   readonly fanOutSegments?: number;
   /** Emit `WebSocketUrl` as a stack output. @default true */
   readonly outputs?: boolean;
+  /**
+   * Authorizer for `$connect` (viewer auth, see `ViewerAuth`). Its `viewerId` context becomes
+   * the identity answers count under.
+   * @default - none: viewers are anonymous and each connection is its own viewer
+   */
+  readonly connectAuthorizer?: apigw.IWebSocketRouteAuthorizer;
 }
 
 /**
@@ -94,7 +100,10 @@ export class RealtimeApi extends Construct {
     this.webSocketApi = new apigw.WebSocketApi(this, 'Api', {
       description: 'cuecast viewer WebSocket API',
       routeSelectionExpression: '$request.body.action',
-      connectRouteOptions: { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect) },
+      connectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('ConnectIntegration', connect),
+        authorizer: props.connectAuthorizer,
+      },
       disconnectRouteOptions: {
         integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect),
       },
@@ -113,10 +122,13 @@ export class RealtimeApi extends Construct {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     for (const route of this.webSocketApi.node.findAll().filter((c) => c instanceof apigw.WebSocketRoute)) {
+      // With viewer auth, $connect is authorized; API Gateway runs authorizers on $connect only.
+      if (props.connectAuthorizer && route.routeKey === '$connect') continue;
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason:
-          'Viewers are anonymous by design (DESIGN.md §5): the connection is the identity, and each route validates its input.',
+        reason: props.connectAuthorizer
+          ? 'API Gateway authorizes a WebSocket once, at $connect; later routes inherit the verified viewer id.'
+          : 'Viewers are anonymous by design (DESIGN.md §5): the connection is the identity, and each route validates its input.',
       });
     }
     this.stage = new apigw.WebSocketStage(this, 'Stage', {
@@ -147,7 +159,7 @@ export class RealtimeApi extends Construct {
       1769,
     );
     data.bind(this.fanOutFunction, {
-      quizzes: 'read',
+      quizzes: 'readWrite',
       answers: 'read',
       tally: 'read',
       control: 'read',

@@ -10,6 +10,8 @@ import {
   PayloadTooLargeError,
   QuizClosedError,
   RateLimitedError,
+  TryAgainError,
+  UnauthorizedError,
   UnknownActionError,
 } from '../../lambda/domain/errors';
 import { assertProperty } from './support';
@@ -45,6 +47,8 @@ const EVERY_SUBCLASS: Array<[string, DomainError, Code, number]> = [
   ['QuizClosedError', new QuizClosedError('quiz-1'), 'QUIZ_CLOSED', 409],
   ['AlreadyAnsweredError', new AlreadyAnsweredError('quiz-1'), 'ALREADY_ANSWERED', 409],
   ['UnknownActionError', new UnknownActionError('dance'), 'UNKNOWN_ACTION', 400],
+  ['TryAgainError', new TryAgainError('quiz-1'), 'TRY_AGAIN', 429],
+  ['UnauthorizedError', new UnauthorizedError('expired'), 'UNAUTHORIZED', 401],
 ];
 
 describe('when a domain error is thrown', () => {

@@ -1,5 +1,8 @@
 // Sets the fan-out settings before the handler reads its configuration at import.
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import {
   ChannelNotBroadcasting,
   IvsClient,
@@ -17,6 +20,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ENV } from '../../lambda/env-names';
 import { handler } from '../../lambda/handlers/reveal-quiz';
+import { REVEAL_LEASE_MARGIN_MS } from '../../lambda/services/quiz-service';
+import { FAN_OUT_STALE_MS } from '../../lambda/store/show-store';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import {
   allowPublishing,
@@ -53,12 +58,12 @@ const EXPECTED = { quizId: QUIZ.quizId, correctIndex: 1, counts: [4, 11, 0, 2], 
 const CLAIM = {
   TableName: TABLES.quizzes,
   Key: { quizId: QUIZ.quizId },
-  UpdateExpression: 'SET #result = :result',
+  UpdateExpression: 'SET #result = :result, revealLeaseUntil = :lease',
 };
 const RELEASE = {
   TableName: TABLES.quizzes,
   Key: { quizId: QUIZ.quizId },
-  UpdateExpression: 'REMOVE #result',
+  UpdateExpression: 'REMOVE #result, revealLeaseUntil',
 };
 
 const reveal = (quizId: string = QUIZ.quizId) =>
@@ -322,9 +327,10 @@ describe('when the channel is not broadcasting at reveal', () => {
     const claim = onlyCall(CLAIM);
     const release = onlyCall(RELEASE);
     expect(release.ExpressionAttributeNames).toEqual({ '#result': 'result' });
-    expect(release.ConditionExpression).toBe('#result.revealedAt = :revealedAt');
+    // Only our own claim (same lease), and never once its cue is recorded as sent.
+    expect(release.ConditionExpression).toBe('revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)');
     expect(release.ExpressionAttributeValues).toEqual({
-      ':revealedAt': claim.ExpressionAttributeValues?.[':result'].revealedAt,
+      ':lease': claim.ExpressionAttributeValues?.[':lease'],
     });
   });
 
@@ -481,6 +487,208 @@ describe('when the claim is lost twice and the third read shows the winner store
     });
     expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(2);
     expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+});
+
+// ---- R3: a reveal records its progress, and a retried reveal finishes what a crash left ----
+
+const RECORD_CUE = {
+  TableName: TABLES.quizzes,
+  Key: { quizId: QUIZ.quizId },
+  UpdateExpression: 'SET cueSentAt = :sentAt, fanOut = :fanOut',
+};
+const TAKE_OVER = {
+  TableName: TABLES.quizzes,
+  Key: { quizId: QUIZ.quizId },
+  UpdateExpression: 'SET revealLeaseUntil = :lease',
+};
+const RECLAIM = {
+  TableName: TABLES.quizzes,
+  Key: { quizId: QUIZ.quizId },
+  UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
+};
+const STORED_RESULT = {
+  counts: [9, 8, 7, 6],
+  total: 30,
+  revealedAt: new Date(Date.now() - 60_000).toISOString(),
+};
+const STORED_REPLY = { quizId: QUIZ.quizId, correctIndex: 1, counts: [9, 8, 7, 6], total: 30 };
+const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
+const throttled = () =>
+  new ProvisionedThroughputExceededException({ message: 'x', $metadata: { httpStatusCode: 400 } });
+
+describe('when a reveal claims, sends and records its cue', () => {
+  it("leases the claim until the invocation's deadline plus a margin", async () => {
+    const before = Date.now();
+    await reveal();
+
+    const lease = Date.parse(onlyCall(CLAIM).ExpressionAttributeValues?.[':lease']);
+    // lambdaContext() leaves 10 s; the margin is REVEAL_LEASE_MARGIN_MS.
+    expect(lease).toBeGreaterThanOrEqual(before + 10_000 + REVEAL_LEASE_MARGIN_MS);
+    expect(lease).toBeLessThanOrEqual(Date.now() + 10_000 + REVEAL_LEASE_MARGIN_MS);
+  });
+
+  it('records the cue as sent, with one dispatched mark per fan-out segment, only under its own lease', async () => {
+    await reveal();
+
+    const claim = onlyCall(CLAIM);
+    const record = onlyCall(RECORD_CUE);
+    expect(record.ConditionExpression).toBe('revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)');
+    const { ':lease': lease, ':sentAt': sentAt, ':fanOut': marks } = record.ExpressionAttributeValues ?? {};
+    expect(lease).toBe(claim.ExpressionAttributeValues?.[':lease']);
+    expect(marks).toEqual(
+      Object.fromEntries(Array.from({ length: FAN_OUT_SEGMENTS }, (_, s) => [String(s), { beatAt: sentAt }])),
+    );
+    // The record comes after IVS took the cue, and before the fan-out is handed over.
+    const [sent] = ivsMock.commandCalls(PutMetadataCommand);
+    const [recorded] = ddbMock.commandCalls(UpdateCommand, RECORD_CUE);
+    const [dispatched] = lambdaMock.commandCalls(InvokeCommand);
+    expect(sent.calledBefore(recorded)).toBe(true);
+    expect(recorded.calledBefore(dispatched)).toBe(true);
+  });
+
+  it('still answers 200 and fans out when recording the cue stays throttled, since the cue is on air', async () => {
+    ddbMock.on(UpdateCommand, RECORD_CUE).rejects(throttled());
+
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(ddbMock.commandCalls(UpdateCommand, RECORD_CUE)).toHaveLength(3);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(1);
+    expect(fanOutJobs()).toHaveLength(FAN_OUT_SEGMENTS);
+  });
+});
+
+describe('when DynamoDB throttles the claim', () => {
+  it('answers 429 RATE_LIMITED with Retry-After and sends nothing', async () => {
+    ddbMock.on(UpdateCommand, CLAIM).rejects(throttled());
+
+    const reply = await reveal();
+
+    expect(expectErrorReply(reply, 429, 'RATE_LIMITED')).toMatch(/throttling/);
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+});
+
+describe('when a claim is stored without its cue and its lease still runs', () => {
+  it('answers 429 with the seconds left and sends, claims and dispatches nothing', async () => {
+    ddbMock
+      .on(GetCommand, QUIZ_KEY)
+      .resolves({ Item: { ...QUIZ, result: STORED_RESULT, revealLeaseUntil: iso(4_500) } });
+
+    const reply = await reveal();
+
+    expect(expectErrorReply(reply, 429, 'RATE_LIMITED')).toMatch(/being revealed by another request/);
+    expect(reply.headers['retry-after']).toBe('5');
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+  });
+});
+
+describe('when a claim is stored without its cue and its lease ran out (the claimer crashed)', () => {
+  const STALE_LEASE = iso(-1_000);
+
+  beforeEach(() => {
+    ddbMock
+      .on(GetCommand, QUIZ_KEY)
+      .resolves({ Item: { ...QUIZ, result: STORED_RESULT, revealLeaseUntil: STALE_LEASE } });
+  });
+
+  it('takes the claim over, sends the stored figures once, records the cue and fans out', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(STORED_REPLY);
+    const takeOver = onlyCall(TAKE_OVER);
+    expect(takeOver.ConditionExpression).toBe(
+      'attribute_exists(#result) AND attribute_not_exists(cueSentAt) AND revealLeaseUntil = :stale',
+    );
+    expect(takeOver.ExpressionAttributeValues?.[':stale']).toBe(STALE_LEASE);
+    expect(sentCues(ivsMock)).toStrictEqual([{ v: 1, type: 'result', ...STORED_REPLY }]);
+    expect(onlyCall(RECORD_CUE).ExpressionAttributeValues?.[':lease']).toBe(
+      takeOver.ExpressionAttributeValues?.[':lease'],
+    );
+    expect(fanOutJobs()).toHaveLength(FAN_OUT_SEGMENTS);
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(0);
+  });
+
+  it('sends nothing when another retry took it over first and recorded the cue', async () => {
+    ddbMock.on(UpdateCommand, TAKE_OVER).rejects(conditionFailed());
+    ddbMock
+      .on(GetCommand, QUIZ_KEY)
+      .resolvesOnce({ Item: { ...QUIZ, result: STORED_RESULT, revealLeaseUntil: STALE_LEASE } })
+      .resolves({
+        Item: { ...QUIZ, result: STORED_RESULT, revealLeaseUntil: iso(5_000), cueSentAt: iso(-10) },
+      });
+
+    const reply = await reveal();
+
+    expect(reply.body).toStrictEqual(STORED_REPLY);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it('releases the claim when the stream is offline, so the next reveal starts afresh', async () => {
+    ivsMock.on(PutMetadataCommand).rejects(new ChannelNotBroadcasting({ message: 'x', $metadata: {} }));
+
+    const reply = await reveal();
+
+    expectErrorReply(reply, 409, 'CHANNEL_NOT_BROADCASTING');
+    expect(onlyCall(RELEASE).ExpressionAttributeValues?.[':lease']).toBe(
+      onlyCall(TAKE_OVER).ExpressionAttributeValues?.[':lease'],
+    );
+    expect(ddbMock.commandCalls(UpdateCommand, RECORD_CUE)).toHaveLength(0);
+  });
+});
+
+describe('when the cue was recorded and a fan-out segment went silent before finishing', () => {
+  const marks = {
+    '0': { beatAt: iso(-60_000), doneAt: iso(-50_000) },
+    '1': { beatAt: iso(-(FAN_OUT_STALE_MS + 1_000)) },
+    '2': { beatAt: iso(-500) },
+    '3': { beatAt: iso(-60_000), doneAt: iso(-50_000) },
+  };
+
+  beforeEach(() => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({
+      Item: {
+        ...QUIZ,
+        result: STORED_RESULT,
+        revealLeaseUntil: iso(-30_000),
+        cueSentAt: iso(-60_000),
+        fanOut: marks,
+      },
+    });
+  });
+
+  it('dispatches only that segment again, and sends no cue', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(STORED_REPLY);
+    const reclaim = onlyCall(RECLAIM);
+    expect(reclaim.ExpressionAttributeNames).toEqual({ '#segment': '1' });
+    expect(reclaim.ConditionExpression).toBe(
+      'fanOut.#segment.beatAt = :stale AND attribute_not_exists(fanOut.#segment.doneAt)',
+    );
+    expect(reclaim.ExpressionAttributeValues?.[':stale']).toBe(marks['1'].beatAt);
+    expect(fanOutJobs()).toEqual([
+      { kind: 'result', quizId: QUIZ.quizId, segment: 1, totalSegments: FAN_OUT_SEGMENTS },
+    ]);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+  });
+
+  it('dispatches nothing when another retry reclaimed the segment first', async () => {
+    ddbMock.on(UpdateCommand, RECLAIM).rejects(conditionFailed());
+
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
     expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
   });
 });

@@ -1,5 +1,6 @@
 import {
   ApiGatewayManagementApiClient,
+  ForbiddenException,
   LimitExceededException,
   PostToConnectionCommand,
   type PostToConnectionCommandInput,
@@ -18,6 +19,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { shardOf } from '../../lambda/domain/tally';
 import { handler } from '../../lambda/handlers/fan-out';
+import { POST_ROUNDS } from '../../lambda/services/connection-poster';
 import { lambdaContext } from '../handlers/events';
 import { quizItem, storedQuiz } from '../handlers/fixtures';
 import { TEST_ENV } from '../setup-env';
@@ -168,7 +170,10 @@ describe('when a result is fanned out to live and gone connections', () => {
     const report = await run(resultJob());
 
     expect(report.failed).toBe(1);
-    expect(mgmtMock.commandCalls(PostToConnectionCommand, { ConnectionId: BROKEN })).toHaveLength(1);
+    // A throttled post is tried again once (POST_ROUNDS), then given up: bounded, never fatal.
+    expect(mgmtMock.commandCalls(PostToConnectionCommand, { ConnectionId: BROKEN })).toHaveLength(
+      POST_ROUNDS,
+    );
     expect(ddbMock.commandCalls(DeleteCommand, { Key: { connectionId: BROKEN } })).toHaveLength(0);
     expect(framesTo(mgmtMock, 'legacy')).toHaveLength(2);
   });
@@ -424,5 +429,90 @@ describe('when there are many connections', () => {
     }
     expect(perConnection.size).toBe(50);
     expect([...perConnection.values()].every((count) => count === 1)).toBe(true);
+  });
+});
+
+describe('when a 500 from the @connections API passes', () => {
+  it('posts again and delivers', async () => {
+    mgmtMock
+      .on(PostToConnectionCommand, { ConnectionId: 'carol' })
+      .rejectsOnce(
+        Object.assign(new Error('blip'), {
+          name: 'InternalServerErrorException',
+          $metadata: { httpStatusCode: 500 },
+        }),
+      )
+      .resolves({});
+
+    const report = await run(resultJob());
+
+    expect(mgmtMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'carol' })).toHaveLength(2);
+    // Both attempts carried the result; the second one went through, so carol counts as delivered.
+    expect(framesTo(mgmtMock, 'carol')).toStrictEqual([RESULT_FRAME, RESULT_FRAME]);
+    expect(report).toStrictEqual({ connections: 7, delivered: 7, gone: 2, failed: 1 });
+  });
+
+  it('does not post again after a client error such as 403', async () => {
+    mgmtMock
+      .on(PostToConnectionCommand, { ConnectionId: 'carol' })
+      .rejects(new ForbiddenException({ message: 'no', $metadata: { httpStatusCode: 403 } }));
+
+    const report = await run(resultJob());
+
+    expect(mgmtMock.commandCalls(PostToConnectionCommand, { ConnectionId: 'carol' })).toHaveLength(1);
+    expect(report.failed).toBe(2);
+  });
+});
+
+describe('when the reveal recorded fan-out marks on the quiz', () => {
+  const MARKED = (mark: Record<string, string>) => ({
+    ...REVEALED,
+    cueSentAt: RESULT.revealedAt,
+    fanOut: { '0': mark },
+  });
+  const marksWritten = () =>
+    ddbMock
+      .commandCalls(UpdateCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.TableName === TEST_ENV.CUECAST_QUIZZES_TABLE);
+
+  it('beats while it runs, then records the segment finished with its report', async () => {
+    ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: MARKED({ beatAt: RESULT.revealedAt }) });
+    ddbMock.on(UpdateCommand).resolves({});
+
+    const report = await run(resultJob(0, 4));
+
+    const writes = marksWritten();
+    expect(writes.map((w) => w.UpdateExpression)).toEqual([
+      'SET fanOut.#segment.beatAt = :now',
+      'SET fanOut.#segment.doneAt = :now, fanOut.#segment.report = :report',
+    ]);
+    for (const write of writes) {
+      expect(write.Key).toStrictEqual({ quizId: QUIZ.quizId });
+      expect(write.ExpressionAttributeNames).toStrictEqual({ '#segment': '0' });
+    }
+    expect(writes[0].ConditionExpression).toContain('attribute_not_exists(fanOut.#segment.doneAt)');
+    expect(writes[1].ExpressionAttributeValues?.[':report']).toStrictEqual(report);
+  });
+
+  it('sends nothing for a segment already recorded as finished (a duplicate delivery)', async () => {
+    ddbMock
+      .on(GetCommand, quizItem(QUIZ.quizId))
+      .resolves({ Item: MARKED({ beatAt: RESULT.revealedAt, doneAt: RESULT.revealedAt }) });
+
+    const report = await run(resultJob(0, 4));
+
+    expect(report).toStrictEqual({ connections: 0, delivered: 0, gone: 0, failed: 0 });
+    expect(mgmtMock.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(ScanCommand)).toHaveLength(0);
+  });
+
+  it('still completes the broadcast when the marks cannot be written', async () => {
+    ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: MARKED({ beatAt: RESULT.revealedAt }) });
+    ddbMock.on(UpdateCommand).rejects(new Error('AccessDeniedException'));
+
+    const report = await run(resultJob(0, 4));
+
+    expect(report).toStrictEqual({ connections: 7, delivered: 7, gone: 2, failed: 1 });
   });
 });

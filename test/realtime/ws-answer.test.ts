@@ -3,6 +3,7 @@ import {
   ForbiddenException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -290,5 +291,73 @@ describe('when DynamoDB fails unexpectedly', () => {
     expect(frame).toStrictEqual(errorFrame('INTERNAL_ERROR'));
     expect(String(frame.message)).toContain('answer-request-id');
     expect(String(frame.message)).not.toContain('simulated DynamoDB outage');
+  });
+});
+
+describe('when DynamoDB throttles the answer (R3: no answer is lost)', () => {
+  const throttled = () =>
+    new ProvisionedThroughputExceededException({
+      message: 'simulated throttling',
+      $metadata: { httpStatusCode: 400 },
+    });
+  const NEXT_SHARD_PK = `${QUIZ.quizId}#${(shardOf(SENDER, TALLY_SHARDS) + 1) % TALLY_SHARDS}`;
+
+  it('counts on the next tally shard when the first count is throttled, and accepts', async () => {
+    ddbMock.on(UpdateCommand).rejectsOnce(throttled()).resolves({});
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual({ type: 'answer', status: 'accepted', quizId: QUIZ.quizId, choiceIndex: 2 });
+    const keys = ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key);
+    expect(keys).toStrictEqual([{ pk: SHARD_PK }, { pk: NEXT_SHARD_PK }]);
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+
+  it('deletes its own answer record and replies TRY_AGAIN when the count stays throttled', async () => {
+    ddbMock.on(UpdateCommand).rejects(throttled());
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('TRY_AGAIN', QUIZ.quizId));
+    expect(String(frame.message)).toMatch(/not recorded.*send it again/);
+    expect(dynamoWrites(ddbMock)).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand', 'DeleteCommand']);
+    expect(ddbMock.commandCalls(DeleteCommand)[0].args[0].input).toStrictEqual({
+      TableName: ANSWERS_TABLE,
+      Key: { pk: SHARD_PK, viewerId: SENDER },
+      ConditionExpression: 'answeredAt = :answeredAt AND connectionId = :connectionId',
+      ExpressionAttributeValues: { ':answeredAt': new Date(IN_TIME).toISOString(), ':connectionId': SENDER },
+    });
+  });
+
+  it('replies INTERNAL_ERROR, not TRY_AGAIN, when the record cannot be deleted either', async () => {
+    ddbMock.on(UpdateCommand).rejects(throttled());
+    ddbMock.on(DeleteCommand).rejects(throttled());
+
+    const frame = await answer();
+
+    // A retry would only get ALREADY_ANSWERED, so telling the viewer to retry would be a lie.
+    expect(frame).toStrictEqual(errorFrame('INTERNAL_ERROR'));
+  });
+
+  it('keeps the record and does not retry when the count failed in an unknown way (it may have applied)', async () => {
+    ddbMock.on(UpdateCommand).rejects(new Error('socket hang up'));
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('INTERNAL_ERROR'));
+    expect(dynamoWrites(ddbMock)).toEqual(['PutCommand', 'UpdateCommand']);
+  });
+
+  it.each<[string, () => void]>([
+    ['reading the quiz', () => ddbMock.on(GetCommand).rejects(throttled())],
+    ['storing the answer', () => ddbMock.on(PutCommand).rejects(throttled())],
+  ])('replies TRY_AGAIN and counts nothing when %s is throttled', async (_label, fail) => {
+    fail();
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('TRY_AGAIN', QUIZ.quizId));
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
   });
 });
