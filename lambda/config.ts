@@ -1,4 +1,9 @@
 import { DEFAULT_TALLY_SHARDS, MAX_TALLY_SHARDS } from './domain/tally';
+import {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  MAX_TOKEN_TTL_SECONDS,
+  MIN_TOKEN_TTL_SECONDS,
+} from './domain/viewer-token';
 import { ENV, type EnvName } from './env-names';
 
 type Reader<T> = (env: NodeJS.ProcessEnv) => T;
@@ -37,6 +42,13 @@ const SETTINGS = {
   tallyShards: integer(ENV.TALLY_SHARDS, DEFAULT_TALLY_SHARDS, 1, MAX_TALLY_SHARDS),
   dataRetentionDays: integer(ENV.DATA_RETENTION_DAYS, 30, 1, 3650),
   metadataRatePerSecond: integer(ENV.METADATA_RATE_PER_SECOND, 5, 1, 5),
+  viewerTokenSecret: required(ENV.VIEWER_TOKEN_SECRET),
+  viewerTokenTtlSeconds: integer(
+    ENV.VIEWER_TOKEN_TTL_SECONDS,
+    DEFAULT_TOKEN_TTL_SECONDS,
+    MIN_TOKEN_TTL_SECONDS,
+    MAX_TOKEN_TTL_SECONDS,
+  ),
 } satisfies Record<string, Reader<unknown>>;
 
 export type Config = { readonly [K in keyof typeof SETTINGS]: ReturnType<(typeof SETTINGS)[K]> };

@@ -17,6 +17,9 @@ export const ENV = {
   TALLY_SHARDS: 'CUECAST_TALLY_SHARDS',
   DATA_RETENTION_DAYS: 'CUECAST_DATA_RETENTION_DAYS',
   METADATA_RATE_PER_SECOND: 'CUECAST_METADATA_RATE_PER_SECOND',
+  /** The Secrets Manager secret (ARN) holding the viewer-token signing key; set only with viewer auth. */
+  VIEWER_TOKEN_SECRET: 'CUECAST_VIEWER_TOKEN_SECRET',
+  VIEWER_TOKEN_TTL_SECONDS: 'CUECAST_VIEWER_TOKEN_TTL_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -4,6 +4,7 @@ import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
 import { ShowData, type ShowDataProps } from './constructs/show-data';
+import { ViewerAuth, type ViewerAuthOptions } from './constructs/viewer-auth';
 
 export interface CuecastStackProps extends StackProps {
   /** @default - a STANDARD, LOW-latency channel without recording */
@@ -13,7 +14,13 @@ export interface CuecastStackProps extends StackProps {
   /** @default - see HostApiProps */
   readonly hostApi?: Omit<HostApiProps, 'channel' | 'data'>;
   /** @default - see RealtimeApiProps */
-  readonly realtimeApi?: Omit<RealtimeApiProps, 'channel' | 'data'>;
+  readonly realtimeApi?: Omit<RealtimeApiProps, 'channel' | 'data' | 'connectAuthorizer'>;
+  /**
+   * Viewer auth (DESIGN.md §5): `$connect` requires `?token=` from the public
+   * `POST /viewer-token`, and the verified viewer id is the identity.
+   * @default - off: each connection is its own viewer
+   */
+  readonly viewerAuth?: ViewerAuthOptions;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -22,14 +29,19 @@ export class CuecastStack extends Stack {
   readonly data: ShowData;
   readonly hostApi: HostApi;
   readonly realtimeApi: RealtimeApi;
+  readonly viewerAuth?: ViewerAuth;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
     this.channel = new LiveChannel(this, 'LiveChannel', props.channel);
     this.data = new ShowData(this, 'Data', props.data);
     this.hostApi = new HostApi(this, 'HostApi', { ...props.hostApi, channel: this.channel, data: this.data });
+    this.viewerAuth = props.viewerAuth
+      ? new ViewerAuth(this, 'ViewerAuth', { ...props.viewerAuth, httpApi: this.hostApi.httpApi })
+      : undefined;
     this.realtimeApi = new RealtimeApi(this, 'RealtimeApi', {
       ...props.realtimeApi,
+      connectAuthorizer: this.viewerAuth?.authorizer,
       channel: this.channel,
       data: this.data,
     });

@@ -178,6 +178,12 @@ export function localIdentities(
       case 'AWS::IAM::Role':
         identities.set(id, { ref: id, attributes: { Arn: `arn:aws:iam::${accountId}:role/${id}` } });
         break;
+      case 'AWS::SecretsManager::Secret': {
+        // A secret's Ref is its ARN, which ends in a random six-character suffix.
+        const name = named('Name');
+        identities.set(id, { ref: arn('secretsmanager', `secret:${name}-Local0`), attributes: {} });
+        break;
+      }
       case 'AWS::Events::Rule':
         identities.set(id, { ref: id, attributes: { Arn: arn('events', `rule/${id}`) } });
         break;

@@ -23,6 +23,8 @@ export const TEST_ENV = {
   [ENV.FAN_OUT_FUNCTION]: 'test-fan-out',
   [ENV.FAN_OUT_SEGMENTS]: '4',
   [ENV.FAN_OUT_CONCURRENCY]: '8',
+  [ENV.VIEWER_TOKEN_SECRET]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cuecast-viewer-key-AbCdEf',
+  [ENV.VIEWER_TOKEN_TTL_SECONDS]: '3600',
 } as const;
 
 Object.assign(process.env, TEST_ENV);

@@ -9,6 +9,7 @@ import {
   REPLY_SETTINGS,
   showStoreFor,
 } from '../services/wiring';
+import { viewerIdOf } from '../ws/viewer-identity';
 import { wsHandler } from '../ws/ws-handler';
 
 const config = loadConfig([...READ_SETTINGS, ...REPLY_SETTINGS, 'answersTable']);
@@ -18,6 +19,6 @@ const viewers = new ViewerService(showStoreFor(config), answerStoreFor(config));
 export const handler = wsHandler(posterFor(config), connectionStoreFor(config), async (event) => {
   const { connectionId, requestTimeEpoch } = event.requestContext;
   const input = parseAnswer(parseFrame(event.body));
-  // The viewer is the connection; with viewer auth it would be the verified viewer id.
-  return viewers.answer(input, { viewerId: connectionId, connectionId }, new Date(requestTimeEpoch));
+  // The connection, or with viewer auth the verified viewer id: a reconnect cannot vote twice.
+  return viewers.answer(input, { viewerId: viewerIdOf(event), connectionId }, new Date(requestTimeEpoch));
 });

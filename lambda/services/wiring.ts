@@ -4,10 +4,12 @@ import { AnswerStore } from '../store/answer-store';
 import { ConnectionStore } from '../store/connection-store';
 import { RateWindowStore } from '../store/rate-window-store';
 import { ShowStore } from '../store/show-store';
+import { signingKeyLoader } from '../store/signing-key';
 import { ConnectionPoster } from './connection-poster';
 import { FanOutDispatcher } from './fan-out-dispatcher';
 import { MetadataPublisher } from './metadata-publisher';
 import { QuizService, type QuizServiceOptions } from './quiz-service';
+import { ViewerTokenService } from './viewer-token-service';
 
 /** Settings a function needs to read quizzes and the show state. */
 export const READ_SETTINGS = [
@@ -62,3 +64,11 @@ export const posterFor = (config: Pick<Config, 'callbackUrl'>): ConnectionPoster
 
 export const dispatcherFor = (config: Pick<Config, 'fanOutFunction' | 'fanOutSegments'>): FanOutDispatcher =>
   new FanOutDispatcher(config.fanOutFunction, config.fanOutSegments);
+
+/** Settings a function needs to issue or check viewer tokens. */
+export const VIEWER_AUTH_SETTINGS = ['viewerTokenSecret', 'viewerTokenTtlSeconds'] as const;
+
+export const tokenServiceFor = (
+  config: Pick<Config, (typeof VIEWER_AUTH_SETTINGS)[number]>,
+): ViewerTokenService =>
+  new ViewerTokenService(signingKeyLoader(config.viewerTokenSecret), config.viewerTokenTtlSeconds);
