@@ -62,7 +62,7 @@ export async function measureFanOut(
   latencyMs: number,
   sequentialSample?: number,
 ): Promise<FanOutResult> {
-  const port = await freeBasePort(6);
+  const port = await freeBasePort();
   const child = spawn(
     process.execPath,
     [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/dev.ts', '--no-synth'],

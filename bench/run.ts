@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 
   if (only.includes('p3') || only.includes('p4')) {
     const runtime = await startLocalRuntime({
-      basePort: await freeBasePort(6),
+      basePort: await freeBasePort(),
       synth: false,
       stateFile: null,
       webDir: null,

@@ -3,6 +3,7 @@
  * CUECAST_LOCAL_PORT sets the first port (default 4500); the others follow it.
  * CUECAST_LOCAL_MGMT_LATENCY_MS adds latency to every @connections call (a model of AWS).
  * `--no-synth` reuses cdk.out as it is, for a faster restart.
+ * `--viewer-auth` boots the stack with viewer auth on (DESIGN.md §5), from cdk.out.viewer-auth.
  */
 import { startLocalRuntime } from './runtime';
 
@@ -18,15 +19,18 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--no-synth');
-  if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]}; usage: npm run dev [-- --no-synth]`);
+  const unknown = args.filter((a) => a !== '--no-synth' && a !== '--viewer-auth');
+  if (unknown.length > 0) {
+    throw new Error(`unknown option ${unknown[0]}; usage: npm run dev [-- --no-synth] [--viewer-auth]`);
+  }
   const synth = !args.includes('--no-synth');
-  const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65530);
+  const viewerAuth = args.includes('--viewer-auth');
+  const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65529);
   const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
   console.log(
     synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',
   );
-  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth });
+  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth, viewerAuth });
   const { config } = runtime;
   console.log(
     [
@@ -43,6 +47,9 @@ async function main(): Promise<void> {
       `  DynamoDB        ${config.dynamoDbEndpoint}`,
       `  Lambda API      ${config.lambdaEndpoint}`,
       `  channel         ${config.channelArn}`,
+      config.viewerAuth
+        ? `  viewer auth     on: viewers get a token from POST ${config.httpApiUrl}viewer-token (keys: ${config.secretsManagerEndpoint})`
+        : '',
       '  config          .cuecast/local.json (credentials included; it is gitignored)',
       '',
       `ready: ${config.viewerUrl ?? config.httpApiUrl}`,

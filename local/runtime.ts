@@ -11,7 +11,8 @@ import { type IvsChannel, IvsStandIn, newStreamKeyValue, streamStateEvent } from
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
 import { PagesServer } from './pages';
-import { WebSocketGateway } from './websocket-gateway';
+import { type LocalSecret, SecretsManagerStandIn } from './secrets-manager';
+import { type ConnectAuthorizer, WebSocketGateway } from './websocket-gateway';
 
 export interface LocalRuntimeOptions {
   /** Project root: where cdk.json and cdk.out live. @default process.cwd() */
@@ -20,6 +21,13 @@ export interface LocalRuntimeOptions {
   readonly basePort?: number;
   /** Run `cdk synth` first. @default true */
   readonly synth?: boolean;
+  /**
+   * Synthesize and boot the stack with viewer auth on (`-c viewerAuth=true`, DESIGN.md §5):
+   * viewers need a token from `POST /viewer-token` to connect. @default false
+   */
+  readonly viewerAuth?: boolean;
+  /** The cloud assembly to boot. @default <projectDir>/cdk.out, or cdk.out.viewer-auth with viewerAuth */
+  readonly assemblyDir?: string;
   /** Where to write the local configuration. @default <projectDir>/.cuecast/local.json; null writes nothing */
   readonly stateFile?: string | null;
   /** Latency added to every @connections call, in ms. @default 0 */
@@ -46,6 +54,9 @@ export interface LocalConfig {
   /** The viewer page and the host console, when web/dist was built. */
   readonly viewerUrl?: string;
   readonly hostUrl?: string;
+  /** True when viewers need a token from `POST /viewer-token` (DESIGN.md §5). */
+  readonly viewerAuth: boolean;
+  readonly secretsManagerEndpoint?: string;
 }
 
 export interface LocalRuntime {
@@ -54,17 +65,31 @@ export interface LocalRuntime {
   readonly webSocket: WebSocketGateway;
   readonly dynamoDb: LocalDynamoDb;
   readonly host: LambdaHost;
+  /** Present when the template has secrets (viewer auth). */
+  readonly secretsManager?: SecretsManagerStandIn;
   stop(): Promise<void>;
 }
 
 const ACCOUNT_ID = '000000000000';
 
-/** Runs `cdk synth` and returns its output if it fails, so the caller can say why. */
-export function synthesize(projectDir: string): Promise<void> {
+/** Where a synthesized assembly lives: cdk.out, or its own folder for the viewer-auth variant. */
+export function assemblyDirFor(projectDir: string, viewerAuth = false): string {
+  return path.join(projectDir, viewerAuth ? 'cdk.out.viewer-auth' : 'cdk.out');
+}
+
+/**
+ * Runs `cdk synth` and returns its output if it fails, so the caller can say why. With
+ * `viewerAuth` it synthesizes the variant with viewer auth on into its own folder.
+ */
+export function synthesize(
+  projectDir: string,
+  { viewerAuth = false }: { viewerAuth?: boolean } = {},
+): Promise<void> {
+  const args = viewerAuth ? ['-c', 'viewerAuth=true', '-o', assemblyDirFor(projectDir, true)] : [];
   return new Promise((resolve, reject) => {
     // The pinned CLI from our own node_modules: never a download, never another version.
     const cdk = require.resolve('aws-cdk/bin/cdk');
-    const child = spawn(process.execPath, [cdk, 'synth', '--quiet'], {
+    const child = spawn(process.execPath, [cdk, 'synth', '--quiet', ...args], {
       cwd: projectDir,
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,13 +123,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     dynamodb: basePort + 3,
     lambda: basePort + 4,
     pages: basePort + 5,
+    secretsManager: basePort + 6,
   };
   const webDir = options.webDir === undefined ? path.join(projectDir, 'web', 'dist') : options.webDir;
   const servePages = webDir !== null && fs.existsSync(path.join(webDir, 'index.html'));
   const pagesOrigin = `http://127.0.0.1:${ports.pages}`;
 
-  if (options.synth ?? true) await synthesize(projectDir);
-  const assembly = new CloudAssembly(path.join(projectDir, 'cdk.out'));
+  const viewerAuth = options.viewerAuth ?? false;
+  if (options.synth ?? true) await synthesize(projectDir, { viewerAuth });
+  const assembly = new CloudAssembly(options.assemblyDir ?? assemblyDirFor(projectDir, viewerAuth));
   const { stackName, template } = assembly.stack();
   const resources = template.Resources;
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
@@ -143,6 +170,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${ports.dynamodb}`,
         AWS_ENDPOINT_URL_IVS: `http://127.0.0.1:${ports.ivs}`,
         AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${ports.lambda}`,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${ports.secretsManager}`,
         // The bundles target Lambda's Node 24; this machine may run an older Node.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       }),
@@ -200,6 +228,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     started.push(lambdaApi);
     await lambdaApi.start();
 
+    const secrets: LocalSecret[] = ofType('AWS::SecretsManager::Secret').map(([id, r]) => {
+      const arn = resolver.resolveString({ Ref: id });
+      return {
+        arn,
+        name: /:secret:(.+)-[^-]+$/.exec(arn)?.[1] ?? id,
+        generate: r.Properties?.GenerateSecretString as LocalSecret['generate'],
+      };
+    });
+    const secretsManager =
+      secrets.length > 0 ? new SecretsManagerStandIn(ports.secretsManager, secrets) : undefined;
+    if (secretsManager) {
+      started.push(secretsManager);
+      await secretsManager.start();
+    }
+
     const integrationFunction = (target: unknown): LocalFunction => {
       const integrationId = /^integrations\/(.+)$/.exec(resolver.resolveString(target))?.[1] ?? '';
       // An integration's Ref is its logical id, so `integrations/<Ref>` names the resource.
@@ -212,6 +255,36 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       const fn = arn ? host.find(arn) : undefined;
       if (!fn) throw new Error(`route target ${integrationId} is not a Lambda function of this stack`);
       return fn;
+    };
+    /** The `$connect` route's Lambda REQUEST authorizer, if the template puts one there. */
+    const connectAuthorizerOf = (
+      apiLogicalId: string,
+      apiId: string,
+      stage: string,
+    ): ConnectAuthorizer | undefined => {
+      const connect = ofType('AWS::ApiGatewayV2::Route').find(
+        ([, r]) =>
+          (r.Properties?.ApiId as { Ref?: string })?.Ref === apiLogicalId &&
+          r.Properties?.RouteKey === '$connect',
+      );
+      const authorizerId = (connect?.[1].Properties?.AuthorizerId as { Ref?: string } | undefined)?.Ref;
+      if (!authorizerId) return undefined;
+      const authorizer = resources[authorizerId];
+      if (
+        authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer' ||
+        authorizer.Properties?.AuthorizerType !== 'REQUEST'
+      ) {
+        throw new Error(`$connect authorizer ${authorizerId} is not a Lambda REQUEST authorizer`);
+      }
+      const uri = resolver.resolveString(authorizer.Properties?.AuthorizerUri);
+      const arn = /arn:aws:lambda:[^/]+/.exec(uri)?.[0];
+      const fn = arn ? host.find(arn) : undefined;
+      if (!fn) throw new Error(`$connect authorizer ${authorizerId} is not a Lambda function of this stack`);
+      return {
+        fn,
+        identitySource: (authorizer.Properties?.IdentitySource as string[] | undefined) ?? [],
+        methodArn: `arn:aws:execute-api:${region}:${ACCOUNT_ID}:${apiId}/${stage}/$connect`,
+      };
     };
     const routesOf = (apiId: string) =>
       ofType('AWS::ApiGatewayV2::Route')
@@ -250,10 +323,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const wsStage = ofType('AWS::ApiGatewayV2::Stage').find(
       ([, s]) => (s.Properties?.ApiId as { Ref?: string })?.Ref === wsApi[0],
     );
+    const wsApiId = resolver.resolveString({ Ref: wsApi[0] });
+    const wsStageName = String(wsStage?.[1].Properties?.StageName ?? 'live');
     const webSocket = new WebSocketGateway({
       port: ports.ws,
-      apiId: resolver.resolveString({ Ref: wsApi[0] }),
-      stage: String(wsStage?.[1].Properties?.StageName ?? 'live'),
+      apiId: wsApiId,
+      stage: wsStageName,
+      connectAuthorizer: connectAuthorizerOf(wsApi[0], wsApiId, wsStageName),
       routes: new Map(routesOf(wsApi[0]).map(({ props, fn }) => [String(props.RouteKey), fn])),
       routeSelectionExpression: String(
         wsApi[1].Properties?.RouteSelectionExpression ?? '$request.body.action',
@@ -284,12 +360,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       credentials,
       viewerUrl: pages ? `${pages.url}/` : undefined,
       hostUrl: pages ? `${pages.url}/host/` : undefined,
+      viewerAuth: webSocket.requiresToken,
+      secretsManagerEndpoint: secretsManager?.endpoint,
     };
     const pageConfig = {
       mode: 'local',
       webSocketUrl: config.webSocketUrl,
       httpApiUrl: config.httpApiUrl,
       cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
+      viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
       region,
       credentials,
     };
@@ -308,6 +387,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       webSocket,
       dynamoDb,
       host,
+      secretsManager,
       stop: async () => {
         await stopAll();
         if (stateFile) fs.rmSync(stateFile, { force: true });

@@ -44,6 +44,11 @@ export class SecretsManagerStandIn {
     }
   }
 
+  /** The ARNs of the secrets served, in template order. */
+  secretArns(): string[] {
+    return [...new Set([...this.values.values()].map((secret) => secret.arn))];
+  }
+
   get endpoint(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -89,6 +89,8 @@ export class WebSocketGateway {
   private stopping = false;
   readonly url: string;
   readonly managementUrl: string;
+  /** True when `$connect` has an authorizer, so clients need a token (viewer auth). */
+  readonly requiresToken: boolean;
   /** Injected `@connections` faults (tests only; nothing is armed by default). */
   readonly managementFaults = new FaultPlan<ManagementRequest, ManagementFault>();
 
@@ -97,6 +99,7 @@ export class WebSocketGateway {
     this.limits = { ...WS_LIMITS, ...options.limits };
     this.url = `ws://127.0.0.1:${options.port}`;
     this.managementUrl = `http://127.0.0.1:${options.port}/${options.stage}`;
+    this.requiresToken = options.connectAuthorizer !== undefined;
   }
 
   get size(): number {

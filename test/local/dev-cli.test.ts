@@ -10,14 +10,17 @@ import { freeBasePort } from './harness';
 const root = path.join(__dirname, '..', '..');
 const stateFile = path.join(root, '.cuecast', 'local.json');
 
-function runDev(env: Record<string, string>): {
+function runDev(
+  env: Record<string, string>,
+  args: string[] = [],
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
   const child = spawn(
     process.execPath,
-    [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/dev.ts', '--no-synth'],
+    [path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'local/dev.ts', '--no-synth', ...args],
     {
       cwd: root,
       env: { ...process.env, ...env },
@@ -98,10 +101,40 @@ describe('when a person runs npm run dev', () => {
     }
   }, 60_000);
 
+  it('boots the viewer-auth variant with --viewer-auth and says how viewers get a token', async () => {
+    const port = await freeBasePort();
+    const dev = runDev({ CUECAST_LOCAL_PORT: String(port) }, ['--viewer-auth']);
+    try {
+      await waitFor(() => dev.output().includes('ready:'), 60_000, dev.output);
+      expect(dev.output()).toContain(
+        `viewer auth     on: viewers get a token from POST http://127.0.0.1:${port}/viewer-token`,
+      );
+      const config = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+      expect(config).toMatchObject({
+        viewerAuth: true,
+        secretsManagerEndpoint: `http://127.0.0.1:${port + 6}`,
+      });
+      const issued = await fetch(`http://127.0.0.1:${port}/viewer-token`, { method: 'POST' });
+      expect(issued.status).toBe(201);
+      expect(await issued.json()).toMatchObject({ token: expect.stringMatching(/^v1\./) });
+    } finally {
+      dev.child.kill('SIGINT');
+    }
+    expect(await dev.exited).toBe(0);
+  }, 90_000);
+
+  it('refuses an option it does not know, with the usage', async () => {
+    const dev = runDev({}, ['--viewerauth']);
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toContain(
+      'unknown option --viewerauth; usage: npm run dev [-- --no-synth] [--viewer-auth]',
+    );
+  }, 30_000);
+
   it('refuses a CUECAST_LOCAL_PORT that is not a port', async () => {
     const dev = runDev({ CUECAST_LOCAL_PORT: 'eighty' });
     expect(await dev.exited).toBe(1);
-    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65530');
+    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65529');
   }, 30_000);
 });
 

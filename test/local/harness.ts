@@ -11,8 +11,8 @@ import {
 } from '../../local/runtime';
 import { NodeSha256 } from '../../web/src/shared/sha256-node';
 
-/** Finds `count` consecutive free loopback ports (the runtime uses six: P to P+5). */
-export async function freeBasePort(count = 6): Promise<number> {
+/** Finds `count` consecutive free loopback ports (the runtime uses seven: P to P+6). */
+export async function freeBasePort(count = 7): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
     const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
