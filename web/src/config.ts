@@ -12,6 +12,11 @@ export interface PageConfig {
   /** local mode: the IVS stand-in's `/_local/metadata/events`. */
   readonly cueEventsUrl?: string;
   readonly region?: string;
+  /**
+   * With viewer auth on (DESIGN.md §5): the HTTP API's `POST /viewer-token`, where the viewer
+   * page gets the token it connects with. Absent means viewer auth is off.
+   */
+  readonly viewerTokenUrl?: string;
   /** local mode only: the runtime's throwaway credentials, for the host console. */
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }

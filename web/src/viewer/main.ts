@@ -2,6 +2,7 @@ import '../styles.css';
 import { h, loadConfig } from '../config';
 import { type Cue, type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
 import { type ConnectionState, RealtimeClient, type ServerMessage } from './realtime';
+import { ViewerTokenKeeper } from './viewer-token';
 
 interface QuizState {
   quizId: string;
@@ -213,6 +214,7 @@ async function main(): Promise<void> {
   const config = await loadConfig();
   realtime = new RealtimeClient({
     url: config.webSocketUrl,
+    auth: config.viewerTokenUrl ? new ViewerTokenKeeper(config.viewerTokenUrl) : undefined,
     onMessage,
     onConnection: (state) => {
       connection = state;

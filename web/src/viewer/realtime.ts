@@ -17,6 +17,11 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
 export interface RealtimeOptions {
   readonly url: string;
+  /**
+   * With viewer auth on: the token for `?token=` on every (re)connect, and a hook for a
+   * connection that closed before it opened (a browser cannot see the 401). @default none
+   */
+  readonly auth?: { token(): Promise<string>; connectFailed(): void };
   readonly onMessage: (message: ServerMessage) => void;
   readonly onConnection: (state: ConnectionState) => void;
   /** Well under API Gateway's 10-minute idle timeout. @default 60_000 */
@@ -51,9 +56,25 @@ export class RealtimeClient {
 
   private open(): void {
     this.options.onConnection(this.attempt === 0 ? 'connecting' : 'reconnecting');
-    const socket = new WebSocket(this.options.url);
+    const auth = this.options.auth;
+    if (!auth) return this.connect(this.options.url);
+    auth.token().then(
+      (token) => {
+        const url = new URL(this.options.url);
+        url.searchParams.set('token', token);
+        this.connect(url.toString());
+      },
+      () => this.retryLater(),
+    );
+  }
+
+  private connect(url: string): void {
+    if (this.stopped) return;
+    const socket = new WebSocket(url);
     this.socket = socket;
+    let opened = false;
     socket.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.options.onConnection('open');
       this.send({ action: 'sync' });
@@ -76,12 +97,17 @@ export class RealtimeClient {
     };
     socket.onclose = () => {
       window.clearInterval(this.pingTimer);
-      if (this.stopped) return;
-      const delay = Math.min(15_000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
-      this.attempt++;
-      this.options.onConnection('reconnecting');
-      window.setTimeout(() => this.open(), delay);
+      if (!opened) this.options.auth?.connectFailed();
+      this.retryLater();
     };
+  }
+
+  private retryLater(): void {
+    if (this.stopped) return;
+    const delay = Math.min(15_000, 500 * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    this.attempt++;
+    this.options.onConnection('reconnecting');
+    window.setTimeout(() => this.open(), delay);
   }
 
   private ping(): void {

@@ -1,0 +1,103 @@
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime, callApi, sleep } from '../local/harness';
+
+/**
+ * The viewer page with viewer auth on (the viewer-auth variant of the stack): it gets a token
+ * from POST /viewer-token, keeps it across reloads, and so stays one viewer with one vote.
+ */
+let runtime: LocalRuntime;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  runtime = await bootTestRuntime({ viewerAuth: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
+  });
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+});
+
+const storedToken = (page: Page) =>
+  page.evaluate(() => JSON.parse(window.localStorage.getItem('cuecast.viewerToken') ?? 'null'));
+
+async function openViewer(context?: BrowserContext): Promise<Page> {
+  const ctx = context ?? (await browser.newContext());
+  if (!context) contexts.push(ctx);
+  const page = await ctx.newPage();
+  await page.goto(runtime.config.viewerUrl ?? '');
+  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+  return page;
+}
+
+async function createQuiz(question: string) {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reply = await callApi(runtime.config, 'POST', '/quizzes', {
+      question,
+      choices: ['Mars', 'Jupiter', 'Venus'],
+      correctIndex: 1,
+      durationSeconds: 60,
+    });
+    if (reply.status !== 429) return reply.body.quizId as string;
+    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
+  }
+  throw new Error('rate limited 10 times in a row');
+}
+
+describe('when viewer auth is on and a viewer uses the page', () => {
+  it('connects with a token, and a reload is the same viewer who cannot vote twice', async () => {
+    const page = await openViewer();
+    const first = await storedToken(page);
+    expect(first).toMatchObject({ token: expect.stringMatching(/^v1\./), viewerId: expect.any(String) });
+
+    const quizId = await createQuiz('Which planet is the largest?');
+    await page.getByTestId('question').filter({ hasText: 'largest' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Jupiter' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
+
+    await page.reload();
+    await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+    expect((await storedToken(page)).viewerId).toBe(first.viewerId);
+    await page.getByTestId('question').filter({ hasText: 'largest' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Mars' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'already answered' }).waitFor({ timeout: 20_000 });
+
+    const described = await callApi(runtime.config, 'GET', `/quizzes/${quizId}`);
+    expect(described.body).toMatchObject({ counts: [0, 1, 0], total: 1 });
+  }, 90_000);
+
+  it('recovers from a forged stored token by starting over as a new viewer', async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const forged = {
+      token: `v1.${Buffer.from(JSON.stringify({ sub: 'someone-else', iat: 1, exp: 4_000_000_000 })).toString('base64url')}.AAAA`,
+      viewerId: 'someone-else',
+      expiresAt: '2096-10-02T07:06:40.000Z',
+    };
+    await context.addInitScript((value) => {
+      if (!window.sessionStorage.getItem('seeded')) {
+        window.localStorage.setItem('cuecast.viewerToken', value);
+        window.sessionStorage.setItem('seeded', '1');
+      }
+    }, JSON.stringify(forged));
+    const page = await openViewer(context);
+    const held = await storedToken(page);
+    expect(held.viewerId).not.toBe('someone-else');
+    expect(held.token).not.toBe(forged.token);
+  }, 60_000);
+});
