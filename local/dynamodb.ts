@@ -64,6 +64,8 @@ export class LocalDynamoDb {
   private client: DynamoDBClient;
   /** Injected faults (tests only; nothing is armed by default): matching requests get a DynamoDB error. */
   readonly faults = new FaultPlan<DynamoDbRequest, DynamoDbFault>();
+  /** Requests dynalite has not answered yet: stop() waits for them before its database closes. */
+  private inFlight = 0;
 
   constructor(
     private readonly port: number,
@@ -113,6 +115,22 @@ export class LocalDynamoDb {
     const [dynaliteListener] = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.inFlight++;
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      let ended = false;
+      const finish = () => {
+        if (!ended) this.inFlight--;
+        ended = true;
+      };
+      res.end = ((...args: unknown[]) => {
+        finish();
+        return end(...args);
+      }) as ServerResponse['end'];
+      res.once('close', () => {
+        // A client that went away (a terminated worker) still leaves dynalite working on its
+        // request; count it done once dynalite answers, or after a grace period.
+        if (!ended) setTimeout(finish, 2000).unref();
+      });
       if (!this.faults.active) return dynaliteListener(req, res);
       void readRequest(req).then(
         (raw) => {
@@ -163,10 +181,18 @@ export class LocalDynamoDb {
     return deleted;
   }
 
+  /**
+   * Closing the server closes dynalite's database, so requests still being worked on would
+   * throw "Database is closed" from inside dynalite: refuse new connections, let the ones in
+   * flight finish (up to 3 s), then close.
+   */
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
     this.client.destroy();
-    if (this.server) await close(this.server);
+    if (!this.server) return;
+    const deadline = Date.now() + 3000;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await close(this.server);
   }
 }
 

@@ -177,8 +177,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     );
   }
   const host = new LambdaHost(functions, log);
-  const started: Array<{ stop(): Promise<void> }> = [host];
+  const started: Array<{ stop(): Promise<void> }> = [];
+  // The functions stop first, so nothing calls a service that is already gone; then the
+  // services, newest first.
   const stopAll = async () => {
+    await host.stop().catch(() => undefined);
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
 
