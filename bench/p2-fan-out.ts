@@ -46,10 +46,42 @@ export interface FanOutResult {
 }
 
 const ticksPerSecond = 100;
-/** User + system CPU of a process, in ms, from /proc (Linux). */
-function cpuOf(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+const statFields = (pid: number | string): string[] =>
+  fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/**
+ * User + system CPU, in ms, of a process and every process under it, from /proc (Linux). tsx
+ * runs the script in a child of its own, so the runtime is a grandchild of the one we spawn;
+ * a process's figures include all its threads (the Lambda workers).
+ */
+function treeCpuOf(root: number): number {
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parentOf.set(Number(entry), Number(statFields(entry)[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, parent] of parentOf)
+      if (tree.has(parent) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+  }
+  let ms = 0;
+  for (const pid of tree) {
+    try {
+      const fields = statFields(pid);
+      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+    } catch {
+      // ended
+    }
+  }
+  return ms;
 }
 const ownCpu = () => {
   const u = process.cpuUsage();
@@ -88,7 +120,10 @@ export async function measureFanOut(
       child.stdout?.on('data', onData);
       child.on('exit', (code) => reject(new Error(`local runtime exited (${code}) before it was ready`)));
     });
-    child.stdout?.resume();
+    // BENCH_P2_LOG=file keeps the runtime's log (one line per invocation, with its ms).
+    if (process.env.BENCH_P2_LOG)
+      child.stdout?.pipe(fs.createWriteStream(process.env.BENCH_P2_LOG, { flags: 'a' }));
+    else child.stdout?.resume();
     const config = JSON.parse(
       fs.readFileSync(path.join(root, '.cuecast', 'local.json'), 'utf8'),
     ) as LocalConfig;
@@ -174,7 +209,7 @@ async function run(
     }
     return received.get(tag)?.last ?? Date.now();
   };
-  const cpu = () => ownCpu() + cpuOf(child.pid ?? 0);
+  const cpu = () => ownCpu() + treeCpuOf(child.pid ?? 0);
   const rows: FanOutRow[] = [];
   const timed = async (variant: string, posts: number, fn: () => Promise<void>, note?: string) => {
     const cpu0 = cpu();
