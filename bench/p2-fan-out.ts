@@ -40,7 +40,11 @@ export interface FanOutResult {
   stale: number;
   staleLeftAfterReveal: number;
   rows: FanOutRow[];
+  /** The second reveal of the show, from a warm fan-out container, against the (warm) limit. */
   revealVsLimit: number;
+  /** The first reveal, from a fan-out container that has never posted (JIT still cold). */
+  firstRevealVsLimit: number;
+  staleLeftAfterFirstReveal: number;
   revealVsSequential: number;
   audienceIn10s: number;
 }
@@ -143,6 +147,7 @@ async function run(
 ): Promise<FanOutResult> {
   const stale = Math.round(total * 0.05);
   const live = total - stale;
+  let revealTag = 'reveal';
   const received = new Map<string, { count: number; last: number }>();
   const sockets: WebSocket[] = [];
   for (let i = 0; i < live; i += 250) {
@@ -154,7 +159,7 @@ async function run(
             const socket = new WebSocket(config.webSocketUrl);
             socket.on('message', (data) => {
               const message = JSON.parse(data.toString());
-              const tag = message.type === 'result' ? 'reveal' : String(message.run ?? message.type);
+              const tag = message.type === 'result' ? revealTag : String(message.run ?? message.type);
               const entry = received.get(tag) ?? { count: 0, last: 0 };
               entry.count++;
               entry.last = Date.now();
@@ -176,18 +181,21 @@ async function run(
     ((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []).find((t) =>
       t.includes('Connections'),
     ) ?? '';
-  for (let i = 0; i < stale; i++) {
-    await dynamo.send(
-      new PutItemCommand({
-        TableName: table,
-        Item: {
-          connectionId: { S: `stale-${i}` },
-          viewerId: { S: `stale-${i}` },
-          expiresAt: { N: '9999999999' },
-        },
-      }),
-    );
-  }
+  /** Records whose sockets are gone without a $disconnect: each reveal must clean them up. */
+  const addStale = async (batch: string) => {
+    for (let i = 0; i < stale; i++) {
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            connectionId: { S: `stale-${batch}-${i}` },
+            viewerId: { S: `stale-${batch}-${i}` },
+            expiresAt: { N: '9999999999' },
+          },
+        }),
+      );
+    }
+  };
   const scanIds = async () => {
     const ids: string[] = [];
     let start: Record<string, AttributeValue> | undefined;
@@ -227,30 +235,45 @@ async function run(
     return seconds;
   };
 
-  // The product: reveal → result cue → asynchronous fan-out over 4 scan segments.
+  // The product: reveal → result cue → asynchronous fan-out over 4 scan segments. A show
+  // reveals many quizzes: the first runs in fan-out containers whose JIT has never seen a post,
+  // the later ones in warm containers, as the limit below runs warm (after its probes). Both
+  // are timed, each with 5 % stale records of its own to clean up.
   const host = new HostClient({
     apiUrl: config.httpApiUrl,
     region: config.region,
     credentials: config.credentials,
     sha256: NodeSha256 as never,
   });
-  const quiz = await host.createQuiz({
-    question: 'Bench?',
-    choices: ['a', 'b'],
-    correctIndex: 0,
-    durationSeconds: 300,
-  });
-  const revealSeconds = await timed(
-    'reveal',
-    live,
-    async () => void (await host.revealQuiz(quiz.quizId)),
-    'scan + stale cleanup included',
-  );
-  let staleLeft = stale;
-  for (let i = 0; i < 100 && staleLeft > 0; i++) {
-    staleLeft = (await scanIds()).filter((id) => id.startsWith('stale-')).length;
-    if (staleLeft > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const staleLeftNow = async () => {
+    let left = stale;
+    for (let i = 0; i < 100 && left > 0; i++) {
+      left = (await scanIds()).filter((id) => id.startsWith('stale-')).length;
+      if (left > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return left;
+  };
+  const timeReveal = async (variant: string) => {
+    await addStale(variant);
+    revealTag = variant;
+    const quiz = await host.createQuiz({
+      question: 'Bench?',
+      choices: ['a', 'b'],
+      correctIndex: 0,
+      durationSeconds: 300,
+    });
+    const seconds = await timed(
+      variant,
+      live,
+      async () => void (await host.revealQuiz(quiz.quizId)),
+      'scan + stale cleanup included',
+    );
+    return { seconds, staleLeft: await staleLeftNow() };
+  };
+  const first = await timeReveal('reveal (first, cold container)');
+  const warm = await timeReveal('reveal (warm container)');
+  const revealSeconds = warm.seconds;
+  const staleLeft = warm.staleLeft;
 
   const ids = (await scanIds()).filter((id) => !id.startsWith('stale-'));
   // The same socket ceiling the product's client has, so the baselines are not capped at 50.
@@ -323,9 +346,12 @@ async function run(
     connections: total,
     stale,
     staleLeftAfterReveal: staleLeft,
+    staleLeftAfterFirstReveal: first.staleLeft,
     rows,
     revealVsLimit: Math.round((revealSeconds / limitSeconds) * 100) / 100,
+    firstRevealVsLimit: Math.round((first.seconds / limitSeconds) * 100) / 100,
     revealVsSequential: Math.round((sequentialFull / revealSeconds) * 10) / 10,
-    audienceIn10s: Math.floor((live / revealSeconds) * 10),
+    // The conservative figure: the slower of the two reveals.
+    audienceIn10s: Math.floor((live / Math.max(first.seconds, revealSeconds)) * 10),
   };
 }
