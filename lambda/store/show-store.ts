@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, QuizResult, StreamState } from '../domain/quiz';
 import { sumShards, type Tally } from '../domain/tally';
@@ -138,18 +144,12 @@ export class ShowStore {
    * the result cue. Returns false when another reveal got there first.
    */
   async claimReveal(quizId: string, result: QuizResult, leaseUntil: string): Promise<boolean> {
-    return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET #result = :result, revealLeaseUntil = :lease',
-          ConditionExpression: 'attribute_exists(quizId) AND attribute_not_exists(#result)',
-          ExpressionAttributeNames: { '#result': 'result' },
-          ExpressionAttributeValues: { ':result': result, ':lease': leaseUntil },
-        }),
-      ),
-    );
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET #result = :result, revealLeaseUntil = :lease',
+      ConditionExpression: 'attribute_exists(quizId) AND attribute_not_exists(#result)',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: { ':result': result, ':lease': leaseUntil },
+    });
   }
 
   /**
@@ -158,19 +158,13 @@ export class ShowStore {
    * when the claim is not stale any more (its cue was recorded, or someone else took it over).
    */
   async takeOverReveal(quizId: string, staleLease: string, leaseUntil: string): Promise<boolean> {
-    return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET revealLeaseUntil = :lease',
-          ConditionExpression:
-            'attribute_exists(#result) AND attribute_not_exists(cueSentAt) AND revealLeaseUntil = :stale',
-          ExpressionAttributeNames: { '#result': 'result' },
-          ExpressionAttributeValues: { ':lease': leaseUntil, ':stale': staleLease },
-        }),
-      ),
-    );
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET revealLeaseUntil = :lease',
+      ConditionExpression:
+        'attribute_exists(#result) AND attribute_not_exists(cueSentAt) AND revealLeaseUntil = :stale',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: { ':lease': leaseUntil, ':stale': staleLease },
+    });
   }
 
   /**
@@ -178,18 +172,12 @@ export class ShowStore {
    * nothing if the claim is no longer ours or its cue was recorded as sent.
    */
   async releaseReveal(quizId: string, leaseUntil: string): Promise<void> {
-    await conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'REMOVE #result, revealLeaseUntil',
-          ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
-          ExpressionAttributeNames: { '#result': 'result' },
-          ExpressionAttributeValues: { ':lease': leaseUntil },
-        }),
-      ),
-    );
+    await this.updateQuizIf(quizId, {
+      UpdateExpression: 'REMOVE #result, revealLeaseUntil',
+      ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
+      ExpressionAttributeNames: { '#result': 'result' },
+      ExpressionAttributeValues: { ':lease': leaseUntil },
+    });
   }
 
   /**
@@ -205,17 +193,11 @@ export class ShowStore {
     const fanOut = Object.fromEntries(
       Array.from({ length: segments }, (_, s) => [String(s), { beatAt: sentAt }]),
     );
-    return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET cueSentAt = :sentAt, fanOut = :fanOut',
-          ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
-          ExpressionAttributeValues: { ':sentAt': sentAt, ':fanOut': fanOut, ':lease': leaseUntil },
-        }),
-      ),
-    );
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET cueSentAt = :sentAt, fanOut = :fanOut',
+      ConditionExpression: 'revealLeaseUntil = :lease AND attribute_not_exists(cueSentAt)',
+      ExpressionAttributeValues: { ':sentAt': sentAt, ':fanOut': fanOut, ':lease': leaseUntil },
+    });
   }
 
   /**
@@ -228,51 +210,45 @@ export class ShowStore {
     staleBeat: string,
     now: string,
   ): Promise<boolean> {
-    return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
-          ConditionExpression:
-            'fanOut.#segment.beatAt = :stale AND attribute_not_exists(fanOut.#segment.doneAt)',
-          ExpressionAttributeNames: { '#segment': String(segment) },
-          ExpressionAttributeValues: { ':now': now, ':stale': staleBeat },
-        }),
-      ),
-    );
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
+      ConditionExpression: 'fanOut.#segment.beatAt = :stale AND attribute_not_exists(fanOut.#segment.doneAt)',
+      ExpressionAttributeNames: { '#segment': String(segment) },
+      ExpressionAttributeValues: { ':now': now, ':stale': staleBeat },
+    });
   }
 
   /** A fan-out segment's heartbeat: it is still running. Returns false once it is done. */
   async beatFanOutSegment(quizId: string, segment: number, now: string): Promise<boolean> {
-    return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
-          ConditionExpression:
-            'attribute_exists(fanOut.#segment) AND attribute_not_exists(fanOut.#segment.doneAt)',
-          ExpressionAttributeNames: { '#segment': String(segment) },
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      ),
-    );
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET fanOut.#segment.beatAt = :now',
+      ConditionExpression:
+        'attribute_exists(fanOut.#segment) AND attribute_not_exists(fanOut.#segment.doneAt)',
+      ExpressionAttributeNames: { '#segment': String(segment) },
+      ExpressionAttributeValues: { ':now': now },
+    });
   }
 
   /** Marks a fan-out segment finished, with its report, so no retried reveal sends it again. */
   async finishFanOutSegment(quizId: string, segment: number, now: string, report: object): Promise<boolean> {
+    return this.updateQuizIf(quizId, {
+      UpdateExpression: 'SET fanOut.#segment.doneAt = :now, fanOut.#segment.report = :report',
+      ConditionExpression: 'attribute_exists(fanOut.#segment)',
+      ExpressionAttributeNames: { '#segment': String(segment) },
+      ExpressionAttributeValues: { ':now': now, ':report': report },
+    });
+  }
+
+  /** A conditional update of one quiz item: true when applied, false when its condition failed. */
+  private updateQuizIf(
+    quizId: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
     return conditional(
-      dynamo.send(
-        new UpdateCommand({
-          TableName: this.tables.quizzes,
-          Key: { quizId },
-          UpdateExpression: 'SET fanOut.#segment.doneAt = :now, fanOut.#segment.report = :report',
-          ConditionExpression: 'attribute_exists(fanOut.#segment)',
-          ExpressionAttributeNames: { '#segment': String(segment) },
-          ExpressionAttributeValues: { ':now': now, ':report': report },
-        }),
-      ),
+      dynamo.send(new UpdateCommand({ TableName: this.tables.quizzes, Key: { quizId }, ...update })),
     );
   }
 
