@@ -97,11 +97,9 @@ export class QuizService {
     } catch (error) {
       throw translateStoreError(error);
     }
-    // The question is on air now: storing it must ride out throttling, or viewers' answers find no quiz.
+    // The question is on air now: the store rides out throttling on each write, or viewers' answers find no quiz.
     try {
-      await retryThrottled(() =>
-        this.store.createCurrentQuiz(quiz, expiryFrom(now, this.options.dataRetentionDays)),
-      );
+      await this.store.createCurrentQuiz(quiz, expiryFrom(now, this.options.dataRetentionDays));
     } catch (error) {
       if (!isThrottling(error)) throw error;
       throw new RateLimitedError(

@@ -111,23 +111,29 @@ export class ShowStore {
   /**
    * Stores a new quiz, then makes it the current one. Two writes rather than one transaction:
    * dynalite (the local runtime) has no TransactWriteItems, and a quiz stored but not yet
-   * current is harmless (the host sees a 500 and opens the next one).
+   * current is harmless (the host sees an error and opens the next one). Its question cue is
+   * already on air, so each write rides out throttling on its own (`retryThrottled`): retrying
+   * both would repeat the put, whose condition then fails.
    */
   async createCurrentQuiz(quiz: Quiz, expiresAt: number): Promise<void> {
-    await dynamo.send(
-      new PutCommand({
-        TableName: this.tables.quizzes,
-        Item: { ...quiz, expiresAt },
-        ConditionExpression: 'attribute_not_exists(quizId)',
-      }),
+    await retryThrottled(() =>
+      dynamo.send(
+        new PutCommand({
+          TableName: this.tables.quizzes,
+          Item: { ...quiz, expiresAt },
+          ConditionExpression: 'attribute_not_exists(quizId)',
+        }),
+      ),
     );
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: this.tables.control,
-        Key: SHOW_KEY,
-        UpdateExpression: 'SET currentQuizId = :quizId',
-        ExpressionAttributeValues: { ':quizId': quiz.quizId },
-      }),
+    await retryThrottled(() =>
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.tables.control,
+          Key: SHOW_KEY,
+          UpdateExpression: 'SET currentQuizId = :quizId',
+          ExpressionAttributeValues: { ':quizId': quiz.quizId },
+        }),
+      ),
     );
   }
 

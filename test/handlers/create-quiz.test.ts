@@ -1,4 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+} from '@aws-sdk/client-dynamodb';
 import {
   ChannelNotBroadcasting,
   IvsClient,
@@ -360,6 +363,17 @@ describe('when DynamoDB fails unexpectedly', () => {
     expect(message).toContain('req-42');
     expect(message).not.toContain('simulated');
     expectNothingSentOrStored();
+  });
+
+  it('retries only the throttled write once the cue is on air: the quiz is put once and made current', async () => {
+    const throttled = new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} });
+    ddbMock.on(UpdateCommand, SHOW_ITEM).rejectsOnce(throttled).resolves({});
+
+    const reply = await createQuiz(VALID);
+
+    expect(reply.statusCode).toBe(201);
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(1);
+    expect(ddbMock.commandCalls(UpdateCommand, SHOW_ITEM)).toHaveLength(2);
   });
 
   it('answers 500 INTERNAL_ERROR if the quiz cannot be stored', async () => {
