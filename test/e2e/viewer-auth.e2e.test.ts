@@ -1,6 +1,7 @@
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, sleep } from '../local/harness';
+import { bootTestRuntime, callApi, callApiPatiently } from '../local/harness';
+import { launchChromium } from './browser';
 
 /**
  * The viewer page with viewer auth on (the viewer-auth variant of the stack): it gets a token
@@ -12,16 +13,7 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   runtime = await bootTestRuntime({ viewerAuth: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterEach(async () => {
@@ -45,18 +37,14 @@ async function openViewer(context?: BrowserContext): Promise<Page> {
   return page;
 }
 
-async function createQuiz(question: string) {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const reply = await callApi(runtime.config, 'POST', '/quizzes', {
-      question,
-      choices: ['Mars', 'Jupiter', 'Venus'],
-      correctIndex: 1,
-      durationSeconds: 60,
-    });
-    if (reply.status !== 429) return reply.body.quizId as string;
-    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
-  }
-  throw new Error('rate limited 10 times in a row');
+async function createQuiz(question: string): Promise<string> {
+  const reply = await callApiPatiently(runtime.config, 'POST', '/quizzes', {
+    question,
+    choices: ['Mars', 'Jupiter', 'Venus'],
+    correctIndex: 1,
+    durationSeconds: 60,
+  });
+  return reply.body.quizId;
 }
 
 describe('when viewer auth is on and a viewer uses the page', () => {

@@ -3,9 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime } from '../local/harness';
+import { launchChromium } from './browser';
 
 /**
  * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
@@ -39,19 +40,7 @@ beforeAll(async () => {
   runtime = await bootTestRuntime();
   configFile = path.join(os.tmpdir(), `cuecast-e2e-${process.pid}.json`);
   fs.writeFileSync(configFile, JSON.stringify(runtime.config));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

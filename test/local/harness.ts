@@ -99,6 +99,24 @@ export async function callApi(
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
+/**
+ * `callApi` that waits out `429` as a host would, by its `Retry-After`: the rate guard allows 5
+ * cues per rolling second, and suites that send many must not fail on it.
+ */
+export async function callApiPatiently(
+  config: LocalConfig,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<HttpReply> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const reply = await callApi(config, method, route, body);
+    if (reply.status !== 429) return reply;
+    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
+  }
+  throw new Error(`${method} ${route}: rate limited 10 times in a row`);
+}
+
 /** A viewer: a real `ws` client that records every frame it receives. */
 export class Viewer {
   readonly frames: any[] = [];

@@ -2,7 +2,7 @@ import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
+import { bootTestRuntime, callApi, callApiPatiently, sleep, Viewer } from './harness';
 
 /**
  * The synthesized stack on loopback, driven only through the contract (DESIGN.md §3 to §6):
@@ -31,15 +31,8 @@ const quiz = (overrides: Record<string, unknown> = {}) => ({
   durationSeconds: 60,
   ...overrides,
 });
-/** The rate guard allows 5 cues per rolling second; tests that send many wait it out. */
-const createQuiz = async (overrides: Record<string, unknown> = {}) => {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const reply = await callApi(runtime.config, 'POST', '/quizzes', quiz(overrides));
-    if (reply.status !== 429) return reply;
-    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
-  }
-  throw new Error('rate limited 10 times in a row');
-};
+const createQuiz = (overrides: Record<string, unknown> = {}) =>
+  callApiPatiently(runtime.config, 'POST', '/quizzes', quiz(overrides));
 const dynamo = () =>
   new DynamoDBClient({
     endpoint: runtime.config.dynamoDbEndpoint,

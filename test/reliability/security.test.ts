@@ -1,7 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { signViewerToken } from '../../lambda/domain/viewer-token';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, sleep, Viewer } from '../local/harness';
+import { bootTestRuntime, callApi, callApiPatiently, Viewer } from '../local/harness';
 
 /**
  * Reliability R4 (security), through the local runtime booted from the viewer-auth variant of
@@ -36,19 +36,13 @@ const signingKey = async () => {
   const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: arn }));
   return Buffer.from(SecretString ?? '', 'utf8');
 };
-const createQuiz = async () => {
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const reply = await callApi(runtime.config, 'POST', '/quizzes', {
-      question: 'Which planet is the largest?',
-      choices: ['Mars', 'Jupiter', 'Venus'],
-      correctIndex: 1,
-      durationSeconds: 60,
-    });
-    if (reply.status !== 429) return reply;
-    await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
-  }
-  throw new Error('rate limited 10 times in a row');
-};
+const createQuiz = () =>
+  callApiPatiently(runtime.config, 'POST', '/quizzes', {
+    question: 'Which planet is the largest?',
+    choices: ['Mars', 'Jupiter', 'Venus'],
+    correctIndex: 1,
+    durationSeconds: 60,
+  });
 
 beforeAll(async () => {
   runtime = await bootTestRuntime({ viewerAuth: true });
