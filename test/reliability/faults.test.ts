@@ -85,6 +85,15 @@ async function openQuiz(choices = ['a', 'b', 'c']): Promise<string> {
   return created.body.quizId;
 }
 
+/** An open 3-choice quiz that `size` connected viewers have answered (viewer i picks i % 3). */
+async function answeredQuiz(size: number): Promise<{ quizId: string; crowd: Viewer[] }> {
+  const quizId = await openQuiz();
+  const crowd = await connect(size);
+  for (const [i, viewer] of crowd.entries())
+    expect(await answer(viewer, quizId, i % 3)).toMatchObject({ status: 'accepted' });
+  return { quizId, crowd };
+}
+
 const viewerConnection = new Map<Viewer, string>();
 /** A viewer's connection id, as the server knows it (learnt from the record its $connect wrote). */
 const idOf = (viewer: Viewer): string => viewerConnection.get(viewer) ?? '';
@@ -338,10 +347,7 @@ describe('when DynamoDB throttles the host path', () => {
 
 describe('when the @connections API answers 410 and 500', () => {
   it('deletes gone records, retries 500s a bounded number of times, and reports what failed', async () => {
-    const quizId = await openQuiz();
-    const crowd = await connect(6);
-    for (const [i, viewer] of crowd.entries())
-      expect(await answer(viewer, quizId, i % 3)).toMatchObject({ status: 'accepted' });
+    const { quizId, crowd } = await answeredQuiz(6);
     const ids = crowd.map(idOf);
     // Two records whose sockets vanished without a $disconnect, as happens on AWS: a real 410.
     const stale = ['stale-record-1', 'stale-record-2'];
@@ -392,10 +398,7 @@ describe('when the @connections API answers 410 and 500', () => {
 
 describe('when the fan-out crashes mid-way and the host reveals again', () => {
   it('dispatches only the unfinished segment again, once it went silent, and never resends the cue', async () => {
-    const quizId = await openQuiz();
-    const crowd = await connect(8);
-    for (const [i, viewer] of crowd.entries())
-      expect(await answer(viewer, quizId, i % 3)).toMatchObject({ status: 'accepted' });
+    const { quizId, crowd } = await answeredQuiz(8);
     const stuck = crowd[0];
     // The post to one viewer never returns, so its segment is still running when the worker dies.
     const hang = runtime.webSocket.managementFaults.inject({
@@ -454,10 +457,7 @@ describe('when the fan-out crashes mid-way and the host reveals again', () => {
 
 describe('when a reveal crashes before its cue went out and the host reveals again', () => {
   it('answers 429 while the claim may still be alive, then takes it over and sends the cue exactly once', async () => {
-    const quizId = await openQuiz();
-    const crowd = await connect(3);
-    for (const [i, viewer] of crowd.entries())
-      expect(await answer(viewer, quizId, i)).toMatchObject({ status: 'accepted' });
+    const { quizId, crowd } = await answeredQuiz(3);
     runtime.ivs.faults.inject({ action: 'hang', times: 1 });
 
     const crashed = cueCall('POST', `/quizzes/${quizId}/reveal`);
