@@ -2,14 +2,8 @@ import { logger } from '../clients/logger';
 import { encodeQuestionCue, encodeResultCue } from '../domain/cue';
 import { NotFoundError, RateLimitedError } from '../domain/errors';
 import { type CreateQuizInput, hostView, openQuiz, type Quiz, stateView } from '../domain/quiz';
-import {
-  expiryFrom,
-  FAN_OUT_STALE_MS,
-  isThrottling,
-  retryThrottled,
-  type ShowStore,
-  type StoredQuiz,
-} from '../store/show-store';
+import { expiryFrom, FAN_OUT_STALE_MS, type ShowStore, type StoredQuiz } from '../store/show-store';
+import { isThrottling, retryThrottled } from '../store/write-outcome';
 import { newId } from './ids';
 import type { MetadataPublisher } from './metadata-publisher';
 

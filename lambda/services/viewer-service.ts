@@ -2,7 +2,8 @@ import { logger } from '../clients/logger';
 import { AlreadyAnsweredError, TryAgainError } from '../domain/errors';
 import { type AnswerInput, checkAnswer } from '../domain/viewer';
 import type { AnswerRecord, AnswerStore } from '../store/answer-store';
-import { isThrottling, type ShowStore, wasNotApplied } from '../store/show-store';
+import type { ShowStore } from '../store/show-store';
+import { isThrottling, wasNotApplied } from '../store/write-outcome';
 
 /** Tries at counting a stored answer (each one is the SDK's own 4 attempts), the later ones on other shards. */
 const COUNT_ROUNDS = 2;

@@ -1,8 +1,8 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { countAttribute, shardOf } from '../domain/tally';
 import { expiryFrom, shardKey } from './show-store';
+import { conditional } from './write-outcome';
 
 export interface AnswerRecord {
   readonly quizId: string;
@@ -25,8 +25,8 @@ export class AnswerStore {
 
   /** Returns false when this viewer already has an answer for this quiz. */
   async putFirst(answer: AnswerRecord, tallyShards: number, now: Date): Promise<boolean> {
-    try {
-      await dynamo.send(
+    return conditional(
+      dynamo.send(
         new PutCommand({
           TableName: this.tables.answers,
           Item: {
@@ -36,12 +36,8 @@ export class AnswerStore {
           },
           ConditionExpression: 'attribute_not_exists(viewerId)',
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /**
@@ -68,8 +64,8 @@ export class AnswerStore {
    * when the record is not there or is not this one.
    */
   async undo(answer: AnswerRecord, tallyShards: number): Promise<boolean> {
-    try {
-      await dynamo.send(
+    return conditional(
+      dynamo.send(
         new DeleteCommand({
           TableName: this.tables.answers,
           Key: {
@@ -82,12 +78,8 @@ export class AnswerStore {
             ':connectionId': answer.connectionId,
           },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   /** viewerId → choiceIndex for every answer of a quiz, across its shards. */

@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { RateWindow } from '../domain/rate-window';
+import { conditional } from './write-outcome';
 
 const rateKey = (channelArn: string) => ({ pk: `rate#${channelArn}` });
 
@@ -25,8 +25,8 @@ export class RateWindowStore {
    * Returns false on a lost race; the caller reads again.
    */
   async takeRateSlot(channelArn: string, seenSeq: number, slot: number, nowMs: number): Promise<boolean> {
-    try {
-      await dynamo.send(
+    return conditional(
+      dynamo.send(
         new UpdateCommand({
           TableName: this.controlTable,
           Key: rateKey(channelArn),
@@ -35,11 +35,7 @@ export class RateWindowStore {
           ExpressionAttributeNames: { '#slot': `s${slot}` },
           ExpressionAttributeValues: { ':next': seenSeq + 1, ':seen': seenSeq, ':now': nowMs },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -9,6 +9,7 @@ import {
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, QuizResult, StreamState } from '../domain/quiz';
 import { sumShards, type Tally } from '../domain/tally';
+import { conditional, retryThrottled } from './write-outcome';
 
 /** Table names, as the construct passes them. */
 export interface ShowTables {
@@ -26,44 +27,6 @@ export const expiryFrom = (now: Date, days: number): number =>
   Math.floor(now.getTime() / 1000) + days * 86_400;
 
 const BATCH_GET_ATTEMPTS = 5;
-
-/**
- * DynamoDB's throttling errors. The SDK already retried them (the DynamoDB client makes 4
- * attempts, backing off from 1 s on throttling) before one reaches our code.
- */
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-/** True when DynamoDB refused the request for throttling: it was not applied, so retrying is safe. */
-export const isThrottling = (error: unknown): boolean =>
-  THROTTLING_ERRORS.has((error as { name?: string } | null)?.name ?? '');
-
-/**
- * True when DynamoDB answered with a 4xx (throttling, a failed condition, validation): the
- * request was refused, not applied. A 5xx or a network error leaves that unknown.
- */
-export const wasNotApplied = (error: unknown): boolean => {
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  return isThrottling(error) || (status !== undefined && status >= 400 && status < 500);
-};
-
-/**
- * Runs a write that must not be lost because something irreversible already happened (a cue went
- * out): retries it after throttling, with backoff, a bounded number of times on top of the SDK's own.
- */
-export async function retryThrottled<T>(write: () => Promise<T>, rounds = 3, baseMs = 100): Promise<T> {
-  for (let round = 1; ; round++) {
-    try {
-      return await write();
-    } catch (error) {
-      if (round >= rounds || !isThrottling(error)) throw error;
-      await sleep(baseMs * 2 ** round * (0.5 + Math.random() / 2));
-    }
-  }
-}
 
 /** How often a running result fan-out segment records a heartbeat on its quiz. */
 export const FAN_OUT_HEARTBEAT_MS = 2000;
@@ -320,17 +283,6 @@ export class ShowStore {
 function toQuiz(item: Record<string, unknown>): StoredQuiz {
   const { expiresAt: _expiresAt, ...quiz } = item;
   return quiz as unknown as StoredQuiz;
-}
-
-/** A conditional write: true when applied, false when its condition failed. */
-async function conditional(write: Promise<unknown>): Promise<boolean> {
-  try {
-    await write;
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
