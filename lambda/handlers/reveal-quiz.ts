@@ -1,21 +1,12 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
 import { loadConfig } from '../config';
 import { parseQuizId } from '../domain/quiz';
 import { httpHandler, reply } from '../http/http-handler';
-import { QuizService } from '../services/quiz-service';
-import {
-  DISPATCH_SETTINGS,
-  dispatcherFor,
-  publisherFor,
-  QUIZ_SETTINGS,
-  showStoreFor,
-} from '../services/wiring';
+import { DISPATCH_SETTINGS, dispatcherFor, QUIZ_SETTINGS, quizServiceFor } from '../services/wiring';
 
 const config = loadConfig([...QUIZ_SETTINGS, ...DISPATCH_SETTINGS]);
 const fanOut = dispatcherFor(config);
-const quizzes = new QuizService(showStoreFor(config), publisherFor(config), {
-  ...config,
+const quizzes = quizServiceFor(config, {
   // The result cue already went out in the video; the WebSocket copy is handed to the fan-out function.
   onRevealed: async ({ quizId }, segments) => {
     const failedSegments = await fanOut.dispatch({ kind: 'result', quizId }, segments);
@@ -27,8 +18,7 @@ const quizzes = new QuizService(showStoreFor(config), publisherFor(config), {
  * `POST /quizzes/{quizId}/reveal` (host): fixes the figures, sends the result cue once, then fans
  * out. The invocation's deadline bounds the claim's lease, so a retry can take over a crashed one.
  */
-export const handler = (event: APIGatewayProxyEventV2, context: Context) =>
-  httpHandler(async (request) => {
-    const deadline = Date.now() + context.getRemainingTimeInMillis();
-    return reply(200, await quizzes.reveal(parseQuizId(request.pathParameters?.quizId), { deadline }));
-  })(event, context);
+export const handler = httpHandler(async (event, context) => {
+  const deadline = Date.now() + context.getRemainingTimeInMillis();
+  return reply(200, await quizzes.reveal(parseQuizId(event.pathParameters?.quizId), { deadline }));
+});

@@ -8,7 +8,7 @@ export interface HttpReply {
   readonly body: unknown;
 }
 
-export type HttpRoute = (event: APIGatewayProxyEventV2) => Promise<HttpReply>;
+export type HttpRoute = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpReply>;
 
 export const reply = (status: number, body: unknown): HttpReply => ({ status, body });
 
@@ -23,7 +23,7 @@ export function httpHandler(route: HttpRoute) {
   return async (event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyResultV2> => {
     logger.addContext(context);
     try {
-      const { status, body } = await route(event);
+      const { status, body } = await route(event, context);
       return { statusCode: status, headers: JSON_HEADERS, body: JSON.stringify(body) };
     } catch (error) {
       return errorReply(error, context.awsRequestId);
