@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
 import { BadRequestError, DomainError, RateLimitedError } from '../domain/errors';
+import { throttlingAsRateLimited } from '../store/write-outcome';
 
 /** What a route returns; the wrapper turns it into the API Gateway payload v2 reply. */
 export interface HttpReply {
@@ -26,7 +27,7 @@ export function httpHandler(route: HttpRoute) {
       const { status, body } = await route(event, context);
       return { statusCode: status, headers: JSON_HEADERS, body: JSON.stringify(body) };
     } catch (error) {
-      return errorReply(error, context.awsRequestId);
+      return errorReply(throttlingAsRateLimited(error), context.awsRequestId);
     }
   };
 }

@@ -45,12 +45,6 @@ const REVEAL_ATTEMPTS = 3;
 export const REVEAL_LEASE_MARGIN_MS = 1000;
 const DEFAULT_REVEAL_BUDGET_MS = 30_000;
 
-/** Host calls hit DynamoDB throttling (after the SDK's retries): the host may simply retry. */
-function translateStoreError(error: unknown): unknown {
-  if (!isThrottling(error)) return error;
-  return new RateLimitedError(1, "the show's tables are throttling requests right now; retry in 1 s");
-}
-
 const revealReply = (quiz: Quiz): RevealReply => {
   if (!quiz.result) throw new Error(`quiz ${quiz.quizId} has no result`);
   return {
@@ -86,11 +80,7 @@ export class QuizService {
     const now = this.now();
     const quiz = openQuiz(input, newId(), now, this.options.tallyShards);
     const cue = encodeQuestionCue(quiz);
-    try {
-      await this.requirePublisher().publish(cue);
-    } catch (error) {
-      throw translateStoreError(error);
-    }
+    await this.requirePublisher().publish(cue);
     // The question is on air now: the store rides out throttling on each write, or viewers' answers find no quiz.
     try {
       await this.store.createCurrentQuiz(quiz, expiryFrom(now, this.options.dataRetentionDays));
@@ -124,14 +114,6 @@ export class QuizService {
    * idempotency token for PutMetadata, so nothing on our side can tell the two cases apart.
    */
   async reveal(quizId: string, options: RevealOptions = {}): Promise<RevealReply> {
-    try {
-      return await this.revealOnce(quizId, options);
-    } catch (error) {
-      throw translateStoreError(error);
-    }
-  }
-
-  private async revealOnce(quizId: string, options: RevealOptions): Promise<RevealReply> {
     const lease = () =>
       new Date(
         (options.deadline ?? this.now().getTime() + DEFAULT_REVEAL_BUDGET_MS) + REVEAL_LEASE_MARGIN_MS,
@@ -220,24 +202,16 @@ export class QuizService {
   }
 
   async describe(quizId: string) {
-    try {
-      const quiz = await this.mustGet(quizId);
-      const live = quiz.result ?? (await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length));
-      return hostView(quiz, live, this.now());
-    } catch (error) {
-      throw translateStoreError(error);
-    }
+    const quiz = await this.mustGet(quizId);
+    const live = quiz.result ?? (await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length));
+    return hostView(quiz, live, this.now());
   }
 
   /** `GET /state`: what a late joiner needs, since cues already played are gone for them. */
   async state() {
-    try {
-      const show = await this.store.getShow();
-      const quiz = show.currentQuizId ? await this.store.getQuiz(show.currentQuizId) : undefined;
-      return stateView(show.stream, quiz, this.now());
-    } catch (error) {
-      throw translateStoreError(error);
-    }
+    const show = await this.store.getShow();
+    const quiz = show.currentQuizId ? await this.store.getQuiz(show.currentQuizId) : undefined;
+    return stateView(show.stream, quiz, this.now());
   }
 
   private async mustGet(quizId: string): Promise<StoredQuiz> {

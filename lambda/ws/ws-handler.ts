@@ -3,6 +3,7 @@ import { logger } from '../clients/logger';
 import { DomainError } from '../domain/errors';
 import type { ConnectionPoster } from '../services/connection-poster';
 import type { ConnectionStore } from '../store/connection-store';
+import { throttlingAsRateLimited } from '../store/write-outcome';
 
 /** A viewer action: returns the reply to send back to the sender. */
 export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<object>;
@@ -23,7 +24,7 @@ export function wsHandler(poster: ConnectionPoster, connections: ConnectionStore
     try {
       message = await route(event);
     } catch (error) {
-      message = errorFrame(error, context.awsRequestId);
+      message = errorFrame(throttlingAsRateLimited(error), context.awsRequestId);
     }
     const outcome = await poster.post(connectionId, message);
     if (outcome !== 'delivered') logger.info('reply not delivered', { connectionId, routeKey, outcome });

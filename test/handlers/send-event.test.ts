@@ -1,3 +1,4 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import {
   ChannelNotBroadcasting,
   IvsClient,
@@ -238,6 +239,20 @@ describe('when IVS throttles the call', () => {
 
     expectErrorReply(reply, 429, 'RATE_LIMITED');
     expect(reply.headers['retry-after']).toBe('1');
+  });
+});
+
+describe('when DynamoDB throttles the rate window past the SDK retries', () => {
+  it('answers 429 RATE_LIMITED with Retry-After 1 and sends nothing', async () => {
+    ddbMock
+      .on(GetCommand, RATE_WINDOW)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }));
+
+    const reply = await sendEvent({ type: 'banner', data: {} });
+
+    expect(expectErrorReply(reply, 429, 'RATE_LIMITED')).toMatch(/throttling/);
+    expect(reply.headers['retry-after']).toBe('1');
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   ApiGatewayManagementApiClient,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { handler as getState } from '../../lambda/handlers/get-state';
@@ -131,6 +132,16 @@ describe('when the same state is asked for over HTTP and over the WebSocket', ()
 
     expect(http.statusCode).toBe(200);
     expect(frame).toStrictEqual({ type: 'state', ...(http.body as object) });
+  });
+});
+
+describe('when DynamoDB throttles past the SDK retries', () => {
+  it('replies RATE_LIMITED, not INTERNAL_ERROR: the viewer may simply sync again', async () => {
+    ddbMock
+      .on(GetCommand, SHOW_ITEM)
+      .rejects(new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} }));
+
+    expect(await sync()).toStrictEqual(errorFrame('RATE_LIMITED'));
   });
 });
 
