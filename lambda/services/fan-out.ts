@@ -1,5 +1,5 @@
 import { logger } from '../clients/logger';
-import type { ConnectionRecord, ConnectionStore } from '../store/connection-store';
+import { type ConnectionRecord, type ConnectionStore, DELETE_BATCH_SIZE } from '../store/connection-store';
 import type { ConnectionPoster } from './connection-poster';
 
 export interface FanOutReport {
@@ -18,9 +18,9 @@ export interface FanOutOptions {
 
 /**
  * Sends messages to every connection of a scan segment. Scanning and posting overlap: a
- * fixed pool of workers pulls connections from the paginated scan as they arrive. A
- * connection that answers GoneException is deleted in the same pass. Failed posts are
- * counted and logged, never thrown: one bad connection must not stop a broadcast.
+ * fixed pool of workers pulls connections from the paginated scan as they arrive. Connections
+ * that answer GoneException are deleted in the same pass, 25 to a batch write. Failed posts
+ * and deletes are counted or logged, never thrown: one bad connection must not stop a broadcast.
  */
 export async function fanOut(
   connections: ConnectionStore,
@@ -31,6 +31,16 @@ export async function fanOut(
 ): Promise<FanOutReport> {
   const counts = { connections: 0, delivered: 0, gone: 0, failed: 0 };
   const source = connections.scan(options.segment, options.totalSegments);
+  const gone: string[] = [];
+  const deletes: Promise<void>[] = [];
+  const deleteGone = (ids: string[]) =>
+    connections.deleteBatch(ids).then(
+      (left) => {
+        if (left.length > 0)
+          logger.warn('gone connections left undeleted (their TTL will expire them)', { left });
+      },
+      (error: Error) => logger.warn('could not delete gone connections', { connectionIds: ids, error }),
+    );
 
   const worker = async () => {
     // Async generators queue concurrent next() calls, so workers can share one scan safely.
@@ -43,12 +53,8 @@ export async function fanOut(
         const outcome = await poster.post(connection.connectionId, message);
         if (outcome === 'gone') {
           counts.gone++;
-          await connections.delete(connection.connectionId).catch((error: Error) => {
-            logger.warn('could not delete a gone connection', {
-              connectionId: connection.connectionId,
-              error,
-            });
-          });
+          gone.push(connection.connectionId);
+          if (gone.length === DELETE_BATCH_SIZE) deletes.push(deleteGone(gone.splice(0)));
           break;
         }
         counts[outcome]++;
@@ -56,6 +62,8 @@ export async function fanOut(
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  if (gone.length > 0) deletes.push(deleteGone(gone.splice(0)));
+  await Promise.all(deletes);
   logger.info('fan-out done', {
     ...counts,
     segment: options.segment ?? 0,

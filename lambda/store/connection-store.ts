@@ -1,8 +1,13 @@
-import { DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 
 /** API Gateway closes a WebSocket after 2 h; records that missed `$disconnect` expire a little later. */
 export const CONNECTION_TTL_SECONDS = 2 * 60 * 60 + 10 * 60;
+
+/** DynamoDB's BatchWriteItem takes at most 25 requests. */
+export const DELETE_BATCH_SIZE = 25;
+/** Further attempts at the items a batch write left unprocessed, with a doubling pause from 50 ms. */
+const UNPROCESSED_RETRIES = 3;
 
 /** Records per scan page of a broadcast. */
 export const SCAN_PAGE_SIZE = 500;
@@ -31,6 +36,29 @@ export class ConnectionStore {
   /** Idempotent: deleting a missing record is not an error in DynamoDB. */
   async delete(connectionId: string): Promise<void> {
     await dynamo.send(new DeleteCommand({ TableName: this.tableName, Key: { connectionId } }));
+  }
+
+  /**
+   * Deletes up to 25 records in one BatchWriteItem (a broadcast finds its gone connections by
+   * the hundred, and one signed request per record cost the fan-out more CPU than its stale
+   * cleanup is worth). Items DynamoDB leaves unprocessed are retried; the ids still left after
+   * that are returned. They expire with their TTL, and the next broadcast tries them again.
+   */
+  async deleteBatch(connectionIds: readonly string[]): Promise<string[]> {
+    if (connectionIds.length > DELETE_BATCH_SIZE)
+      throw new RangeError(`deleteBatch takes at most ${DELETE_BATCH_SIZE} ids, got ${connectionIds.length}`);
+    let requests = connectionIds.map((connectionId) => ({ DeleteRequest: { Key: { connectionId } } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      if (attempt > 0) {
+        if (attempt > UNPROCESSED_RETRIES) break;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** (attempt - 1)));
+      }
+      const { UnprocessedItems } = await dynamo.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
+      requests = (UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
+    }
+    return requests.map((request) => String(request.DeleteRequest.Key.connectionId));
   }
 
   /**

@@ -6,6 +6,8 @@ import {
   type PostToConnectionCommandInput,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
@@ -97,6 +99,14 @@ const resultJob = (segment = 0, totalSegments = 1) => ({
 
 const run = (job: unknown) => handler(job, lambdaContext());
 
+/** Every connection id the batch writes asked to delete, in order. */
+const deletedIds = (batches: BatchWriteCommandInput[]): string[] =>
+  batches.flatMap((batch) =>
+    (batch.RequestItems?.[CONNECTIONS_TABLE] ?? []).map((request) =>
+      String(request.DeleteRequest?.Key?.connectionId),
+    ),
+  );
+
 beforeEach(() => {
   ddbMock.reset();
   mgmtMock.reset();
@@ -106,7 +116,7 @@ beforeEach(() => {
     .on(PostToConnectionCommand, { ConnectionId: BROKEN })
     .rejects(new LimitExceededException({ message: 'simulated throttle', $metadata: {} }));
   ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: REVEALED });
-  ddbMock.on(DeleteCommand).resolves({});
+  ddbMock.on(BatchWriteCommand).resolves({});
   givenConnections([PAGE_1, PAGE_2]);
   givenAnswers(ANSWERS);
 });
@@ -148,14 +158,14 @@ describe('when a result is fanned out to live and gone connections', () => {
     expect(framesTo(mgmtMock, 'not-connected')).toHaveLength(0);
   });
 
-  it('deletes each gone connection from the connections table, and nothing else', async () => {
+  it('deletes each gone connection from the connections table in one batch write, and nothing else', async () => {
     await run(resultJob());
 
-    const deleted = ddbMock.commandCalls(DeleteCommand).map((call) => call.args[0].input);
-    expect(deleted).toHaveLength(2);
-    expect(deleted).toEqual(
-      expect.arrayContaining(GONE.map((id) => ({ TableName: CONNECTIONS_TABLE, Key: { connectionId: id } }))),
-    );
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
+    const batches = ddbMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input);
+    expect(batches).toHaveLength(1);
+    expect(Object.keys(batches[0].RequestItems ?? {})).toEqual([CONNECTIONS_TABLE]);
+    expect(deletedIds(batches).sort()).toEqual([...GONE].sort());
   });
 
   it('stops posting to a connection once it is gone', async () => {
@@ -382,12 +392,65 @@ describe('when the job is malformed', () => {
 
 describe('when deleting a gone connection fails', () => {
   it('still finishes the broadcast and reports it as gone', async () => {
-    ddbMock.on(DeleteCommand).rejects(new Error('simulated DynamoDB outage'));
+    ddbMock.on(BatchWriteCommand).rejects(new Error('simulated DynamoDB outage'));
 
     const report = await run(resultJob());
 
     expect(report).toStrictEqual({ connections: 7, delivered: 7, gone: 2, failed: 1 });
     expect(framesTo(mgmtMock, 'legacy')).toHaveLength(2);
+  });
+});
+
+describe('when many connections are gone', () => {
+  const goneIds = Array.from({ length: 60 }, (_, i) => `gone-many-${i}`);
+
+  beforeEach(() => {
+    givenConnections([
+      goneIds.slice(0, 30).map((id) => connection(id)),
+      goneIds.slice(30).map((id) => connection(id)),
+    ]);
+    for (const id of goneIds)
+      mgmtMock.on(PostToConnectionCommand, { ConnectionId: id }).rejects(goneException());
+  });
+
+  it('deletes every one of them, at most 25 to a batch write', async () => {
+    const report = await run(resultJob());
+
+    const batches = ddbMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input);
+    expect(batches.map((batch) => batch.RequestItems?.[CONNECTIONS_TABLE]?.length)).toEqual([25, 25, 10]);
+    expect(deletedIds(batches).sort()).toEqual([...goneIds].sort());
+    expect(report).toStrictEqual({ connections: 60, delivered: 0, gone: 60, failed: 0 });
+  });
+
+  it('retries the items DynamoDB leaves unprocessed until every one is deleted', async () => {
+    let first = true;
+    ddbMock.on(BatchWriteCommand).callsFake((input: BatchWriteCommandInput) => {
+      const requests = input.RequestItems?.[CONNECTIONS_TABLE] ?? [];
+      // The first call has only its first 5 requests processed, as under throttling.
+      if (!first || requests.length <= 5) return {};
+      first = false;
+      return { UnprocessedItems: { [CONNECTIONS_TABLE]: requests.slice(5) } };
+    });
+
+    await run(resultJob());
+
+    const batches = ddbMock.commandCalls(BatchWriteCommand).map((call) => call.args[0].input);
+    // The retry of the 20 left waits a moment, so the other batches may go first.
+    const sizes = batches.map((batch) => batch.RequestItems?.[CONNECTIONS_TABLE]?.length ?? 0);
+    expect(sizes.sort((a, b) => a - b)).toEqual([10, 20, 25, 25]);
+    expect(new Set(deletedIds(batches))).toEqual(new Set(goneIds));
+  });
+
+  it('gives up on items still unprocessed after 3 retries, and still completes', async () => {
+    ddbMock
+      .on(BatchWriteCommand)
+      .callsFake((input: BatchWriteCommandInput) => ({ UnprocessedItems: input.RequestItems }));
+
+    const report = await run(resultJob());
+
+    // 3 batches, each tried once and retried 3 times.
+    expect(ddbMock.commandCalls(BatchWriteCommand)).toHaveLength(12);
+    expect(report).toStrictEqual({ connections: 60, delivered: 0, gone: 60, failed: 0 });
   });
 });
 
