@@ -55,20 +55,20 @@ async function main(): Promise<void> {
       const result = await measureFanOut(root, audience, latency, sample);
       console.table(result.rows);
       console.log(
-        `  reveal / limit = ${result.revealVsLimit}x warm, ${result.firstRevealVsLimit}x first (cold container); ` +
-          `sequential / reveal = ${result.revealVsSequential}x; stale records left: ` +
-          `${result.staleLeftAfterFirstReveal} and ${result.staleLeftAfterReveal} of ${result.stale}; ` +
-          `audience one reveal reaches in 10 s: ${result.audienceIn10s}\n`,
+        `  reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, alternated); ` +
+          `${result.firstRevealVsLimit}x first reveal (cold container) / limit from a fresh worker ` +
+          `(${result.firstRevealVsWarmLimit}x against the warm limit); ` +
+          `sequential / reveal = ${result.revealVsSequential}x; stale records left: ${result.staleLeft} of ` +
+          `${result.stale}; audience one reveal reaches in 10 s: ${result.audienceIn10s}\n`,
       );
       p2.push(result);
     }
-    const cleaned = p2.every((r) => r.staleLeftAfterReveal === 0 && r.staleLeftAfterFirstReveal === 0);
+    const cleaned = p2.every((r) => r.staleLeft === 0);
     const fastEnough = (p2[1]?.revealVsSequential ?? 0) >= 10;
-    aims.p2 = cleaned && fastEnough && p2.every((r) => r.revealVsLimit <= 1.2);
-    aims.p2FirstReveal = cleaned && fastEnough && p2.every((r) => r.firstRevealVsLimit <= 1.2);
+    aims.p2 = cleaned && fastEnough && p2.every((r) => r.revealVsLimit <= 1.2 && r.firstRevealVsLimit <= 1.2);
     console.log(
-      `P2 aim (within 1.2x of the limit in (a) and (b), stale cleaned, >= 10x sequential in (b)): ` +
-        `warm container ${verdict(aims.p2)}; first reveal, cold container ${verdict(aims.p2FirstReveal)}\n`,
+      `P2 aim (within 1.2x of the limit in (a) and (b), warm and first reveal alike; stale cleaned; ` +
+        `>= 10x sequential in (b)): ${verdict(aims.p2)}\n`,
     );
     results.p2 = p2;
   }
