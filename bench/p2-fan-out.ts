@@ -1,13 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  ListTablesCommand,
-  PutItemCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import WebSocket from 'ws';
 import { ENV } from '../lambda/env-names';
 import { lambdaHeapLimits } from '../local/lambda-host';
@@ -15,7 +9,7 @@ import type { LocalConfig } from '../local/runtime';
 import { freeBasePort } from '../test/local/harness';
 import { HostClient } from '../web/src/shared/host-client';
 import { NodeSha256 } from '../web/src/shared/sha256-node';
-import { Poster } from './p2-poster';
+import { Poster, scanConnectionIds } from './p2-poster';
 import { median } from './stats';
 
 /**
@@ -228,18 +222,7 @@ async function run(
       );
     }
   };
-  const scanIds = async () => {
-    const ids: string[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await dynamo.send(
-        new ScanCommand({ TableName: table, ExclusiveStartKey: start, ProjectionExpression: 'connectionId' }),
-      );
-      for (const item of page.Items ?? []) ids.push(String(item.connectionId.S));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return ids;
-  };
+  const scanIds = () => scanConnectionIds(dynamo, table);
   const waitFor = async (tag: string, count: number, timeoutMs: number) => {
     const deadline = Date.now() + timeoutMs;
     while ((received.get(tag)?.count ?? 0) < count) {

@@ -31,6 +31,20 @@ export type PosterReply =
   | { readonly type: 'ready' }
   | { readonly type: 'done'; readonly run: string; readonly failed: number };
 
+/** Every connection id in the table, as the sample pattern reads them: a plain paginated Scan. */
+export async function scanConnectionIds(dynamo: DynamoDBClient, table: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ProjectionExpression: 'connectionId' }),
+    );
+    for (const item of page.Items ?? []) ids.push(String(item.connectionId.S));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return ids;
+}
+
 const setup = workerData as PosterSetup | undefined;
 if (parentPort && setup) {
   const port = parentPort;
@@ -44,23 +58,6 @@ if (parentPort && setup) {
     if ((await poster.post(id, { type: 'bench', run })) !== 'delivered') failed++;
   };
 
-  const scanIds = async () => {
-    const ids: string[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await dynamo.send(
-        new ScanCommand({
-          TableName: setup.table,
-          ExclusiveStartKey: start,
-          ProjectionExpression: 'connectionId',
-        }),
-      );
-      for (const item of page.Items ?? []) ids.push(String(item.connectionId.S));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return ids;
-  };
-
   const jobs: Record<PosterJob['mode'], (job: PosterJob) => Promise<unknown>> = {
     pool: async ({ ids = [], concurrency = 1, run }) => {
       let next = 0;
@@ -70,7 +67,8 @@ if (parentPort && setup) {
         }),
       );
     },
-    'promise-all': async ({ run }) => Promise.all((await scanIds()).map((id) => post(id, run))),
+    'promise-all': async ({ run }) =>
+      Promise.all((await scanConnectionIds(dynamo, setup.table)).map((id) => post(id, run))),
   };
 
   port.on('message', (job: PosterJob) => {
