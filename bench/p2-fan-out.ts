@@ -16,12 +16,12 @@ import { median } from './stats';
  * P2: reveal fan-out to a large audience through the local runtime, which runs as a child
  * process (a process may hold 20,000 file descriptors here; both ends of 10,000 sockets need
  * more). 5 % of the connection records are stale (their sockets went away without a
- * $disconnect, as happens on AWS). Baselines in the same run, over the same sockets, posted
- * from a worker thread that stands for a fan-out container (p2-poster.ts): a tight
- * PostToConnection loop over ids in memory at the best concurrency found (the limit), the common
- * sample pattern (Scan, then Promise.all over every id), and a sequential loop. The first reveal
- * (cold containers) is held against the limit from a fresh worker; later reveals and the warm
- * limit alternate, and their medians are compared.
+ * $disconnect, as happens on AWS). Baselines in the same run, over the same sockets and the
+ * same mix of live and stale records, posted from a worker thread that stands for a fan-out
+ * container (p2-poster.ts): a tight PostToConnection loop over ids in memory at the best
+ * concurrency found (the limit), the common sample pattern (Scan, then Promise.all over every
+ * id), and a sequential loop. The first reveal (cold containers) is held against the limit from
+ * a fresh worker; later reveals and the warm limit alternate, and their medians are compared.
  */
 export interface FanOutRow {
   variant: string;
@@ -42,8 +42,12 @@ export interface FanOutResult {
   /** The most stale records any reveal left behind. */
   staleLeft: number;
   rows: FanOutRow[];
+  /** The best number of posts in flight the probe found for the limit. */
+  limitConcurrency: string;
   /** Median warm reveal (a fan-out container that has posted before) / median warm limit. */
   revealVsLimit: number;
+  /** The same median against one warm limit run over the live ids only: the stricter reading. */
+  revealVsLiveOnlyLimit: number;
   /** A show's first reveal (a container whose JIT has never seen a post) / the limit from a fresh worker. */
   firstRevealVsLimit: number;
   /** The same first reveal against the warm limit: the stricter reading, shown beside it. */
@@ -120,7 +124,7 @@ export async function measureFanOut(
   connections: number,
   latencyMs: number,
   sequentialSample?: number,
-  warmRepeats = 3,
+  warmRepeats = 5,
 ): Promise<FanOutResult> {
   const port = await freeBasePort();
   const child = spawn(
@@ -207,7 +211,11 @@ async function run(
     ((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []).find((t) =>
       t.includes('Connections'),
     ) ?? '';
-  /** Records whose sockets are gone without a $disconnect: each reveal must clean them up. */
+  /**
+   * Records whose sockets are gone without a $disconnect. Every variant posts to the same
+   * mix, the live connections and `stale` such records (410 from @connections): a fresh batch
+   * before each limit and reveal pair, since the reveal cleans its batch up.
+   */
   const addStale = async (batch: string) => {
     for (let i = 0; i < stale; i++) {
       await dynamo.send(
@@ -222,10 +230,18 @@ async function run(
       );
     }
   };
+  const isStale = (id: string) => id.startsWith('stale-');
   const scanIds = () => scanConnectionIds(dynamo, table);
-  const waitFor = async (tag: string, count: number, timeoutMs: number) => {
+  /** A fresh stale batch, then every id in the table, in scan order (the stale ones interleaved). */
+  const prepare = async (batch: string) => {
+    await addStale(batch);
+    return scanIds();
+  };
+  const waitFor = async (tag: string, count: number, timeoutMs: number, failure: () => unknown) => {
     const deadline = Date.now() + timeoutMs;
     while ((received.get(tag)?.count ?? 0) < count) {
+      const error = failure();
+      if (error) throw error;
       if (Date.now() > deadline)
         throw new Error(`${tag}: ${received.get(tag)?.count ?? 0} of ${count} delivered in ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -233,19 +249,48 @@ async function run(
     return received.get(tag)?.last ?? Date.now();
   };
   const cpu = () => ownCpu() + treeCpuOf(child.pid ?? 0);
-  const rows: FanOutRow[] = [];
-  const timed = async (variant: string, posts: number, fn: () => Promise<unknown>, note?: string) => {
+  /**
+   * Times `start` to the last of `deliveries` messages tagged `tag`, for every variant alike: a
+   * reveal's request returns before its fan-out runs, and a baseline's run (`done`) is awaited
+   * only after the clock stopped, so the 410s and deletes after the last delivery are untimed in
+   * both. CPU is read at the same point.
+   */
+  const clock = async (
+    tag: string,
+    deliveries: number,
+    start: () => Promise<{ done?: Promise<unknown> }>,
+  ) => {
     const cpu0 = cpu();
     const t0 = Date.now();
-    await fn();
-    const last = await waitFor(variant, posts, 600_000);
-    const seconds = (last - t0) / 1000;
+    const { done = Promise.resolve() } = await start();
+    const settled = done.then(
+      () => undefined,
+      (error: unknown) => error ?? new Error(`${tag} failed`),
+    );
+    let failure: unknown;
+    void settled.then((error) => {
+      failure = error;
+    });
+    const last = await waitFor(tag, deliveries, 600_000, () => failure);
+    const cpuMs = cpu() - cpu0;
+    const error = await settled;
+    if (error) throw error;
+    return { seconds: (last - t0) / 1000, firstDeliveryMs: (received.get(tag)?.first ?? t0) - t0, cpuMs };
+  };
+  const rows: FanOutRow[] = [];
+  const timed = async (
+    variant: string,
+    deliveries: number,
+    start: () => Promise<{ done?: Promise<unknown> }>,
+    note?: string,
+  ) => {
+    const { seconds, firstDeliveryMs, cpuMs } = await clock(variant, deliveries, start);
     rows.push({
       variant,
-      posts,
+      posts: deliveries,
       seconds: Math.round(seconds * 100) / 100,
-      firstDeliveryMs: (received.get(variant)?.first ?? t0) - t0,
-      cpuMsPerDelivery: Math.round(((cpu() - cpu0) / posts) * 1000) / 1000,
+      firstDeliveryMs,
+      cpuMsPerDelivery: Math.round((cpuMs / deliveries) * 1000) / 1000,
       note,
     });
     return seconds;
@@ -253,7 +298,8 @@ async function run(
 
   // The product: reveal → result cue → asynchronous fan-out over 4 scan segments. A show
   // reveals many quizzes: the first runs in fan-out containers whose JIT has never seen a post,
-  // the later ones in warm containers. Every reveal has 5 % stale records of its own to clean up.
+  // the later ones in warm containers. Each reveal posts to the stale batch in the table and
+  // must delete it.
   const host = new HostClient({
     apiUrl: config.httpApiUrl,
     region: config.region,
@@ -263,13 +309,12 @@ async function run(
   const staleLeftNow = async () => {
     let left = stale;
     for (let i = 0; i < 100 && left > 0; i++) {
-      left = (await scanIds()).filter((id) => id.startsWith('stale-')).length;
+      left = (await scanIds()).filter(isStale).length;
       if (left > 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return left;
   };
   const timeReveal = async (variant: string) => {
-    await addStale(variant);
     revealTag = variant;
     const quiz = await host.createQuiz({
       question: 'Bench?',
@@ -280,69 +325,96 @@ async function run(
     const seconds = await timed(
       variant,
       live,
-      async () => void (await host.revealQuiz(quiz.quizId)),
-      'scan + stale cleanup included',
+      async () => {
+        await host.revealQuiz(quiz.quizId);
+        return {};
+      },
+      `${stale} stale posted to and deleted, scan included`,
     );
     return { seconds, staleLeft: await staleLeftNow() };
   };
+  await addStale('reveal-1');
   const first = await timeReveal('reveal 1 (cold container)');
 
-  // The baselines post from worker threads that stand for a fan-out container (see p2-poster.ts).
+  // The baselines post from worker threads that stand for a fan-out container (see p2-poster.ts),
+  // to the same mix of records as a reveal, from ids in memory (read before the clock starts).
   const startPoster = () =>
     Poster.start(
       { managementUrl: config.managementUrl, dynamoDbEndpoint: config.dynamoDbEndpoint, table },
       config,
       lambdaHeapLimits(fanOutMemorySize(root)),
     );
-  const ids = (await scanIds()).filter((id) => !id.startsWith('stale-'));
+  const poolJob = (run: string, ids: readonly string[], concurrency: number) =>
+    ({ run, mode: 'pool', ids, concurrency }) as const;
+  let ids = await prepare('limit-1');
 
-  // The best concurrency, probed on a sample in a worker of its own, thrown away after.
+  // The best concurrency, probed on the full set (as few as 1,000 ids cannot tell 1,024 in flight
+  // from more), every post at once included, in a worker of its own that is thrown away after.
   const prober = await startPoster();
-  const probe = ids.slice(0, Math.min(1000, ids.length));
   let best = { concurrency: 16, seconds: Number.POSITIVE_INFINITY };
-  for (const concurrency of [16, 64, 256, 1024]) {
+  for (const concurrency of [16, 64, 256, 1024, ids.length]) {
     const tag = `probe-${concurrency}`;
-    const t0 = Date.now();
-    await prober.run({ run: tag, mode: 'pool', ids: probe, concurrency });
-    const seconds = ((await waitFor(tag, probe.length, 120_000)) - t0) / 1000;
+    const { seconds } = await clock(tag, live, async () => ({
+      done: prober.run(poolJob(tag, ids, concurrency), stale),
+    }));
     if (seconds < best.seconds) best = { concurrency, seconds };
   }
   await prober.stop();
+  const bestLabel = best.concurrency === ids.length ? 'all at once' : String(best.concurrency);
 
   // The limit, first from a fresh worker, whose start (loading the SDK, building the client) is
   // timed as well, as the first reveal's time includes its fan-out container's start. Then warm,
-  // alternating with warm reveals, so that drift on these shared cores hits both alike.
-  const limitJob = (run: string) => ({ run, mode: 'pool', ids, concurrency: best.concurrency }) as const;
-  const limitNote = `tight loop, ids in memory, concurrency ${best.concurrency}`;
+  // each run followed by a warm reveal over the same records, so drift on these shared cores
+  // hits both alike.
+  const limitNote = `tight loop, ids in memory (${stale} stale), ${bestLabel} in flight`;
   let poster!: Poster;
   const coldLimit = await timed(
     'limit 1 (fresh worker)',
-    ids.length,
+    live,
     async () => {
       poster = await startPoster();
-      await poster.run(limitJob('limit 1 (fresh worker)'));
+      return { done: poster.run(poolJob('limit 1 (fresh worker)', ids, best.concurrency), stale) };
     },
     `${limitNote}, worker start included`,
   );
-  const limitRun = (variant: string) =>
-    timed(variant, ids.length, () => poster.run(limitJob(variant)), limitNote);
+  const limitRun = (variant: string, list: readonly string[], note = limitNote) =>
+    timed(
+      variant,
+      list.filter((id) => !isStale(id)).length,
+      async () => ({
+        done: poster.run(poolJob(variant, list, best.concurrency), list.filter(isStale).length),
+      }),
+      note,
+    );
   const warmLimits: number[] = [];
   const warmReveals: Array<{ seconds: number; staleLeft: number }> = [];
   for (let i = 2; i < 2 + warmRepeats; i++) {
-    warmLimits.push(await limitRun(`limit ${i} (warm)`));
+    if (i > 2) ids = await prepare(`limit-${i}`);
+    warmLimits.push(await limitRun(`limit ${i} (warm)`, ids));
     warmReveals.push(await timeReveal(`reveal ${i} (warm container)`));
   }
+  // The stricter reading, once: the limit without the stale records (it posts 5 % less).
+  const liveOnly = await limitRun(
+    'limit, live ids only (warm)',
+    ids.filter((id) => !isStale(id)),
+    `tight loop, ${bestLabel} in flight, no stale records`,
+  );
+
+  ids = await prepare('baselines');
   await timed(
     'promise-all',
-    ids.length,
-    () => poster.run({ run: 'promise-all', mode: 'promise-all' }),
+    live,
+    async () => ({ done: poster.run({ run: 'promise-all', mode: 'promise-all' }, stale) }),
     'Scan, then Promise.all over every id',
   );
   const sample = sequentialSample ? ids.slice(0, sequentialSample) : ids;
+  const sampleLive = sample.filter((id) => !isStale(id)).length;
   const seqSeconds = await timed(
     'sequential',
-    sample.length,
-    () => poster.run({ run: 'sequential', mode: 'pool', ids: sample, concurrency: 1 }),
+    sampleLive,
+    async () => ({
+      done: poster.run(poolJob('sequential', sample, 1), sample.length - sampleLive),
+    }),
     sequentialSample ? `${sample.length} posts, scaled linearly below` : undefined,
   );
   await poster.stop();
@@ -350,7 +422,7 @@ async function run(
   if (sequentialSample)
     rows.push({
       variant: 'sequential (scaled)',
-      posts: ids.length,
+      posts: live,
       seconds: Math.round(sequentialFull * 100) / 100,
       firstDeliveryMs: rows[rows.length - 1].firstDeliveryMs,
       cpuMsPerDelivery: rows[rows.length - 1].cpuMsPerDelivery,
@@ -368,8 +440,10 @@ async function run(
     stale,
     warmRepeats,
     staleLeft: Math.max(first.staleLeft, ...warmReveals.map((r) => r.staleLeft)),
+    limitConcurrency: bestLabel,
     rows,
     revealVsLimit: ratio(warmReveal, warmLimit),
+    revealVsLiveOnlyLimit: ratio(warmReveal, liveOnly),
     firstRevealVsLimit: ratio(first.seconds, coldLimit),
     firstRevealVsWarmLimit: ratio(first.seconds, warmLimit),
     revealVsSequential: Math.round((sequentialFull / warmReveal) * 10) / 10,

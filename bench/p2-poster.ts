@@ -26,10 +26,17 @@ export interface PosterJob {
   readonly concurrency?: number;
 }
 
-/** `failed`: posts that were not delivered, after the retries of the product's poster. */
+/** What the product's poster said of each post of a run (`failed`: after its retries). */
+export interface PosterCounts {
+  readonly delivered: number;
+  /** Answered 410: the stale records, whose sockets went away. */
+  readonly gone: number;
+  readonly failed: number;
+}
+
 export type PosterReply =
   | { readonly type: 'ready' }
-  | { readonly type: 'done'; readonly run: string; readonly failed: number };
+  | ({ readonly type: 'done'; readonly run: string } & PosterCounts);
 
 /** Every connection id in the table, as the sample pattern reads them: a plain paginated Scan. */
 export async function scanConnectionIds(dynamo: DynamoDBClient, table: string): Promise<string[]> {
@@ -53,9 +60,9 @@ if (parentPort && setup) {
   const dynamo = new DynamoDBClient({ endpoint: setup.dynamoDbEndpoint });
   // The product's own per-post path (retries included), without its scan, DynamoDB or cleanup.
   const poster = new ConnectionPoster(api);
-  let failed = 0;
+  let counts = { delivered: 0, gone: 0, failed: 0 };
   const post = async (id: string, run: string) => {
-    if ((await poster.post(id, { type: 'bench', run })) !== 'delivered') failed++;
+    counts[await poster.post(id, { type: 'bench', run })]++;
   };
 
   const jobs: Record<PosterJob['mode'], (job: PosterJob) => Promise<unknown>> = {
@@ -72,9 +79,9 @@ if (parentPort && setup) {
   };
 
   port.on('message', (job: PosterJob) => {
-    failed = 0;
+    counts = { delivered: 0, gone: 0, failed: 0 };
     void jobs[job.mode](job).then(() =>
-      port.postMessage({ type: 'done', run: job.run, failed } satisfies PosterReply),
+      port.postMessage({ type: 'done', run: job.run, ...counts } satisfies PosterReply),
     );
   });
   port.postMessage({ type: 'ready' } satisfies PosterReply);
@@ -82,11 +89,11 @@ if (parentPort && setup) {
 
 /** The bench's end of a poster worker. */
 export class Poster {
-  private waiting?: { run: string; resolve: (failed: number) => void };
+  private waiting?: { run: string; resolve: (counts: PosterCounts) => void };
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: PosterReply) => {
-      if (reply.type === 'done' && reply.run === this.waiting?.run) this.waiting.resolve(reply.failed);
+      if (reply.type === 'done' && reply.run === this.waiting?.run) this.waiting.resolve(reply);
     });
   }
 
@@ -116,13 +123,22 @@ export class Poster {
     });
   }
 
-  /** Resolves when every post of the job has been answered; rejects if any failed. */
-  run(job: PosterJob): Promise<void> {
+  /**
+   * Resolves when every post of the job has been answered; rejects if any failed, or if the
+   * number answered 410 is not `gone` (the stale records among the ids, and no live one).
+   */
+  run(job: PosterJob, gone = 0): Promise<PosterCounts> {
     return new Promise((resolve, reject) => {
       this.waiting = {
         run: job.run,
-        resolve: (failed) =>
-          failed === 0 ? resolve() : reject(new Error(`P2 ${job.run}: ${failed} posts failed`)),
+        resolve: (counts) =>
+          counts.failed === 0 && counts.gone === gone
+            ? resolve(counts)
+            : reject(
+                new Error(
+                  `P2 ${job.run}: ${counts.failed} posts failed, ${counts.gone} answered 410 (expected ${gone})`,
+                ),
+              ),
       };
       this.worker.postMessage(job);
     });

@@ -55,7 +55,9 @@ async function main(): Promise<void> {
       const result = await measureFanOut(root, audience, latency, sample);
       console.table(result.rows);
       console.log(
-        `  reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, alternated); ` +
+        `  limit: ${result.limitConcurrency} in flight (probed on every id); ` +
+          `reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, alternated; ` +
+          `${result.revealVsLiveOnlyLimit}x against one limit run over the live ids only); ` +
           `${result.firstRevealVsLimit}x first reveal (cold container) / limit from a fresh worker ` +
           `(${result.firstRevealVsWarmLimit}x against the warm limit); ` +
           `sequential / reveal = ${result.revealVsSequential}x; stale records left: ${result.staleLeft} of ` +
