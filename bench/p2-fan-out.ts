@@ -355,7 +355,7 @@ async function run(
   for (const concurrency of [16, 64, 256, 1024, ids.length]) {
     const tag = `probe-${concurrency}`;
     const { seconds } = await clock(tag, live, async () => ({
-      done: prober.run(poolJob(tag, ids, concurrency), stale),
+      done: prober.run(poolJob(tag, ids, concurrency), ids.filter(isStale).length),
     }));
     if (seconds < best.seconds) best = { concurrency, seconds };
   }
@@ -373,7 +373,8 @@ async function run(
     live,
     async () => {
       poster = await startPoster();
-      return { done: poster.run(poolJob('limit 1 (fresh worker)', ids, best.concurrency), stale) };
+      const job = poolJob('limit 1 (fresh worker)', ids, best.concurrency);
+      return { done: poster.run(job, ids.filter(isStale).length) };
     },
     `${limitNote}, worker start included`,
   );
@@ -404,7 +405,9 @@ async function run(
   await timed(
     'promise-all',
     live,
-    async () => ({ done: poster.run({ run: 'promise-all', mode: 'promise-all' }, stale) }),
+    async () => ({
+      done: poster.run({ run: 'promise-all', mode: 'promise-all' }, ids.filter(isStale).length),
+    }),
     'Scan, then Promise.all over every id',
   );
   const sample = sequentialSample ? ids.slice(0, sequentialSample) : ids;
