@@ -1,4 +1,10 @@
-import { BatchWriteCommand, DeleteCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  PutCommand,
+  ScanCommand,
+  type ScanCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 
 /** API Gateway closes a WebSocket after 2 h; records that missed `$disconnect` expire a little later. */
@@ -63,12 +69,14 @@ export class ConnectionStore {
 
   /**
    * Every connection of one scan segment, page by page. Segments let several invocations
-   * share a large audience; eventually consistent reads are enough for a broadcast.
+   * share a large audience; eventually consistent reads are enough for a broadcast. The next
+   * page is requested as soon as a page arrives, so posting never waits on a scan round trip
+   * at a page boundary; at most one page is held ahead. A failed page read is thrown when the
+   * consumer reaches it.
    */
   async *scan(segment = 0, totalSegments = 1): AsyncGenerator<ConnectionRecord> {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamo.send(
+    const request = async (startKey: Record<string, unknown> | undefined) =>
+      dynamo.send(
         new ScanCommand({
           TableName: this.tableName,
           ExclusiveStartKey: startKey,
@@ -79,11 +87,19 @@ export class ConnectionStore {
           Limit: SCAN_PAGE_SIZE,
         }),
       );
+    const read = (startKey: Record<string, unknown> | undefined): Promise<ScanCommandOutput> => {
+      const page = request(startKey);
+      // A consumer that stops early never awaits the page read ahead: its failure is not unhandled.
+      page.catch(() => undefined);
+      return page;
+    };
+    for (let next: Promise<ScanCommandOutput> | undefined = read(undefined); next; ) {
+      const page: ScanCommandOutput = await next;
+      next = page.LastEvaluatedKey ? read(page.LastEvaluatedKey) : undefined;
       for (const item of page.Items ?? []) {
         const connectionId = String(item.connectionId);
         yield { connectionId, viewerId: String(item.viewerId ?? connectionId), connectedAt: '' };
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
   }
 }

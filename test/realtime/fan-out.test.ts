@@ -238,6 +238,34 @@ describe('when the connections scan spans several pages', () => {
     );
   });
 
+  it('asks for the next page as soon as a page arrives, before posting to it', async () => {
+    const scansAtPost: number[] = [];
+    mgmtMock.on(PostToConnectionCommand).callsFake(() => {
+      scansAtPost.push(ddbMock.commandCalls(ScanCommand).length);
+      return {};
+    });
+
+    await run(resultJob());
+
+    // Page 2 was already on its way when alice, the first connection of page 1, was posted to.
+    expect(scansAtPost[0]).toBe(2);
+    expect(ddbMock.commandCalls(ScanCommand)).toHaveLength(2);
+  });
+
+  it('fails the broadcast when a page read ahead fails, after posting to the pages before it', async () => {
+    ddbMock
+      .on(ScanCommand)
+      .callsFake((input: ScanCommandInput) =>
+        input.ExclusiveStartKey
+          ? Promise.reject(new Error('scan page 2 failed'))
+          : { Items: PAGE_1, LastEvaluatedKey: { page: 1 } },
+      );
+
+    await expect(run(resultJob())).rejects.toThrow('scan page 2 failed');
+    expect(framesTo(mgmtMock, 'alice')[0]).toStrictEqual(RESULT_FRAME);
+    expect(framesTo(mgmtMock, 'bob')[0]).toStrictEqual(RESULT_FRAME);
+  });
+
   it('handles an empty page followed by a full one', async () => {
     givenConnections([[], [connection('alice')], [connection('carol')]]);
 
