@@ -56,7 +56,7 @@ async function main(): Promise<void> {
       console.table(result.rows);
       console.log(
         `  limit: ${result.limitConcurrency} in flight (probed on every id); ` +
-          `reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, alternated; ` +
+          `reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, in ABBA order; ` +
           `${result.revealVsLiveOnlyLimit}x against one limit run over the live ids only); ` +
           `${result.firstRevealVsLimit}x first reveal (cold container) / limit from a fresh worker ` +
           `(${result.firstRevealVsWarmLimit}x against the warm limit); ` +
