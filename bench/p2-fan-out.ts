@@ -399,9 +399,9 @@ async function run(
     );
   const warmLimits: number[] = [];
   const warmReveals: Array<{ seconds: number; staleLeft: number }> = [];
-  // Pairs in ABBA order (limit, reveal; reveal, limit; …): a run leaves work behind on the shared
-  // threads (garbage, sockets), and the run after a limit at "all at once" paid for it by a second
-  // or more here. Strict alternation would make every reveal pay for a limit.
+  // Pairs in ABBA order (limit, reveal; reveal, limit; …): on these shared cores the run right
+  // after an "all at once" run was often slower by a second or more, whatever it was (scratch
+  // runs, see the README). Strict alternation would make every reveal pay for a limit.
   for (let i = 2; i < 2 + warmRepeats; i++) {
     if (i > 2) ids = await prepare(`limit-${i}`);
     const limit = () => limitRun(`limit ${i} (warm)`, ids).then((seconds) => warmLimits.push(seconds));
