@@ -30,7 +30,12 @@ export interface FanOutRow {
   seconds: number;
   /** From the request (or the start of the loop) to the first message received. */
   firstDeliveryMs: number;
+  /** CPU of every process involved (bench and runtime, all threads) per delivery. */
   cpuMsPerDelivery: number;
+  /** CPU of the busiest thread, the one that posts, per delivery. */
+  postingThreadMsPerDelivery: number;
+  /** That thread's CPU over the run's wall time: near 1, the run was bound by that one thread. */
+  postingThreadBusy: number;
   note?: string;
 }
 
@@ -47,6 +52,8 @@ export interface FanOutResult {
   limitConcurrency: string;
   /** Median warm reveal (a fan-out container that has posted before) / median warm limit. */
   revealVsLimit: number;
+  /** Each warm pair's reveal / limit (a pair posts to the same records), in run order: the spread behind the medians. */
+  warmPairRatios: number[];
   /** The same median against one warm limit run over the live ids only: the stricter reading. */
   revealVsLiveOnlyLimit: number;
   /** A show's first reveal (a container whose JIT has never seen a post) / the limit from a fresh worker. */
@@ -78,19 +85,17 @@ function fanOutMemorySize(root: string): number {
 }
 
 const ticksPerSecond = 100;
-const statFields = (pid: number | string): string[] =>
-  fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-/**
- * User + system CPU, in ms, of a process and every process under it, from /proc (Linux). tsx
- * runs the script in a child of its own, so the runtime is a grandchild of the one we spawn;
- * a process's figures include all its threads (the Lambda workers).
- */
-function treeCpuOf(root: number): number {
+const statFields = (path: string): string[] => fs.readFileSync(path, 'utf8').split(') ')[1].split(' ');
+/** User + system CPU, in ms, from a /proc stat file (of a process, or of one of its threads). */
+const cpuMsOf = (fields: string[]) => ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+
+/** A process and every process under it (tsx runs the script in a child of its own). */
+function processTree(root: number): number[] {
   const parentOf = new Map<number, number>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      parentOf.set(Number(entry), Number(statFields(entry)[1]));
+      parentOf.set(Number(entry), Number(statFields(`/proc/${entry}/stat`)[1]));
     } catch {
       // the process ended while we looked
     }
@@ -104,21 +109,32 @@ function treeCpuOf(root: number): number {
         grew = true;
       }
   }
-  let ms = 0;
-  for (const pid of tree) {
+  return [...tree];
+}
+
+/**
+ * CPU so far, in ms, of every thread of the given processes, by `pid/tid` (Linux /proc): a
+ * Lambda worker, the runtime's main thread and V8's helper threads each count on their own.
+ */
+function threadCpus(pids: readonly number[]): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[] = [];
     try {
-      const fields = statFields(pid);
-      ms += ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+      tids = fs.readdirSync(`/proc/${pid}/task`);
     } catch {
-      // ended
+      continue; // ended
+    }
+    for (const tid of tids) {
+      try {
+        threads.set(`${pid}/${tid}`, cpuMsOf(statFields(`/proc/${pid}/task/${tid}/stat`)));
+      } catch {
+        // ended
+      }
     }
   }
-  return ms;
+  return threads;
 }
-const ownCpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 
 /** Posts in flight the limit is probed at, besides every id at once. */
 const PROBE_CANDIDATES = [64, 128, 256, 512];
@@ -252,12 +268,26 @@ async function run(
     }
     return received.get(tag)?.last ?? Date.now();
   };
-  const cpu = () => ownCpu() + treeCpuOf(child.pid ?? 0);
+  /** CPU so far of the bench (its poster workers included) and of the runtime, in total and by thread. */
+  const cpu = () => {
+    const pids = [process.pid, ...processTree(child.pid ?? 0)];
+    let total = 0;
+    for (const pid of pids) {
+      try {
+        total += cpuMsOf(statFields(`/proc/${pid}/stat`));
+      } catch {
+        // ended
+      }
+    }
+    return { total, threads: threadCpus(pids) };
+  };
   /**
    * Times `start` to the last of `deliveries` messages tagged `tag`, for every variant alike: a
    * reveal's request returns before its fan-out runs, and a baseline's run (`done`) is awaited
    * only after the clock stopped, so the 410s and deletes after the last delivery are untimed in
-   * both. CPU is read at the same point.
+   * both. CPU is read at the same point: in total, and for the busiest thread, which is the one
+   * that posts (the fan-out worker in a reveal, the poster worker in a baseline; scratch runs that
+   * listed every thread found no other above a third of it).
    */
   const clock = async (
     tag: string,
@@ -276,10 +306,15 @@ async function run(
       failure = error;
     });
     const last = await waitFor(tag, deliveries, 600_000, () => failure);
-    const cpuMs = cpu() - cpu0;
+    const cpu1 = cpu();
+    const cpuMs = cpu1.total - cpu0.total;
+    let busiestMs = 0;
+    for (const [thread, ms] of cpu1.threads)
+      busiestMs = Math.max(busiestMs, ms - (cpu0.threads.get(thread) ?? 0));
     const error = await settled;
     if (error) throw error;
-    return { seconds: (last - t0) / 1000, firstDeliveryMs: (received.get(tag)?.first ?? t0) - t0, cpuMs };
+    const seconds = (last - t0) / 1000;
+    return { seconds, firstDeliveryMs: (received.get(tag)?.first ?? t0) - t0, cpuMs, busiestMs };
   };
   const rows: FanOutRow[] = [];
   const timed = async (
@@ -288,13 +323,15 @@ async function run(
     start: () => Promise<{ done?: Promise<unknown> }>,
     note?: string,
   ) => {
-    const { seconds, firstDeliveryMs, cpuMs } = await clock(variant, deliveries, start);
+    const { seconds, firstDeliveryMs, cpuMs, busiestMs } = await clock(variant, deliveries, start);
     rows.push({
       variant,
       posts: deliveries,
       seconds: Math.round(seconds * 100) / 100,
       firstDeliveryMs,
       cpuMsPerDelivery: Math.round((cpuMs / deliveries) * 1000) / 1000,
+      postingThreadMsPerDelivery: Math.round((busiestMs / deliveries) * 1000) / 1000,
+      postingThreadBusy: Math.round(busiestMs / (seconds * 10)) / 100,
       note,
     });
     return seconds;
@@ -443,6 +480,8 @@ async function run(
       seconds: Math.round(sequentialFull * 100) / 100,
       firstDeliveryMs: rows[rows.length - 1].firstDeliveryMs,
       cpuMsPerDelivery: rows[rows.length - 1].cpuMsPerDelivery,
+      postingThreadMsPerDelivery: rows[rows.length - 1].postingThreadMsPerDelivery,
+      postingThreadBusy: rows[rows.length - 1].postingThreadBusy,
       note: `${sample.length} measured × ${(ids.length / sample.length).toFixed(1)}`,
     });
 
@@ -460,6 +499,7 @@ async function run(
     limitConcurrency: bestLabel,
     rows,
     revealVsLimit: ratio(warmReveal, warmLimit),
+    warmPairRatios: warmReveals.map((r, i) => ratio(r.seconds, warmLimits[i])),
     revealVsLiveOnlyLimit: ratio(warmReveal, liveOnly),
     firstRevealVsLimit: ratio(first.seconds, coldLimit),
     firstRevealVsWarmLimit: ratio(first.seconds, warmLimit),

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
       console.log(
         `  limit: ${result.limitConcurrency} in flight (probed on every id); ` +
           `reveal / limit: ${result.revealVsLimit}x warm (median of ${result.warmRepeats} each, in ABBA order; ` +
+          `pair by pair ${Math.min(...result.warmPairRatios)}x to ${Math.max(...result.warmPairRatios)}x; ` +
           `${result.revealVsLiveOnlyLimit}x against one limit run over the live ids only); ` +
           `${result.firstRevealVsLimit}x first reveal (cold container) / limit from a fresh worker ` +
           `(${result.firstRevealVsWarmLimit}x against the warm limit); ` +
