@@ -21,7 +21,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { shardOf } from '../../lambda/domain/tally';
 import { handler } from '../../lambda/handlers/fan-out';
-import { POST_ROUNDS } from '../../lambda/services/connection-poster';
+import { ConnectionPoster, POST_ROUNDS } from '../../lambda/services/connection-poster';
+import { fanOut } from '../../lambda/services/fan-out';
+import { ConnectionStore } from '../../lambda/store/connection-store';
 import { lambdaContext } from '../handlers/events';
 import { quizItem, storedQuiz } from '../handlers/fixtures';
 import { TEST_ENV } from '../setup-env';
@@ -482,6 +484,46 @@ describe('when many connections are gone', () => {
   });
 });
 
+describe('when a message source fails mid-broadcast', () => {
+  it('starts no more posts, and fails only once the posts in flight have finished and the gone are deleted', async () => {
+    const grades = new Error('grades failed');
+    let answered = 0;
+    mgmtMock.on(PostToConnectionCommand).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      answered++;
+      return {};
+    });
+    mgmtMock.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).callsFake(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      answered++;
+      throw goneException();
+    });
+    const others = Array.from({ length: 40 }, (_, i) => connection(`conn-${i}`));
+    givenConnections([[connection('bob'), connection('gone-1'), ...others.slice(0, 10)], others.slice(10)]);
+    const broadcast = fanOut(
+      new ConnectionStore(CONNECTIONS_TABLE),
+      new ConnectionPoster(new ApiGatewayManagementApiClient({ region: 'us-east-1' })),
+      ({ connectionId }) =>
+        connectionId === 'bob' ? [{ type: 'x' }, Promise.reject(grades)] : [{ type: 'x' }],
+      { concurrency: CONCURRENCY },
+    );
+
+    await expect(broadcast).rejects.toBe(grades);
+    const posted = sentFrames(mgmtMock).map((sent) => sent.connectionId);
+    // The first burst was in flight when bob's second message failed: it finished, and little
+    // or nothing was started after it.
+    expect(posted).toEqual(expect.arrayContaining(['bob', 'gone-1']));
+    expect(posted.length).toBeGreaterThanOrEqual(CONCURRENCY);
+    expect(posted.length).toBeLessThan(2 * CONCURRENCY);
+    expect(answered).toBe(posted.length);
+    const deleted = ddbMock
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.[CONNECTIONS_TABLE] ?? [])
+      .map((request) => request.DeleteRequest?.Key?.connectionId);
+    expect(deleted).toEqual(['gone-1']);
+  });
+});
+
 describe('when there are many connections', () => {
   const many = Array.from({ length: 50 }, (_, i) => connection(`conn-${String(i).padStart(2, '0')}`));
 
@@ -505,6 +547,39 @@ describe('when there are many connections', () => {
     expect(report).toStrictEqual({ connections: 50, delivered: 50, gone: 0, failed: 0 });
     const reached = sentFrames(mgmtMock).map((sent) => sent.connectionId);
     expect(reached.sort()).toEqual(many.map((item) => item.connectionId));
+  });
+
+  it(`refills in bursts: no new post until half of the ${CONCURRENCY} in flight are answered, then ${CONCURRENCY / 2} at once`, async () => {
+    givenConnections([many]);
+    const pending: Array<() => void> = [];
+    mgmtMock.reset();
+    mgmtMock
+      .on(PostToConnectionCommand)
+      .callsFake(() => new Promise((resolve) => pending.push(() => resolve({}))));
+    const started = () => mgmtMock.commandCalls(PostToConnectionCommand).length;
+    const settle = async () => {
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    };
+    const answer = async (count: number) => {
+      for (const reply of pending.splice(0, count)) reply();
+      await settle();
+    };
+
+    const broadcast = run({ kind: 'stream', state: 'live', segment: 0, totalSegments: 1 });
+    await settle();
+    expect(started()).toBe(CONCURRENCY);
+
+    // One short of half answered: the room is not refilled yet.
+    await answer(CONCURRENCY / 2 - 1);
+    expect(started()).toBe(CONCURRENCY);
+
+    // Half answered: the room is filled back up to the full count in one go.
+    await answer(1);
+    expect(started()).toBe(CONCURRENCY + CONCURRENCY / 2);
+    expect(pending).toHaveLength(CONCURRENCY);
+
+    while (pending.length > 0) await answer(pending.length);
+    await expect(broadcast).resolves.toStrictEqual({ connections: 50, delivered: 50, gone: 0, failed: 0 });
   });
 
   it('posts each message exactly once per connection', async () => {
