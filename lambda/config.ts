@@ -37,7 +37,7 @@ const SETTINGS = {
   connectionsTable: required(ENV.CONNECTIONS_TABLE),
   callbackUrl: required(ENV.CALLBACK_URL),
   fanOutFunction: required(ENV.FAN_OUT_FUNCTION),
-  fanOutConcurrency: integer(ENV.FAN_OUT_CONCURRENCY, 64, 1, 1000),
+  fanOutConcurrency: integer(ENV.FAN_OUT_CONCURRENCY, 128, 1, 1000),
   fanOutSegments: integer(ENV.FAN_OUT_SEGMENTS, 4, 1, 64),
   tallyShards: integer(ENV.TALLY_SHARDS, DEFAULT_TALLY_SHARDS, 1, MAX_TALLY_SHARDS),
   dataRetentionDays: integer(ENV.DATA_RETENTION_DAYS, 30, 1, 3650),

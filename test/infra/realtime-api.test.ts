@@ -139,7 +139,7 @@ describe('when the realtime API is synthesized', () => {
         Description: 'Pushes result, graded and stream messages',
         Timeout: 300,
         MemorySize: 1769,
-        Environment: { Variables: Match.objectLike({ [ENV.FAN_OUT_CONCURRENCY]: '64' }) },
+        Environment: { Variables: Match.objectLike({ [ENV.FAN_OUT_CONCURRENCY]: '128' }) },
       });
     });
   });
