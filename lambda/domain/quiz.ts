@@ -68,6 +68,8 @@ export interface Quiz {
   readonly closesAt: string;
   /** How many tally shards answers were spread over; fixed at creation so reveal reads the same ones. */
   readonly tallyShards: number;
+  /** When a reveal closed it to answers (it may still be before `closesAt`). */
+  readonly closedAt?: string;
   readonly result?: QuizResult;
 }
 
@@ -93,9 +95,10 @@ export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tall
   };
 }
 
-/** Open until `closesAt` (exclusive), closed after, revealed once a result is stored. */
+/** Open until `closesAt` (exclusive) or until a reveal closed it, revealed once a result is stored. */
 export function phaseOf(quiz: Quiz, now: Date): QuizPhase {
   if (quiz.result) return 'revealed';
+  if (quiz.closedAt !== undefined) return 'closed';
   return now.getTime() < Date.parse(quiz.closesAt) ? 'open' : 'closed';
 }
 

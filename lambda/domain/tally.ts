@@ -39,3 +39,28 @@ export function sumShards(
   }
   return { counts, total: counts.reduce((a, b) => a + b, 0) };
 }
+
+/** How the answer records of a revealed quiz compare with its sealed figures, per choice. */
+export interface RecordsAgainstTally {
+  /** The records are exactly the counted answers: each choice has as many records as counts. */
+  readonly settled: boolean;
+  /** Records beyond the count, per choice: answers refused at the seal and not yet undone. */
+  readonly excess: number[];
+  /** Counts with no record, per choice: never expected (a record is written before its count). */
+  readonly missing: number[];
+}
+
+/**
+ * Every counted answer has a record that is never deleted, so when each choice has as many
+ * records as counts, the records are exactly the counted answers and can be graded.
+ */
+export function compareRecordsWithTally(
+  choices: Iterable<number>,
+  counts: readonly number[],
+): RecordsAgainstTally {
+  const records = counts.map(() => 0);
+  for (const choice of choices) if (choice >= 0 && choice < records.length) records[choice]++;
+  const excess = records.map((n, i) => Math.max(0, n - counts[i]));
+  const missing = records.map((n, i) => Math.max(0, counts[i] - n));
+  return { settled: excess.every((n) => n === 0) && missing.every((n) => n === 0), excess, missing };
+}

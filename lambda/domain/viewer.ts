@@ -9,6 +9,15 @@ export const VIEWER_ACTIONS = ['answer', 'sync', 'ping'] as const;
 /** WebSocket frames are at most 32 KB; messages at most 128 KB. We never send more than one frame. */
 export const MAX_FRAME_BYTES = 32 * 1024;
 
+/** The answer function's Lambda timeout: no answer runs longer, whatever it waits on. */
+export const ANSWER_FUNCTION_TIMEOUT_SECONDS = 10;
+/**
+ * How long after a quiz closed an answer that read it open may still be between its stored
+ * record and its outcome (counted, or undone and refused): the answer function's timeout plus
+ * a margin for clock skew. After this, the answer records of a revealed quiz are final.
+ */
+export const ANSWER_SETTLE_MS = ANSWER_FUNCTION_TIMEOUT_SECONDS * 1000 + 2000;
+
 /** `{"action":"answer","quizId","choiceIndex"}` */
 export const AnswerSchema = z.strictObject(
   {

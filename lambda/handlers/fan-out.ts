@@ -4,6 +4,7 @@ import { loadConfig } from '../config';
 import { gradedMessage, parseFanOutJob, resultMessage, streamMessage } from '../domain/fan-out-job';
 import { isCorrect } from '../domain/viewer';
 import { type FanOutReport, fanOut } from '../services/fan-out';
+import { settledChoices } from '../services/grades';
 import {
   answerStoreFor,
   connectionStoreFor,
@@ -54,8 +55,8 @@ export const handler = async (event: unknown, context: Context): Promise<FanOutR
     return { connections: 0, delivered: 0, gone: 0, failed: 0 };
   }
   const result = resultMessage({ quizId: quiz.quizId, correctIndex: quiz.correctIndex, ...quiz.result });
-  // Results go out at once; the answers (for `graded`) load meanwhile and are awaited per viewer.
-  const choices = answers.choicesByViewer(quiz.quizId, quiz.tallyShards).catch((error: Error) => {
+  // Results go out at once; the counted answers (for `graded`) load meanwhile and are awaited per viewer.
+  const choices = settledChoices(answers, { ...quiz, result: quiz.result }).catch((error: Error) => {
     // Results still reach everyone; only the grades are lost, and loudly.
     logger.error('could not load answers: no graded messages in this segment', {
       quizId: quiz.quizId,

@@ -8,12 +8,13 @@ import {
   READ_SETTINGS,
   REPLY_SETTINGS,
   showStoreFor,
+  tallyStoreFor,
 } from '../services/wiring';
 import { viewerIdOf } from '../ws/viewer-identity';
 import { wsHandler } from '../ws/ws-handler';
 
 const config = loadConfig([...READ_SETTINGS, ...REPLY_SETTINGS, 'answersTable']);
-const viewers = new ViewerService(showStoreFor(config), answerStoreFor(config));
+const viewers = new ViewerService(showStoreFor(config), answerStoreFor(config), tallyStoreFor(config));
 
 /** `answer`: one accepted answer per viewer per quiz, while the quiz is open. */
 export const handler = wsHandler(posterFor(config), connectionStoreFor(config), async (event) => {

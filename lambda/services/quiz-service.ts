@@ -3,6 +3,7 @@ import { encodeQuestionCue, encodeResultCue } from '../domain/cue';
 import { NotFoundError, RateLimitedError } from '../domain/errors';
 import { type CreateQuizInput, hostView, openQuiz, type Quiz, stateView } from '../domain/quiz';
 import { expiryFrom, FAN_OUT_STALE_MS, type ShowStore, type StoredQuiz } from '../store/show-store';
+import type { TallyStore } from '../store/tally-store';
 import { isThrottling, retryThrottled } from '../store/write-outcome';
 import { newId } from './ids';
 import type { MetadataPublisher } from './metadata-publisher';
@@ -61,6 +62,7 @@ export class QuizService {
 
   constructor(
     private readonly store: ShowStore,
+    private readonly tally: TallyStore,
     private readonly publisher: MetadataPublisher | undefined,
     private readonly options: QuizServiceOptions,
   ) {
@@ -123,8 +125,8 @@ export class QuizService {
       const quiz = await this.mustGet(quizId);
 
       if (!quiz.result) {
-        const tally = await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length);
-        const result = { ...tally, revealedAt: this.now().toISOString() };
+        const figures = await this.fixFigures(quiz);
+        const result = { ...figures, revealedAt: this.now().toISOString() };
         const leaseUntil = lease();
         if (!(await this.store.claimReveal(quizId, result, leaseUntil))) continue;
         return this.sendResult({ ...quiz, result }, leaseUntil);
@@ -152,6 +154,19 @@ export class QuizService {
       return this.sendResult(quiz, leaseUntil);
     }
     throw new RateLimitedError(1, `quiz "${quizId}" is being revealed by another request; retry in 1 s`);
+  }
+
+  /**
+   * The reveal's fence (docs: why every accepted answer is in the result): closes the quiz, so
+   * answers that read it are refused at once, then seals every tally shard. An answer is
+   * acknowledged only after its count landed on an unsealed shard, so the sealed figures hold
+   * exactly the answers acknowledged or about to be; any count after the seal is refused, and its
+   * answer undone and refused too.
+   */
+  private async fixFigures(quiz: StoredQuiz) {
+    const now = this.now();
+    await this.store.closeQuiz(quiz.quizId, now);
+    return this.tally.seal(quiz.quizId, quiz.tallyShards, quiz.choices.length, now);
   }
 
   /** Sends the result cue under our claim, records it, then starts the fan-out. */
@@ -203,7 +218,7 @@ export class QuizService {
 
   async describe(quizId: string) {
     const quiz = await this.mustGet(quizId);
-    const live = quiz.result ?? (await this.store.readTally(quizId, quiz.tallyShards, quiz.choices.length));
+    const live = quiz.result ?? (await this.tally.read(quizId, quiz.tallyShards, quiz.choices.length));
     return hostView(quiz, live, this.now());
   }
 

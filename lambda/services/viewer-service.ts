@@ -1,9 +1,11 @@
 import { logger } from '../clients/logger';
-import { AlreadyAnsweredError, TryAgainError } from '../domain/errors';
+import { AlreadyAnsweredError, QuizClosedError, TryAgainError } from '../domain/errors';
+import { shardOf } from '../domain/tally';
 import { type AnswerInput, checkAnswer } from '../domain/viewer';
 import type { AnswerRecord, AnswerStore } from '../store/answer-store';
 import type { ShowStore } from '../store/show-store';
-import { isThrottling, wasNotApplied } from '../store/write-outcome';
+import type { TallyStore } from '../store/tally-store';
+import { isThrottling, retryThrottled, wasNotApplied } from '../store/write-outcome';
 
 /** Tries at counting a stored answer (each one is the SDK's own 4 attempts), the later ones on other shards. */
 const COUNT_ROUNDS = 2;
@@ -20,13 +22,16 @@ export class ViewerService {
   constructor(
     private readonly show: ShowStore,
     private readonly answers: AnswerStore,
+    private readonly tally: TallyStore,
     private readonly clock: () => number = Date.now,
   ) {}
 
   /**
    * Stores the viewer's first answer and counts it. No answer is lost: one is either accepted
    * (stored and counted), or refused with nothing of it stored, so the viewer may send it again.
-   * DynamoDB throttling at any step ends in TRY_AGAIN, after the SDK's retries and ours.
+   * It is acknowledged only once its count landed before the reveal sealed the tally, so an
+   * accepted answer is always in the result; one whose count met the seal is undone and refused
+   * QUIZ_CLOSED. DynamoDB throttling at any step ends in TRY_AGAIN, after the SDK's retries and ours.
    */
   async answer(input: AnswerInput, viewer: { viewerId: string; connectionId: string }, arrivedAt: Date) {
     const started = this.clock();
@@ -59,15 +64,18 @@ export class ViewerService {
   }
 
   /**
-   * Counts a stored answer. If DynamoDB refused every try (throttling: not applied), the record
-   * is deleted again and the viewer told to retry. If the outcome is unknown (a 5xx or a network
-   * error: the ADD may have been applied), the record stays, since undoing it could count twice.
+   * Counts a stored answer on the viewer's tally shard (a retry after throttling, which is per
+   * partition key, moves to the next shard: the reveal sums them all). If the tally is sealed, or
+   * DynamoDB refused every try (throttling: not applied), the record is deleted again and the
+   * answer refused. If the outcome is unknown (a 5xx or a network error: the ADD may have been
+   * applied), the record stays, since undoing it could count twice.
    */
   private async countOrUndo(record: AnswerRecord, shards: number, arrivedAt: Date, started: number) {
+    const home = shardOf(record.viewerId, shards);
     for (let round = 0; ; round++) {
+      let counted: boolean;
       try {
-        await this.answers.count(record, shards, arrivedAt, round);
-        return;
+        counted = await this.tally.add(record.quizId, (home + round) % shards, record.choiceIndex, arrivedAt);
       } catch (error) {
         if (!wasNotApplied(error)) throw error;
         const elapsed = this.clock() - started;
@@ -84,12 +92,16 @@ export class ViewerService {
         await this.undo(record, shards);
         throw new TryAgainError(record.quizId);
       }
+      if (counted) return;
+      // The reveal sealed the tally first: the result is fixed without this answer.
+      await this.undo(record, shards);
+      throw new QuizClosedError(record.quizId);
     }
   }
 
   private async undo(record: AnswerRecord, shards: number) {
     try {
-      await this.answers.undo(record, shards);
+      await retryThrottled(() => this.answers.undo(record, shards));
     } catch (error) {
       // Both tables refused us: the answer stays stored but uncounted. Loud, with what to repair.
       logger.error('ANSWER STORED BUT NOT COUNTED: add it to the tally by hand', {

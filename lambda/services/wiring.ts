@@ -5,6 +5,7 @@ import { ConnectionStore } from '../store/connection-store';
 import { RateWindowStore } from '../store/rate-window-store';
 import { ShowStore } from '../store/show-store';
 import { signingKeyLoader } from '../store/signing-key';
+import { TallyStore } from '../store/tally-store';
 import { ConnectionPoster } from './connection-poster';
 import { FanOutDispatcher } from './fan-out-dispatcher';
 import { MetadataPublisher } from './metadata-publisher';
@@ -45,16 +46,17 @@ export function quizServiceFor(
   extra: Pick<QuizServiceOptions, 'onRevealed'> = {},
 ): QuizService {
   const publisher = 'channelArn' in config ? publisherFor(config) : undefined;
-  return new QuizService(showStoreFor(config), publisher, { ...config, ...extra });
+  return new QuizService(showStoreFor(config), tallyStoreFor(config), publisher, { ...config, ...extra });
 }
 
-export const showStoreFor = (config: ReadConfig): ShowStore =>
-  new ShowStore({ quizzes: config.quizzesTable, tally: config.tallyTable, control: config.controlTable });
+export const showStoreFor = (config: Pick<Config, 'quizzesTable' | 'controlTable'>): ShowStore =>
+  new ShowStore({ quizzes: config.quizzesTable, control: config.controlTable });
 
-export const answerStoreFor = (
-  config: Pick<Config, 'answersTable' | 'tallyTable' | 'dataRetentionDays'>,
-): AnswerStore =>
-  new AnswerStore({ answers: config.answersTable, tally: config.tallyTable }, config.dataRetentionDays);
+export const tallyStoreFor = (config: Pick<Config, 'tallyTable' | 'dataRetentionDays'>): TallyStore =>
+  new TallyStore(config.tallyTable, config.dataRetentionDays);
+
+export const answerStoreFor = (config: Pick<Config, 'answersTable' | 'dataRetentionDays'>): AnswerStore =>
+  new AnswerStore(config.answersTable, config.dataRetentionDays);
 
 export const connectionStoreFor = (config: Pick<Config, 'connectionsTable'>): ConnectionStore =>
   new ConnectionStore(config.connectionsTable);

@@ -1,6 +1,6 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
-import { countAttribute, shardOf } from '../domain/tally';
+import { shardOf } from '../domain/tally';
 import { expiryFrom, shardKey } from './show-store';
 import { conditional } from './write-outcome';
 
@@ -13,13 +13,12 @@ export interface AnswerRecord {
 }
 
 /**
- * Answers and their tally. An accepted answer costs exactly two write requests and no
- * strongly consistent read: a conditional put (one answer per viewer per quiz, by key) and
- * an atomic ADD on the viewer's tally shard.
+ * The answer records: one per viewer per quiz, by key. An accepted answer costs this one
+ * conditional put plus its count on the tally (TallyStore.add), and no strongly consistent read.
  */
 export class AnswerStore {
   constructor(
-    private readonly tables: { readonly answers: string; readonly tally: string },
+    private readonly table: string,
     private readonly retentionDays: number,
   ) {}
 
@@ -28,7 +27,7 @@ export class AnswerStore {
     return conditional(
       dynamo.send(
         new PutCommand({
-          TableName: this.tables.answers,
+          TableName: this.table,
           Item: {
             pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)),
             ...answer,
@@ -41,24 +40,6 @@ export class AnswerStore {
   }
 
   /**
-   * Adds the answer to a tally shard: the viewer's own, or the `offset`-th one after it. Reveal
-   * sums every shard, so any shard counts the same; a retry after throttling (which is per
-   * partition key) moves to the next one.
-   */
-  async count(answer: AnswerRecord, tallyShards: number, now: Date, offset = 0): Promise<void> {
-    const shard = (shardOf(answer.viewerId, tallyShards) + offset) % tallyShards;
-    await dynamo.send(
-      new UpdateCommand({
-        TableName: this.tables.tally,
-        Key: { pk: shardKey(answer.quizId, shard) },
-        UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-        ExpressionAttributeNames: { '#count': countAttribute(answer.choiceIndex) },
-        ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiryFrom(now, this.retentionDays) },
-      }),
-    );
-  }
-
-  /**
    * Deletes this very answer record (same arrival time and connection), so that an answer that
    * could not be counted is not left stored: the viewer can then send it again. Returns false
    * when the record is not there or is not this one.
@@ -67,7 +48,7 @@ export class AnswerStore {
     return conditional(
       dynamo.send(
         new DeleteCommand({
-          TableName: this.tables.answers,
+          TableName: this.table,
           Key: {
             pk: shardKey(answer.quizId, shardOf(answer.viewerId, tallyShards)),
             viewerId: answer.viewerId,
@@ -91,7 +72,7 @@ export class AnswerStore {
         do {
           const page = await dynamo.send(
             new QueryCommand({
-              TableName: this.tables.answers,
+              TableName: this.table,
               KeyConditionExpression: 'pk = :pk',
               ExpressionAttributeValues: { ':pk': shardKey(quizId, shard) },
               ProjectionExpression: 'viewerId, choiceIndex',

@@ -1,20 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, QuizResult, StreamState } from '../domain/quiz';
-import { sumShards, type Tally } from '../domain/tally';
 import { conditional, retryThrottled } from './write-outcome';
 
 /** Table names, as the construct passes them. */
 export interface ShowTables {
   readonly quizzes: string;
-  readonly tally: string;
   readonly control: string;
 }
 
@@ -25,8 +17,6 @@ export const shardKey = (quizId: string, shard: number): string => `${quizId}#${
 /** DynamoDB TTL is epoch seconds. */
 export const expiryFrom = (now: Date, days: number): number =>
   Math.floor(now.getTime() / 1000) + days * 86_400;
-
-const BATCH_GET_ATTEMPTS = 5;
 
 /** How often a running result fan-out segment records a heartbeat on its quiz. */
 export const FAN_OUT_HEARTBEAT_MS = 2000;
@@ -65,7 +55,7 @@ export interface ShowRecord {
 }
 
 /**
- * DynamoDB access for the host side: quizzes, the tally shards and the control items.
+ * DynamoDB access for the host side: quizzes and the control items.
  * Every read the host path makes is strongly consistent: the host just wrote and expects to see it.
  */
 export class ShowStore {
@@ -106,6 +96,20 @@ export class ShowStore {
       new GetCommand({ TableName: this.tables.quizzes, Key: { quizId }, ConsistentRead: consistent }),
     );
     return Item ? toQuiz(Item) : undefined;
+  }
+
+  /**
+   * Closes a quiz to answers as its reveal begins (the first close wins; later ones keep its time).
+   * Answers that read it closed are refused at once; the tally seal is what makes it exact.
+   */
+  async closeQuiz(quizId: string, now: Date): Promise<void> {
+    await retryThrottled(() =>
+      this.updateQuizIf(quizId, {
+        UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)',
+        ConditionExpression: 'attribute_exists(quizId)',
+        ExpressionAttributeValues: { ':now': now.toISOString() },
+      }),
+    );
   }
 
   /**
@@ -221,25 +225,6 @@ export class ShowStore {
     );
   }
 
-  /** Sums every tally shard of a quiz in one BatchGetItem (at most 100 keys). */
-  async readTally(quizId: string, shards: number, choiceCount: number): Promise<Tally> {
-    let keys: Record<string, unknown>[] = Array.from({ length: shards }, (_, shard) => ({
-      pk: shardKey(quizId, shard),
-    }));
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt === BATCH_GET_ATTEMPTS)
-        throw new Error(`tally of ${quizId}: ${keys.length} shards left unread`);
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const out = await dynamo.send(
-        new BatchGetCommand({ RequestItems: { [this.tables.tally]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      items.push(...(out.Responses?.[this.tables.tally] ?? []));
-      keys = out.UnprocessedKeys?.[this.tables.tally]?.Keys ?? [];
-    }
-    return sumShards(items, choiceCount);
-  }
-
   /**
    * Stores the stream state if this event is newer than the last one applied. IVS events are
    * best-effort and may arrive late or out of order. Returns whether the stored state changed.
@@ -284,5 +269,3 @@ function toQuiz(item: Record<string, unknown>): StoredQuiz {
   const { expiresAt: _expiresAt, ...quiz } = item;
   return quiz as unknown as StoredQuiz;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

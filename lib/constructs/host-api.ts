@@ -93,7 +93,8 @@ export class HostApi extends Construct {
     channel.bindPublisher(this.createQuizFunction);
 
     this.revealQuizFunction = fn('RevealQuiz', 'reveal-quiz.ts', 'POST /quizzes/{quizId}/reveal');
-    data.bind(this.revealQuizFunction, { quizzes: 'readWrite', tally: 'read', control: 'readWrite' });
+    // The reveal seals the tally shards (one write each) as it fixes the figures.
+    data.bind(this.revealQuizFunction, { quizzes: 'readWrite', tally: 'readWrite', control: 'readWrite' });
     channel.bindPublisher(this.revealQuizFunction);
 
     this.getQuizFunction = fn('GetQuiz', 'get-quiz.ts', 'GET /quizzes/{quizId}');

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ANSWER_FUNCTION_TIMEOUT_SECONDS } from '../../lambda/domain/viewer';
 import { ENV } from '../../lambda/env-names';
 import { AppFunction } from './app-function';
 import type { LiveChannel } from './live-channel';
@@ -93,7 +94,13 @@ export class RealtimeApi extends Construct {
     const disconnect = fn('Disconnect', 'ws-disconnect.ts', 'WebSocket $disconnect');
     data.bind(disconnect, { connections: 'write' });
     const fallback = fn('Default', 'ws-default.ts', 'WebSocket $default');
-    const answer = fn('Answer', 'ws-answer.ts', 'WebSocket answer');
+    // The reveal waits for answers refused at its seal for as long as this function may run.
+    const answer = fn(
+      'Answer',
+      'ws-answer.ts',
+      'WebSocket answer',
+      Duration.seconds(ANSWER_FUNCTION_TIMEOUT_SECONDS),
+    );
     data.bind(answer, { quizzes: 'read', answers: 'write', tally: 'write', control: 'read' });
     const sync = fn('Sync', 'ws-sync.ts', 'WebSocket sync');
     data.bind(sync, { quizzes: 'read', tally: 'read', control: 'read' });

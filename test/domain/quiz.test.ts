@@ -468,6 +468,16 @@ describe('when the phase of a quiz is read', () => {
     expect(phaseOf(openedQuiz(), at(30_000))).toBe('closed');
   });
 
+  it('is closed whenever a reveal closed it, even before closesAt, until the result is stored', () => {
+    assertProperty(
+      fc.property(fc.integer({ min: -10_000_000, max: 10_000_000 }), (ms) => {
+        const closed = { ...openedQuiz(), closedAt: at(0).toISOString() };
+        expect(phaseOf(closed, at(ms))).toBe('closed');
+        expect(phaseOf({ ...closed, result: revealedQuiz().result }, at(ms))).toBe('revealed');
+      }),
+    );
+  });
+
   it('is revealed whenever a result is stored, even before closesAt', () => {
     assertProperty(
       fc.property(fc.integer({ min: -10_000_000, max: 10_000_000 }), (ms) => {

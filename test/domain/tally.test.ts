@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  compareRecordsWithTally,
   countAttribute,
   DEFAULT_TALLY_SHARDS,
   MAX_TALLY_SHARDS,
@@ -91,5 +92,42 @@ describe('when shard items are summed', () => {
     expect(
       sumShards([{ pk: 'q#0', c0: 2, c2: 1 }, { pk: 'q#1' }, { pk: 'q#2', c0: '5', c1: 4, c9: 100 }], 3),
     ).toEqual({ counts: [2, 4, 1], total: 7 });
+  });
+});
+
+describe('when the answer records of a revealed quiz are compared with its sealed counts', () => {
+  const choiceCount = fc.integer({ min: 2, max: 4 });
+
+  it('is settled exactly when every choice has as many records as counts', () => {
+    assertProperty(
+      fc.property(
+        choiceCount.chain((n) =>
+          fc.tuple(
+            fc.array(fc.nat({ max: n - 1 }), { maxLength: 50 }),
+            fc.array(fc.nat({ max: 20 }), { minLength: n, maxLength: n }),
+          ),
+        ),
+        ([records, counts]) => {
+          const against = compareRecordsWithTally(records, counts);
+          const perChoice = counts.map((_, i) => records.filter((r) => r === i).length);
+          expect(against.settled).toBe(perChoice.every((n, i) => n === counts[i]));
+          expect(against.excess).toEqual(perChoice.map((n, i) => Math.max(0, n - counts[i])));
+          expect(against.missing).toEqual(perChoice.map((n, i) => Math.max(0, counts[i] - n)));
+        },
+      ),
+    );
+  });
+
+  it('names a record left by an answer refused at the seal as excess', () => {
+    expect(compareRecordsWithTally([0, 1, 1], [1, 1])).toEqual({
+      settled: false,
+      excess: [0, 1],
+      missing: [0, 0],
+    });
+    expect(compareRecordsWithTally([0, 1], [1, 1])).toEqual({
+      settled: true,
+      excess: [0, 0],
+      missing: [0, 0],
+    });
   });
 });

@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   UpdateCommand,
+  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { Quiz } from '../../lambda/domain/quiz';
@@ -87,10 +88,21 @@ export function tallyShard(
   return item;
 }
 
-/** Answers the tally BatchGet with `items`, all in one page. */
+/**
+ * The tally holds `items`: a live read (BatchGet) returns them all in one page, and the reveal's
+ * seal of a shard returns that shard as stored (an empty one when no answer reached it).
+ */
 export function tallyReturns(ddbMock: DynamoMock, items: Record<string, unknown>[]): void {
   ddbMock.on(BatchGetCommand).resolves({ Responses: { [TABLES.tally]: items } });
+  ddbMock.on(UpdateCommand, { TableName: TABLES.tally }).callsFake((input: UpdateCommandInput) => {
+    const pk = String(input.Key?.pk);
+    return { Attributes: { ...(items.find((item) => item.pk === pk) ?? { pk }), sealedAt: 'sealed' } };
+  });
 }
+
+/** The keys of the tally shards the reveal sealed, in call order. */
+export const sealedKeys = (ddbMock: DynamoMock) =>
+  ddbMock.commandCalls(UpdateCommand, { TableName: TABLES.tally }).map((call) => call.args[0].input.Key);
 
 /** The keys of every tally shard of a quiz, in shard order. */
 export const shardKeys = (quizId: string, shards = TALLY_SHARDS) =>

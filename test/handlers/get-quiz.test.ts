@@ -23,6 +23,41 @@ beforeEach(() => {
   tallyReturns(ddbMock, [tallyShard(QUIZ_ID, 0, [2, 1, 0]), tallyShard(QUIZ_ID, 3, [1, 0, 4])]);
 });
 
+describe('when DynamoDB leaves some tally shards unprocessed', () => {
+  const SHARDS = [0, 1, 2, 3].map((shard) => tallyShard(QUIZ_ID, shard, [1, shard, 0]));
+
+  beforeEach(() => givenQuiz(storedQuiz({ quizId: QUIZ_ID, tallyShards: 4 })));
+
+  it('asks again for exactly those keys and sums every shard', async () => {
+    ddbMock
+      .on(BatchGetCommand)
+      .resolvesOnce({
+        Responses: { [TABLES.tally]: SHARDS.slice(0, 2) },
+        UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ_ID, 4).slice(2), ConsistentRead: true } },
+      })
+      .resolves({ Responses: { [TABLES.tally]: SHARDS.slice(2) } });
+
+    const reply = await getQuiz();
+
+    expect(reply.body).toMatchObject({ counts: [4, 6, 0], total: 10 });
+    const calls = ddbMock.commandCalls(BatchGetCommand);
+    expect(calls).toHaveLength(2);
+    expect(calls[1].args[0].input.RequestItems?.[TABLES.tally].Keys).toEqual(shardKeys(QUIZ_ID, 4).slice(2));
+  });
+
+  it('fails with 500 after 5 reads when shards stay unprocessed', async () => {
+    ddbMock.on(BatchGetCommand).resolves({
+      Responses: { [TABLES.tally]: [] },
+      UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ_ID, 4) } },
+    });
+
+    const reply = await getQuiz();
+
+    expectErrorReply(reply, 500, 'INTERNAL_ERROR');
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(5);
+  });
+});
+
 describe('when the quiz is still open', () => {
   it('answers 200 with state open, the correct answer and live counts from the tally', async () => {
     const quiz = storedQuiz({ quizId: QUIZ_ID, durationSeconds: 30 }, -5);

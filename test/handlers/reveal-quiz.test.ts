@@ -29,6 +29,7 @@ import {
   fullRateWindow,
   quizItem,
   RATE_WINDOW,
+  sealedKeys,
   sentCues,
   shardKeys,
   storedQuiz,
@@ -106,14 +107,22 @@ describe('when the quiz has not been revealed yet', () => {
     expect(reply.body).toStrictEqual(EXPECTED);
   });
 
-  it('reads all 4 tally shards in one consistent BatchGet', async () => {
+  it('closes the quiz, then seals all 4 tally shards with one write each and sums them as sealed', async () => {
     await reveal();
 
-    const calls = ddbMock.commandCalls(BatchGetCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0].args[0].input).toStrictEqual({
-      RequestItems: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId, 4), ConsistentRead: true } },
-    });
+    const writes = ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    const close = writes.findIndex((w) => w.UpdateExpression?.includes('closedAt'));
+    const seals = writes.flatMap((w, i) => (w.TableName === TABLES.tally ? [i] : []));
+    expect(writes[close]).toMatchObject({ ...QUIZ_KEY, ConditionExpression: 'attribute_exists(quizId)' });
+    expect(seals).toHaveLength(4);
+    expect(Math.min(...seals)).toBeGreaterThan(close);
+    for (const i of seals) {
+      expect(writes[i].UpdateExpression).toContain('#sealed = if_not_exists(#sealed, :now)');
+      expect(writes[i].ReturnValues).toBe('ALL_NEW');
+    }
+    expect(sealedKeys(ddbMock)).toEqual(shardKeys(QUIZ.quizId, 4));
+    // The figures come from the seal, not from a separate read that answers could overtake.
+    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
 
   it('claims the result with a write conditioned on no result existing yet', async () => {
@@ -170,42 +179,34 @@ describe('when the quiz has not been revealed yet', () => {
 
     const reply = await reveal();
 
-    expect(ddbMock.commandCalls(BatchGetCommand)[0].args[0].input.RequestItems?.[TABLES.tally].Keys).toEqual(
-      shardKeys(QUIZ.quizId, 2),
-    );
+    expect(sealedKeys(ddbMock)).toEqual(shardKeys(QUIZ.quizId, 2));
     expect(reply.body).toStrictEqual({ ...EXPECTED, counts: [3, 7, 0, 1], total: 11 });
   });
 });
 
-describe('when DynamoDB leaves some tally shards unprocessed', () => {
-  it('asks again for exactly those keys and sums every shard', async () => {
+describe('when DynamoDB throttles the seal of a tally shard', () => {
+  const throttled = () => new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} });
+  const SHARD_1 = { TableName: TABLES.tally, Key: { pk: `${QUIZ.quizId}#1` } };
+
+  it('seals that shard again and sums every shard', async () => {
     ddbMock
-      .on(BatchGetCommand)
-      .resolvesOnce({
-        Responses: { [TABLES.tally]: SHARDS.slice(0, 2) },
-        UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId).slice(2), ConsistentRead: true } },
-      })
-      .resolves({ Responses: { [TABLES.tally]: SHARDS.slice(2) } });
+      .on(UpdateCommand, SHARD_1)
+      .rejectsOnce(throttled())
+      .resolves({ Attributes: { ...SHARDS[1], sealedAt: 'sealed' } });
 
     const reply = await reveal();
 
     expect(reply.body).toStrictEqual(EXPECTED);
-    const calls = ddbMock.commandCalls(BatchGetCommand);
-    expect(calls).toHaveLength(2);
-    expect(calls[1].args[0].input.RequestItems?.[TABLES.tally].Keys).toEqual(shardKeys(QUIZ.quizId).slice(2));
+    expect(ddbMock.commandCalls(UpdateCommand, SHARD_1)).toHaveLength(2);
     expect(sentCues(ivsMock)).toEqual([expect.objectContaining({ type: 'result', total: 17 })]);
   });
 
-  it('fails with 500 and sends nothing when shards stay unprocessed', async () => {
-    ddbMock.on(BatchGetCommand).resolves({
-      Responses: { [TABLES.tally]: [] },
-      UnprocessedKeys: { [TABLES.tally]: { Keys: shardKeys(QUIZ.quizId) } },
-    });
+  it('answers 429 RATE_LIMITED and claims and sends nothing when the shard stays throttled', async () => {
+    ddbMock.on(UpdateCommand, SHARD_1).rejects(throttled());
 
     const reply = await reveal();
 
-    expectErrorReply(reply, 500, 'INTERNAL_ERROR');
-    expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(5);
+    expectErrorReply(reply, 429, 'RATE_LIMITED');
     expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(0);
   });

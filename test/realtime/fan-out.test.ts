@@ -41,7 +41,8 @@ const mgmtMock = mockClient(ApiGatewayManagementApiClient);
 
 const CONCURRENCY = Number(TEST_ENV.CUECAST_FAN_OUT_CONCURRENCY);
 const TALLY_SHARDS = 4;
-const RESULT = { counts: [1, 2, 0], total: 3, revealedAt: new Date().toISOString() };
+/** The sealed figures of ANSWERS below: the records are exactly the counted answers. */
+const RESULT = { counts: [1, 3, 1], total: 5, revealedAt: new Date().toISOString() };
 const QUIZ = storedQuiz({ quizId: 'quiz_ABC-123', choices: ['Mars', 'Jupiter', 'Venus'] }, -60);
 const REVEALED = { ...QUIZ, result: RESULT };
 const RESULT_FRAME = {
@@ -49,8 +50,8 @@ const RESULT_FRAME = {
   v: 1,
   quizId: QUIZ.quizId,
   correctIndex: 1,
-  counts: [1, 2, 0],
-  total: 3,
+  counts: [1, 3, 1],
+  total: 5,
 };
 
 type Item = Record<string, unknown>;

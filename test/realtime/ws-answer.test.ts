@@ -119,9 +119,10 @@ describe('when an answer arrives while the quiz is open', () => {
     expect(update.TableName).toBe(TALLY_TABLE);
     expect(update.Key).toStrictEqual({ pk: SHARD_PK });
     expect(update.UpdateExpression).toMatch(/^ADD #count :one\b/);
-    expect(update.ExpressionAttributeNames).toStrictEqual({ '#count': 'c2' });
+    expect(update.ExpressionAttributeNames).toStrictEqual({ '#count': 'c2', '#sealed': 'sealedAt' });
     expect(update.ExpressionAttributeValues?.[':one']).toBe(1);
-    expect(update.ConditionExpression).toBeUndefined();
+    // Its only condition is the reveal's seal: counting is otherwise unconditional.
+    expect(update.ConditionExpression).toBe('attribute_not_exists(#sealed)');
   });
 
   it('spreads viewers over the shards the quiz was created with', async () => {
@@ -359,5 +360,60 @@ describe('when DynamoDB throttles the answer (R3: no answer is lost)', () => {
     expect(frame).toStrictEqual(errorFrame('TRY_AGAIN', QUIZ.quizId));
     expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
     expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(0);
+  });
+});
+
+describe('when the reveal sealed the tally before the answer was counted', () => {
+  beforeEach(() => {
+    ddbMock.on(UpdateCommand, { TableName: TALLY_TABLE }).rejects(conditionFailed());
+    ddbMock.on(DeleteCommand).resolves({});
+  });
+
+  it('counts only on an unsealed shard: the ADD is conditioned on the seal', async () => {
+    await answer();
+
+    const [count] = ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input);
+    expect(count.Key).toStrictEqual({ pk: SHARD_PK });
+    expect(count.ConditionExpression).toBe('attribute_not_exists(#sealed)');
+    expect(count.ExpressionAttributeNames).toMatchObject({ '#sealed': 'sealedAt' });
+  });
+
+  it('deletes its own record and replies QUIZ_CLOSED, so it is neither counted nor graded', async () => {
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('QUIZ_CLOSED', QUIZ.quizId));
+    // One count try: a sealed shard is final, and another shard is sealed too.
+    expect(dynamoWrites(ddbMock)).toEqual(['PutCommand', 'UpdateCommand', 'DeleteCommand']);
+    expect(ddbMock.commandCalls(DeleteCommand)[0].args[0].input.Key).toStrictEqual({
+      pk: SHARD_PK,
+      viewerId: SENDER,
+    });
+  });
+
+  it('rides out throttling on the delete before it replies QUIZ_CLOSED', async () => {
+    ddbMock
+      .on(DeleteCommand)
+      .rejectsOnce(
+        new ProvisionedThroughputExceededException({ message: 'x', $metadata: { httpStatusCode: 400 } }),
+      )
+      .resolves({});
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('QUIZ_CLOSED', QUIZ.quizId));
+    expect(ddbMock.commandCalls(DeleteCommand)).toHaveLength(2);
+  });
+});
+
+describe('when a reveal closed the quiz before the answer read it', () => {
+  it('replies QUIZ_CLOSED and writes nothing, even inside the answer window', async () => {
+    ddbMock
+      .on(GetCommand, quizItem(QUIZ.quizId))
+      .resolves({ Item: { ...QUIZ, closedAt: new Date(IN_TIME - 1000).toISOString() } });
+
+    const frame = await answer();
+
+    expect(frame).toStrictEqual(errorFrame('QUIZ_CLOSED', QUIZ.quizId));
+    expect(dynamoWrites(ddbMock)).toEqual([]);
   });
 });

@@ -1,0 +1,93 @@
+import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../clients/dynamodb';
+import { countAttribute, sumShards, type Tally } from '../domain/tally';
+import { expiryFrom, shardKey } from './show-store';
+import { conditional, retryThrottled } from './write-outcome';
+
+const BATCH_GET_ATTEMPTS = 5;
+/** Set on every shard of a quiz when its reveal fixes the counts; no answer is added after it. */
+const SEALED_ATTRIBUTE = 'sealedAt';
+
+/**
+ * The sharded tally of each quiz: `<quizId>#<shard>` items holding a count per choice. Sealing is
+ * the reveal's fence: a count is a conditional ADD that fails once the shard is sealed, and the
+ * seal returns the shard as it is at that instant. DynamoDB applies writes to one item one at a
+ * time, so every count lands either before the seal (and is in the figures the seal returned) or
+ * after it (and is refused). No clock and no wait is involved.
+ */
+export class TallyStore {
+  constructor(
+    private readonly table: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  /**
+   * Adds one answer for `choiceIndex` to `shard`. Returns false when the shard is sealed: the
+   * quiz's result is fixed, and this answer is not in it.
+   */
+  async add(quizId: string, shard: number, choiceIndex: number, now: Date): Promise<boolean> {
+    return conditional(
+      dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: shardKey(quizId, shard) },
+          UpdateExpression: 'ADD #count :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+          ConditionExpression: 'attribute_not_exists(#sealed)',
+          ExpressionAttributeNames: { '#count': countAttribute(choiceIndex), '#sealed': SEALED_ATTRIBUTE },
+          ExpressionAttributeValues: { ':one': 1, ':expiresAt': expiryFrom(now, this.retentionDays) },
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Seals every shard of a quiz and sums them as they were when sealed: the final figures. A shard
+   * no answer reached is created sealed. Idempotent: sealing again returns the same figures, since
+   * nothing is added after the first seal. One write per shard, each riding out throttling.
+   */
+  async seal(quizId: string, shards: number, choiceCount: number, now: Date): Promise<Tally> {
+    const items = await Promise.all(
+      Array.from({ length: shards }, (_, shard) =>
+        retryThrottled(async () => {
+          const { Attributes } = await dynamo.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk: shardKey(quizId, shard) },
+              UpdateExpression:
+                'SET #sealed = if_not_exists(#sealed, :now), expiresAt = if_not_exists(expiresAt, :expiresAt)',
+              ExpressionAttributeNames: { '#sealed': SEALED_ATTRIBUTE },
+              ExpressionAttributeValues: {
+                ':now': now.toISOString(),
+                ':expiresAt': expiryFrom(now, this.retentionDays),
+              },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+          return Attributes ?? {};
+        }),
+      ),
+    );
+    return sumShards(items, choiceCount);
+  }
+
+  /** The live figures: every shard summed in one strongly consistent BatchGetItem (at most 100 keys). */
+  async read(quizId: string, shards: number, choiceCount: number): Promise<Tally> {
+    let keys: Record<string, unknown>[] = Array.from({ length: shards }, (_, shard) => ({
+      pk: shardKey(quizId, shard),
+    }));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt === BATCH_GET_ATTEMPTS)
+        throw new Error(`tally of ${quizId}: ${keys.length} shards left unread`);
+      if (attempt > 0) await sleep(25 * 2 ** attempt);
+      const out = await dynamo.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      items.push(...(out.Responses?.[this.table] ?? []));
+      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    }
+    return sumShards(items, choiceCount);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
