@@ -17,6 +17,12 @@ export interface AnswerPathResult {
   maxWritesOneKey: number;
   distinctWriteKeys: number;
   answersPerSecond: number;
+  /** The reveal's fence: writes to seal the quiz's 32 tally shards, and whether they summed to every accepted answer. */
+  sealWrites: number;
+  sealedTotalMatches: boolean;
+  /** Answers that read the quiz open but counted after the seal: refused, at this many writes each. */
+  refusedAtSeal: number;
+  writesPerRefusedAtSeal: number;
 }
 
 const WRITES = new Set([
@@ -39,11 +45,13 @@ export async function measureAnswerPath(
   };
   // A stand-in @connections API that accepts every reply, so only the answer path writes.
   let accepted = 0;
+  let closed = 0;
   const management = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
     req.on('end', () => {
       if (body.includes('"status":"accepted"')) accepted++;
+      if (body.includes('"code":"QUIZ_CLOSED"')) closed++;
       res.writeHead(200).end();
     });
   });
@@ -109,32 +117,47 @@ export async function measureAnswerPath(
     { step: 'initialize', name: 'benchCounter' },
   );
 
-  const started = Date.now();
-  let nextIndex = 0;
   const context = { awsRequestId: 'bench' } as never;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = nextIndex++; i < answers; i = nextIndex++) {
-        const event = {
-          requestContext: {
-            routeKey: 'answer',
-            connectionId: `viewer-${i}`,
-            requestTimeEpoch: Date.now(),
-            eventType: 'MESSAGE',
-            stage: 'live',
-          },
-          body: JSON.stringify({ action: 'answer', quizId, choiceIndex: i % 4 }),
-          isBase64Encoded: false,
-        };
-        await handler(event as never, context);
-      }
-    }),
-  );
+  const burst = async (from: number, count: number) => {
+    let nextIndex = from;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let i = nextIndex++; i < from + count; i = nextIndex++) {
+          const event = {
+            requestContext: {
+              routeKey: 'answer',
+              connectionId: `viewer-${i}`,
+              requestTimeEpoch: Date.now(),
+              eventType: 'MESSAGE',
+              stage: 'live',
+            },
+            body: JSON.stringify({ action: 'answer', quizId, choiceIndex: i % 4 }),
+            isBase64Encoded: false,
+          };
+          await handler(event as never, context);
+        }
+      }),
+    );
+  };
+  const started = Date.now();
+  await burst(0, answers);
   const seconds = (Date.now() - started) / 1000;
+  const acceptedInBurst = accepted;
+  const burstCalls = calls.slice();
+  const writes = burstCalls.filter((c) => WRITES.has(c.command));
+
+  // The reveal's seal, then answers that read the quiz before its close (it is left open here).
+  const { TallyStore } = await import('../lambda/store/tally-store');
+  const beforeSeal = calls.length;
+  const sealed = await new TallyStore(table('Tally'), 30).seal(quizId, 32, 4, new Date());
+  const sealWrites = calls.slice(beforeSeal).filter((c) => WRITES.has(c.command)).length;
+  const late = Math.max(1, Math.round(answers / 20));
+  const beforeLate = calls.length;
+  await burst(answers, late);
+  const lateWrites = calls.slice(beforeLate).filter((c) => WRITES.has(c.command)).length;
   management.close();
 
-  const writes = calls.filter((c) => WRITES.has(c.command));
-  const reads = calls.filter((c) => !WRITES.has(c.command));
+  const reads = burstCalls.filter((c) => !WRITES.has(c.command));
   const perKey = new Map<string, number>();
   for (const w of writes) if (w.key) perKey.set(w.key, (perKey.get(w.key) ?? 0) + 1);
   return {
@@ -142,9 +165,13 @@ export async function measureAnswerPath(
     accepted,
     writesPerAccepted: Math.round((writes.length / accepted) * 100) / 100,
     readsPerAccepted: Math.round((reads.length / accepted) * 100) / 100,
-    consistentReads: calls.filter((c) => c.consistent).length,
+    consistentReads: burstCalls.filter((c) => c.consistent).length,
     maxWritesOneKey: Math.max(...perKey.values()),
     distinctWriteKeys: perKey.size,
     answersPerSecond: Math.round(answers / seconds),
+    sealWrites,
+    sealedTotalMatches: sealed.total === acceptedInBurst && accepted === acceptedInBurst,
+    refusedAtSeal: closed,
+    writesPerRefusedAtSeal: Math.round((lateWrites / Math.max(1, closed)) * 100) / 100,
   };
 }
