@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CuecastStack, type CuecastStackProps } from '../../lib/cuecast-stack';
@@ -8,8 +9,14 @@ import { CuecastStack, type CuecastStackProps } from '../../lib/cuecast-stack';
  */
 export function buildStack(props: CuecastStackProps = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new CuecastStack(app, 'Cuecast', props);
-  return { app, stack, template: Template.fromStack(stack) };
+  // With no outdir the App makes a fresh cdk.outXXXX under the system temp dir; the template is
+  // in memory once read (or the props were refused), so nothing is left behind after a test run.
+  try {
+    const stack = new CuecastStack(app, 'Cuecast', props);
+    return { app, stack, template: Template.fromStack(stack) };
+  } finally {
+    fs.rmSync(app.outdir, { recursive: true, force: true });
+  }
 }
 
 export type Statement = { Effect: string; Action: string | string[]; Resource: unknown };

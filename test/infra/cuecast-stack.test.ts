@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import type { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -272,5 +274,19 @@ describe('when props are wrong', () => {
     expect(() => buildStack({ hostApi: { throttle: { rateLimit: 0, burstLimit: 10 } } })).toThrow(
       /throttle limits/,
     );
+  });
+});
+
+describe('when a test builds the stack', () => {
+  const leftovers = () => fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith('cdk.out'));
+
+  it('leaves no cdk.out folder behind in the system temp dir, even when the props are refused', () => {
+    const before = leftovers();
+
+    const { app } = buildStack();
+    expect(() => buildStack({ data: { tallyShards: 0 } })).toThrow(/tallyShards/);
+
+    expect(fs.existsSync(app.outdir)).toBe(false);
+    expect(leftovers().filter((name) => !before.includes(name))).toEqual([]);
   });
 });
