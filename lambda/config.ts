@@ -1,3 +1,4 @@
+import { type Bounded, FAN_OUT_CONCURRENCY, FAN_OUT_SEGMENTS } from './domain/fan-out-job';
 import { DEFAULT_TALLY_SHARDS, MAX_TALLY_SHARDS } from './domain/tally';
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
@@ -28,6 +29,8 @@ function integer(name: EnvName, fallback: number, min: number, max: number): Rea
   };
 }
 
+const bounded = (name: EnvName, setting: Bounded) => integer(name, setting.default, setting.min, setting.max);
+
 const SETTINGS = {
   quizzesTable: required(ENV.QUIZZES_TABLE),
   answersTable: required(ENV.ANSWERS_TABLE),
@@ -37,8 +40,8 @@ const SETTINGS = {
   connectionsTable: required(ENV.CONNECTIONS_TABLE),
   callbackUrl: required(ENV.CALLBACK_URL),
   fanOutFunction: required(ENV.FAN_OUT_FUNCTION),
-  fanOutConcurrency: integer(ENV.FAN_OUT_CONCURRENCY, 128, 1, 1000),
-  fanOutSegments: integer(ENV.FAN_OUT_SEGMENTS, 4, 1, 64),
+  fanOutConcurrency: bounded(ENV.FAN_OUT_CONCURRENCY, FAN_OUT_CONCURRENCY),
+  fanOutSegments: bounded(ENV.FAN_OUT_SEGMENTS, FAN_OUT_SEGMENTS),
   tallyShards: integer(ENV.TALLY_SHARDS, DEFAULT_TALLY_SHARDS, 1, MAX_TALLY_SHARDS),
   dataRetentionDays: integer(ENV.DATA_RETENTION_DAYS, 30, 1, 3650),
   metadataRatePerSecond: integer(ENV.METADATA_RATE_PER_SECOND, 5, 1, 5),

@@ -2,11 +2,11 @@ import { logger } from '../clients/logger';
 import { loadConfig } from '../config';
 import { parseQuizId } from '../domain/quiz';
 import { httpHandler, reply } from '../http/http-handler';
-import { DISPATCH_SETTINGS, dispatcherFor, QUIZ_SETTINGS, quizServiceFor } from '../services/wiring';
+import { DISPATCH_SETTINGS, dispatcherFor, QUIZ_SETTINGS, revealServiceFor } from '../services/wiring';
 
 const config = loadConfig([...QUIZ_SETTINGS, ...DISPATCH_SETTINGS]);
 const fanOut = dispatcherFor(config);
-const quizzes = quizServiceFor(config, {
+const reveals = revealServiceFor(config, {
   // The result cue already went out in the video; the WebSocket copy is handed to the fan-out function.
   onRevealed: async ({ quizId }, segments) => {
     const failedSegments = await fanOut.dispatch({ kind: 'result', quizId }, segments);
@@ -20,5 +20,5 @@ const quizzes = quizServiceFor(config, {
  */
 export const handler = httpHandler(async (event, context) => {
   const deadline = Date.now() + context.getRemainingTimeInMillis();
-  return reply(200, await quizzes.reveal(parseQuizId(event.pathParameters?.quizId), { deadline }));
+  return reply(200, await reveals.reveal(parseQuizId(event.pathParameters?.quizId), { deadline }));
 });

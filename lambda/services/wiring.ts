@@ -3,13 +3,15 @@ import type { Config } from '../config';
 import { AnswerStore } from '../store/answer-store';
 import { ConnectionStore } from '../store/connection-store';
 import { RateWindowStore } from '../store/rate-window-store';
+import { RevealStore } from '../store/reveal-store';
 import { ShowStore } from '../store/show-store';
 import { signingKeyLoader } from '../store/signing-key';
 import { TallyStore } from '../store/tally-store';
 import { ConnectionPoster } from './connection-poster';
 import { FanOutDispatcher } from './fan-out-dispatcher';
 import { MetadataPublisher } from './metadata-publisher';
-import { QuizService, type QuizServiceOptions } from './quiz-service';
+import { QuizService } from './quiz-service';
+import { RevealService, type RevealServiceOptions } from './reveal-service';
 import { ViewerTokenService } from './viewer-token-service';
 
 /** Settings a function needs to read quizzes and the show state. */
@@ -41,13 +43,23 @@ export const publisherFor = (config: CueConfig): MetadataPublisher =>
   );
 
 /** Builds the quiz service once per container; a publisher is wired in only when the function may send cues. */
-export function quizServiceFor(
-  config: ReadConfig | (ReadConfig & CueConfig),
-  extra: Pick<QuizServiceOptions, 'onRevealed'> = {},
-): QuizService {
+export function quizServiceFor(config: ReadConfig | (ReadConfig & CueConfig)): QuizService {
   const publisher = 'channelArn' in config ? publisherFor(config) : undefined;
-  return new QuizService(showStoreFor(config), tallyStoreFor(config), publisher, { ...config, ...extra });
+  return new QuizService(showStoreFor(config), tallyStoreFor(config), publisher, config);
 }
+
+/** Builds the reveal service once per container. */
+export const revealServiceFor = (
+  config: ReadConfig & CueConfig & Pick<Config, 'fanOutSegments'>,
+  extra: Pick<RevealServiceOptions, 'onRevealed'> = {},
+): RevealService =>
+  new RevealService(
+    showStoreFor(config),
+    new RevealStore(config.quizzesTable),
+    tallyStoreFor(config),
+    publisherFor(config),
+    { fanOutSegments: config.fanOutSegments, ...extra },
+  );
 
 export const showStoreFor = (config: Pick<Config, 'quizzesTable' | 'controlTable'>): ShowStore =>
   new ShowStore({ quizzes: config.quizzesTable, control: config.controlTable });

@@ -1,7 +1,7 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { shardOf } from '../domain/tally';
-import { expiryFrom, shardKey } from './show-store';
+import { expiryFrom, shardKey } from './quiz-item';
 import { conditional } from './write-outcome';
 
 export interface AnswerRecord {

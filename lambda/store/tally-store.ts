@@ -1,7 +1,7 @@
 import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { countAttribute, sumShards, type Tally } from '../domain/tally';
-import { expiryFrom, shardKey } from './show-store';
+import { expiryFrom, shardKey } from './quiz-item';
 import { conditional, retryThrottled } from './write-outcome';
 
 const BATCH_GET_ATTEMPTS = 5;

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { type Bounded, FAN_OUT_CONCURRENCY, FAN_OUT_SEGMENTS } from '../../lambda/domain/fan-out-job';
 import { ANSWER_FUNCTION_TIMEOUT_SECONDS } from '../../lambda/domain/viewer';
 import { ENV } from '../../lambda/env-names';
 import { AppFunction } from './app-function';
@@ -69,16 +70,8 @@ export class RealtimeApi extends Construct {
   constructor(scope: Construct, id: string, props: RealtimeApiProps) {
     super(scope, id);
     const { channel, data } = props;
-    const concurrency = props.fanOutConcurrency ?? 128;
-    this.fanOutSegments = props.fanOutSegments ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-      throw new Error(`RealtimeApi: fanOutConcurrency must be an integer from 1 to 1000, got ${concurrency}`);
-    }
-    if (!Number.isInteger(this.fanOutSegments) || this.fanOutSegments < 1 || this.fanOutSegments > 64) {
-      throw new Error(
-        `RealtimeApi: fanOutSegments must be an integer from 1 to 64, got ${this.fanOutSegments}`,
-      );
-    }
+    const concurrency = checkBounded('fanOutConcurrency', props.fanOutConcurrency, FAN_OUT_CONCURRENCY);
+    this.fanOutSegments = checkBounded('fanOutSegments', props.fanOutSegments, FAN_OUT_SEGMENTS);
     const throttle = props.throttle ?? { rateLimit: 2000, burstLimit: 5000 };
     if ((throttle.rateLimit ?? 1) <= 0 || (throttle.burstLimit ?? 1) <= 0) {
       throw new Error(
@@ -224,4 +217,15 @@ export class RealtimeApi extends Construct {
     fn.addEnvironment(ENV.FAN_OUT_FUNCTION, this.fanOutFunction.functionName);
     fn.addEnvironment(ENV.FAN_OUT_SEGMENTS, String(this.fanOutSegments));
   }
+}
+
+/** A prop within its setting's bounds, or its default; anything else is refused at synth. */
+function checkBounded(name: string, value: number | undefined, setting: Bounded): number {
+  const chosen = value ?? setting.default;
+  if (!Number.isInteger(chosen) || chosen < setting.min || chosen > setting.max) {
+    throw new Error(
+      `RealtimeApi: ${name} must be an integer from ${setting.min} to ${setting.max}, got ${chosen}`,
+    );
+  }
+  return chosen;
 }

@@ -18,10 +18,9 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { FAN_OUT_STALE_MS, REVEAL_LEASE_MARGIN_MS } from '../../lambda/domain/reveal';
 import { ENV } from '../../lambda/env-names';
 import { handler } from '../../lambda/handlers/reveal-quiz';
-import { REVEAL_LEASE_MARGIN_MS } from '../../lambda/services/quiz-service';
-import { FAN_OUT_STALE_MS } from '../../lambda/store/show-store';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import {
   allowPublishing,

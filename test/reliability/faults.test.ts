@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { FAN_OUT_STALE_MS } from '../../lambda/domain/reveal';
 import { shardOf } from '../../lambda/domain/tally';
 import { POST_ROUNDS } from '../../lambda/services/connection-poster';
-import { FAN_OUT_STALE_MS, shardKey } from '../../lambda/store/show-store';
+import { shardKey } from '../../lambda/store/quiz-item';
 import type { DynamoDbFault } from '../../local/dynamodb';
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApi, type HttpReply, sleep, Viewer } from '../local/harness';

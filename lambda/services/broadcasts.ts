@@ -1,0 +1,105 @@
+import { logger } from '../clients/logger';
+import { type FanOutJob, gradedMessage, resultMessage, streamMessage } from '../domain/fan-out-job';
+import { FAN_OUT_HEARTBEAT_MS } from '../domain/reveal';
+import { isCorrect } from '../domain/viewer';
+import type { AnswerStore } from '../store/answer-store';
+import type { ConnectionStore } from '../store/connection-store';
+import type { RevealStore } from '../store/reveal-store';
+import type { ShowStore } from '../store/show-store';
+import type { ConnectionPoster } from './connection-poster';
+import { type FanOutReport, fanOut } from './fan-out';
+import { settledChoices } from './grades';
+
+type Job<K extends FanOutJob['kind']> = Extract<FanOutJob, { kind: K }>;
+
+const NOTHING_SENT: FanOutReport = { connections: 0, delivered: 0, gone: 0, failed: 0 };
+
+/**
+ * What the fan-out function sends to one scan segment of the connections: a stream state change,
+ * or a revealed result to everyone plus `graded` to each viewer whose answer was counted.
+ */
+export class Broadcasts {
+  constructor(
+    private readonly deps: {
+      readonly show: ShowStore;
+      readonly reveals: RevealStore;
+      readonly answers: AnswerStore;
+      readonly connections: ConnectionStore;
+      readonly poster: ConnectionPoster;
+      /** The most connections being posted to at once. */
+      readonly concurrency: number;
+    },
+  ) {}
+
+  stream(job: Job<'stream'>): Promise<FanOutReport> {
+    const message = streamMessage(job.state);
+    return fanOut(this.deps.connections, this.deps.poster, () => [message], this.segmentOf(job));
+  }
+
+  async result(job: Job<'result'>): Promise<FanOutReport> {
+    const quiz = await this.deps.show.getQuiz(job.quizId);
+    if (!quiz?.result) throw new Error(`fan-out: quiz ${job.quizId} has no result to send`);
+    // Marks exist once the reveal recorded its cue; quizzes revealed before that carry none.
+    const mark = quiz.fanOut?.[String(job.segment)];
+    if (mark?.doneAt) {
+      // Lambda delivers asynchronous events at least once; a finished segment is not sent twice.
+      logger.info('fan-out segment already finished', { quizId: quiz.quizId, segment: job.segment });
+      return NOTHING_SENT;
+    }
+    const result = resultMessage({ quizId: quiz.quizId, correctIndex: quiz.correctIndex, ...quiz.result });
+    // Results go out at once; the counted answers (for `graded`) load meanwhile and are awaited per viewer.
+    const choices = settledChoices(this.deps.answers, { ...quiz, result: quiz.result }).catch(
+      (error: Error) => {
+        // Results still reach everyone; only the grades are lost, and loudly.
+        logger.error('could not load answers: no graded messages in this segment', {
+          quizId: quiz.quizId,
+          error,
+        });
+        return new Map<string, number>();
+      },
+    );
+    const progress = mark ? this.segmentProgress(quiz.quizId, job.segment) : undefined;
+    const report = await fanOut(
+      this.deps.connections,
+      this.deps.poster,
+      ({ viewerId }) => [
+        result,
+        choices.then((byViewer) => {
+          const choice = byViewer.get(viewerId);
+          return choice === undefined
+            ? undefined
+            : gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice));
+        }),
+      ],
+      this.segmentOf(job),
+    ).finally(() => progress?.stop());
+    await progress?.finish(report);
+    return report;
+  }
+
+  private segmentOf(job: FanOutJob) {
+    return { segment: job.segment, totalSegments: job.totalSegments, concurrency: this.deps.concurrency };
+  }
+
+  /**
+   * Heartbeats while a result segment runs, then its completion mark: a retried reveal dispatches
+   * again only a segment that went silent without finishing (a crash). Marks are best-effort: a
+   * failed write is logged and never stops the broadcast.
+   */
+  private segmentProgress(quizId: string, segment: number) {
+    const { reveals } = this.deps;
+    const warn = (what: string) => (error: Error) =>
+      logger.warn(`fan-out: could not record ${what}`, { quizId, segment, error });
+    const beat = () =>
+      void reveals.beatFanOutSegment(quizId, segment, new Date().toISOString()).catch(warn('a heartbeat'));
+    beat();
+    const timer = setInterval(beat, FAN_OUT_HEARTBEAT_MS);
+    return {
+      stop: () => clearInterval(timer),
+      finish: (report: FanOutReport) =>
+        reveals
+          .finishFanOutSegment(quizId, segment, new Date().toISOString(), report)
+          .then(() => undefined, warn('its completion')),
+    };
+  }
+}
