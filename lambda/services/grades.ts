@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../clients/logger';
 import type { Quiz, QuizResult } from '../domain/quiz';
 import { compareRecordsWithTally } from '../domain/tally';
@@ -6,7 +7,7 @@ import type { AnswerStore } from '../store/answer-store';
 
 export interface SettleOptions {
   readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number) => Promise<unknown>;
   /** How often the records are read again while answers refused at the seal are being undone. @default 200 */
   readonly pollMs?: number;
 }
@@ -26,7 +27,7 @@ export async function settledChoices(
   options: SettleOptions = {},
 ): Promise<Map<string, number>> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const wait = options.sleep ?? sleep;
   const deadline = Date.parse(quiz.closedAt ?? quiz.result.revealedAt) + ANSWER_SETTLE_MS;
   for (let reads = 1; ; reads++) {
     const choices = await answers.choicesByViewer(quiz.quizId, quiz.tallyShards);
@@ -43,6 +44,6 @@ export async function settledChoices(
       });
       return choices;
     }
-    await sleep(options.pollMs ?? 200);
+    await wait(options.pollMs ?? 200);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { logger } from '../clients/logger';
 import { AlreadyAnsweredError, QuizClosedError, TryAgainError } from '../domain/errors';
 import { shardOf } from '../domain/tally';
@@ -14,8 +15,6 @@ const COUNT_ROUNDS = 2;
  * from 1 s, so a round can take seconds, and the undo must still fit in the 10 s the function has.
  */
 const COUNT_RETRY_BUDGET_MS = 2000;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The `answer` action: at most 2 write requests per accepted answer, and no strongly consistent read. */
 export class ViewerService {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /** What became of a DynamoDB write, for every store: applied, refused, or worth retrying. */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { RateLimitedError } from '../domain/errors';
@@ -60,5 +61,3 @@ export async function conditional(write: Promise<unknown>): Promise<boolean> {
     throw error;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
