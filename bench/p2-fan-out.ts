@@ -1,15 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DynamoDBClient, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import WebSocket from 'ws';
 import { ENV } from '../lambda/env-names';
 import { lambdaHeapLimits } from '../local/lambda-host';
 import type { LocalConfig } from '../local/runtime';
 import { freeBasePort } from '../test/local/harness';
 import { HostClient } from '../web/src/shared/host-client';
 import { NodeSha256 } from '../web/src/shared/sha256-node';
-import { Poster, scanConnectionIds } from './p2-poster';
+import { Audience, isStale } from './p2-audience';
+import { Poster } from './p2-poster';
+import { type FanOutRow, Stopwatch } from './p2-stopwatch';
 import { median } from './stats';
 
 /**
@@ -24,21 +24,6 @@ import { median } from './stats';
  * a fresh worker; later reveals and the warm limit run in counterbalanced pairs, and their
  * medians are compared.
  */
-export interface FanOutRow {
-  variant: string;
-  posts: number;
-  seconds: number;
-  /** From the request (or the start of the loop) to the first message received. */
-  firstDeliveryMs: number;
-  /** CPU of every process involved (bench and runtime, all threads) per delivery. */
-  cpuMsPerDelivery: number;
-  /** CPU of the busiest thread, the one that posts, per delivery. */
-  postingThreadMsPerDelivery: number;
-  /** That thread's CPU over the run's wall time: near 1, the run was bound by that one thread. */
-  postingThreadBusy: number;
-  note?: string;
-}
-
 export interface FanOutResult {
   latencyMs: number;
   connections: number;
@@ -84,60 +69,55 @@ function fanOutMemorySize(root: string): number {
   return fanOut.Properties.MemorySize;
 }
 
-const ticksPerSecond = 100;
-const statFields = (path: string): string[] => fs.readFileSync(path, 'utf8').split(') ')[1].split(' ');
-/** User + system CPU, in ms, from a /proc stat file (of a process, or of one of its threads). */
-const cpuMsOf = (fields: string[]) => ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+export type { FanOutRow } from './p2-stopwatch';
 
-/** A process and every process under it (tsx runs the script in a child of its own). */
-function processTree(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      parentOf.set(Number(entry), Number(statFields(`/proc/${entry}/stat`)[1]));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [pid, parent] of parentOf)
-      if (tree.has(parent) && !tree.has(pid)) {
-        tree.add(pid);
-        grew = true;
-      }
-  }
-  return [...tree];
-}
-
-/**
- * CPU so far, in ms, of every thread of the given processes, by `pid/tid` (Linux /proc): a
- * Lambda worker, the runtime's main thread and V8's helper threads each count on their own.
- */
-function threadCpus(pids: readonly number[]): Map<string, number> {
-  const threads = new Map<string, number>();
-  for (const pid of pids) {
-    let tids: string[] = [];
-    try {
-      tids = fs.readdirSync(`/proc/${pid}/task`);
-    } catch {
-      continue; // ended
-    }
-    for (const tid of tids) {
-      try {
-        threads.set(`${pid}/${tid}`, cpuMsOf(statFields(`/proc/${pid}/task/${tid}/stat`)));
-      } catch {
-        // ended
-      }
-    }
-  }
-  return threads;
-}
+/** A measured row's per-delivery figures, for a row scaled from it. */
+const pick = ({
+  firstDeliveryMs,
+  cpuMsPerDelivery,
+  postingThreadMsPerDelivery,
+  postingThreadBusy,
+}: FanOutRow) => ({
+  firstDeliveryMs,
+  cpuMsPerDelivery,
+  postingThreadMsPerDelivery,
+  postingThreadBusy,
+});
 
 /** Posts in flight the limit is probed at, besides every id at once. */
 const PROBE_CANDIDATES = [64, 128, 256, 512];
+
+const poolJob = (run: string, ids: readonly string[], concurrency: number) =>
+  ({ run, mode: 'pool', ids, concurrency }) as const;
+
+/**
+ * The best concurrency for the limit, probed on the full set (as few as 1,000 ids cannot tell
+ * 1,024 in flight from more), every post at once included, in a worker of its own that is thrown
+ * away after. One untimed run first: otherwise the first candidate alone pays the worker's cold
+ * JIT, and loses by a second or more whatever its concurrency.
+ */
+async function probeLimit(
+  watch: Stopwatch,
+  startPoster: () => Promise<Poster>,
+  ids: readonly string[],
+  live: number,
+): Promise<{ concurrency: number; seconds: number }> {
+  const prober = await startPoster();
+  const stales = ids.filter(isStale).length;
+  await watch.clock('probe warm-up', live, async () => ({
+    done: prober.run(poolJob('probe warm-up', ids, PROBE_CANDIDATES[0]), stales),
+  }));
+  let best = { concurrency: PROBE_CANDIDATES[0], seconds: Number.POSITIVE_INFINITY };
+  for (const concurrency of [...PROBE_CANDIDATES, ids.length]) {
+    const tag = `probe-${concurrency}`;
+    const { seconds } = await watch.clock(tag, live, async () => ({
+      done: prober.run(poolJob(tag, ids, concurrency), stales),
+    }));
+    if (seconds < best.seconds) best = { concurrency, seconds };
+  }
+  await prober.stop();
+  return best;
+}
 
 export async function measureFanOut(
   root: string,
@@ -197,145 +177,10 @@ async function run(
 ): Promise<FanOutResult> {
   const stale = Math.round(total * 0.05);
   const live = total - stale;
-  let revealTag = 'reveal';
-  const received = new Map<string, { count: number; last: number; first: number }>();
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < live; i += 250) {
-    await Promise.all(
-      Array.from(
-        { length: Math.min(250, live - i) },
-        () =>
-          new Promise<void>((resolve, reject) => {
-            const socket = new WebSocket(config.webSocketUrl);
-            socket.on('message', (data) => {
-              const message = JSON.parse(data.toString());
-              const tag = message.type === 'result' ? revealTag : String(message.run ?? message.type);
-              const entry = received.get(tag) ?? { count: 0, last: 0, first: Date.now() };
-              entry.count++;
-              entry.last = Date.now();
-              received.set(tag, entry);
-            });
-            socket.once('open', () => resolve());
-            socket.once('error', reject);
-            sockets.push(socket);
-          }),
-      ),
-    );
-  }
-  const dynamo = new DynamoDBClient({
-    endpoint: config.dynamoDbEndpoint,
-    region: config.region,
-    credentials: config.credentials,
-  });
-  const table =
-    ((await dynamo.send(new ListTablesCommand({}))).TableNames ?? []).find((t) =>
-      t.includes('Connections'),
-    ) ?? '';
-  /**
-   * Records whose sockets are gone without a $disconnect. Every variant posts to the same
-   * mix, the live connections and `stale` such records (410 from @connections): a fresh batch
-   * before each limit and reveal pair, since the reveal cleans its batch up.
-   */
-  const addStale = async (batch: string) => {
-    for (let i = 0; i < stale; i++) {
-      await dynamo.send(
-        new PutItemCommand({
-          TableName: table,
-          Item: {
-            connectionId: { S: `stale-${batch}-${i}` },
-            viewerId: { S: `stale-${batch}-${i}` },
-            expiresAt: { N: '9999999999' },
-          },
-        }),
-      );
-    }
-  };
-  const isStale = (id: string) => id.startsWith('stale-');
-  const scanIds = () => scanConnectionIds(dynamo, table);
-  /** A fresh stale batch, then every id in the table, in scan order (the stale ones interleaved). */
-  const prepare = async (batch: string) => {
-    await addStale(batch);
-    return scanIds();
-  };
-  const waitFor = async (tag: string, count: number, timeoutMs: number, failure: () => unknown) => {
-    const deadline = Date.now() + timeoutMs;
-    while ((received.get(tag)?.count ?? 0) < count) {
-      const error = failure();
-      if (error) throw error;
-      if (Date.now() > deadline)
-        throw new Error(`${tag}: ${received.get(tag)?.count ?? 0} of ${count} delivered in ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    return received.get(tag)?.last ?? Date.now();
-  };
-  /** CPU so far of the bench (its poster workers included) and of the runtime, in total and by thread. */
-  const cpu = () => {
-    const pids = [process.pid, ...processTree(child.pid ?? 0)];
-    let total = 0;
-    for (const pid of pids) {
-      try {
-        total += cpuMsOf(statFields(`/proc/${pid}/stat`));
-      } catch {
-        // ended
-      }
-    }
-    return { total, threads: threadCpus(pids) };
-  };
-  /**
-   * Times `start` to the last of `deliveries` messages tagged `tag`, for every variant alike: a
-   * reveal's request returns before its fan-out runs, and a baseline's run (`done`) is awaited
-   * only after the clock stopped, so the 410s and deletes after the last delivery are untimed in
-   * both. CPU is read at the same point: in total, and for the busiest thread, which is the one
-   * that posts (the fan-out worker in a reveal, the poster worker in a baseline; scratch runs that
-   * listed every thread found no other above a third of it).
-   */
-  const clock = async (
-    tag: string,
-    deliveries: number,
-    start: () => Promise<{ done?: Promise<unknown> }>,
-  ) => {
-    const cpu0 = cpu();
-    const t0 = Date.now();
-    const { done = Promise.resolve() } = await start();
-    const settled = done.then(
-      () => undefined,
-      (error: unknown) => error ?? new Error(`${tag} failed`),
-    );
-    let failure: unknown;
-    void settled.then((error) => {
-      failure = error;
-    });
-    const last = await waitFor(tag, deliveries, 600_000, () => failure);
-    const cpu1 = cpu();
-    const cpuMs = cpu1.total - cpu0.total;
-    let busiestMs = 0;
-    for (const [thread, ms] of cpu1.threads)
-      busiestMs = Math.max(busiestMs, ms - (cpu0.threads.get(thread) ?? 0));
-    const error = await settled;
-    if (error) throw error;
-    const seconds = (last - t0) / 1000;
-    return { seconds, firstDeliveryMs: (received.get(tag)?.first ?? t0) - t0, cpuMs, busiestMs };
-  };
-  const rows: FanOutRow[] = [];
-  const timed = async (
-    variant: string,
-    deliveries: number,
-    start: () => Promise<{ done?: Promise<unknown> }>,
-    note?: string,
-  ) => {
-    const { seconds, firstDeliveryMs, cpuMs, busiestMs } = await clock(variant, deliveries, start);
-    rows.push({
-      variant,
-      posts: deliveries,
-      seconds: Math.round(seconds * 100) / 100,
-      firstDeliveryMs,
-      cpuMsPerDelivery: Math.round((cpuMs / deliveries) * 1000) / 1000,
-      postingThreadMsPerDelivery: Math.round((busiestMs / deliveries) * 1000) / 1000,
-      postingThreadBusy: Math.round(busiestMs / (seconds * 10)) / 100,
-      note,
-    });
-    return seconds;
-  };
+  const audience = await Audience.connect(config, live, stale);
+  const table = audience.connectionsTable;
+  const watch = new Stopwatch(audience, child.pid ?? 0);
+  const timed = watch.timed.bind(watch);
 
   // The product: reveal → result cue → asynchronous fan-out over 4 scan segments. A show
   // reveals many quizzes: the first runs in fan-out containers whose JIT has never seen a post,
@@ -347,16 +192,8 @@ async function run(
     credentials: config.credentials,
     sha256: NodeSha256 as never,
   });
-  const staleLeftNow = async () => {
-    let left = stale;
-    for (let i = 0; i < 100 && left > 0; i++) {
-      left = (await scanIds()).filter(isStale).length;
-      if (left > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    return left;
-  };
   const timeReveal = async (variant: string) => {
-    revealTag = variant;
+    audience.revealTag = variant;
     const quiz = await host.createQuiz({
       question: 'Bench?',
       choices: ['a', 'b'],
@@ -372,9 +209,9 @@ async function run(
       },
       `${stale} stale posted to and deleted, scan included`,
     );
-    return { seconds, staleLeft: await staleLeftNow() };
+    return { seconds, staleLeft: await audience.staleLeft() };
   };
-  await addStale('reveal-1');
+  await audience.addStale('reveal-1');
   const first = await timeReveal('reveal 1 (cold container)');
 
   // The baselines post from worker threads that stand for a fan-out container (see p2-poster.ts),
@@ -385,28 +222,9 @@ async function run(
       config,
       lambdaHeapLimits(fanOutMemorySize(root)),
     );
-  const poolJob = (run: string, ids: readonly string[], concurrency: number) =>
-    ({ run, mode: 'pool', ids, concurrency }) as const;
-  let ids = await prepare('limit-1');
+  let ids = await audience.prepare('limit-1');
 
-  // The best concurrency, probed on the full set (as few as 1,000 ids cannot tell 1,024 in flight
-  // from more), every post at once included, in a worker of its own that is thrown away after.
-  // One untimed run first: otherwise the first candidate alone pays the worker's cold JIT, and
-  // loses by a second or more whatever its concurrency.
-  const prober = await startPoster();
-  const stales = ids.filter(isStale).length;
-  await clock('probe warm-up', live, async () => ({
-    done: prober.run(poolJob('probe warm-up', ids, PROBE_CANDIDATES[0]), stales),
-  }));
-  let best = { concurrency: PROBE_CANDIDATES[0], seconds: Number.POSITIVE_INFINITY };
-  for (const concurrency of [...PROBE_CANDIDATES, ids.length]) {
-    const tag = `probe-${concurrency}`;
-    const { seconds } = await clock(tag, live, async () => ({
-      done: prober.run(poolJob(tag, ids, concurrency), stales),
-    }));
-    if (seconds < best.seconds) best = { concurrency, seconds };
-  }
-  await prober.stop();
+  const best = await probeLimit(watch, startPoster, ids, live);
   const bestLabel = best.concurrency === ids.length ? 'all at once' : String(best.concurrency);
 
   // The limit, first from a fresh worker, whose start (loading the SDK, building the client) is
@@ -440,7 +258,7 @@ async function run(
   // after an "all at once" run was often slower by a second or more, whatever it was (scratch
   // runs, see the README). Strict alternation would make every reveal pay for a limit.
   for (let i = 2; i < 2 + warmRepeats; i++) {
-    if (i > 2) ids = await prepare(`limit-${i}`);
+    if (i > 2) ids = await audience.prepare(`limit-${i}`);
     const limit = () => limitRun(`limit ${i} (warm)`, ids).then((seconds) => warmLimits.push(seconds));
     const reveal = () => timeReveal(`reveal ${i} (warm container)`).then((r) => warmReveals.push(r));
     for (const step of i % 2 === 0 ? [limit, reveal] : [reveal, limit]) await step();
@@ -452,7 +270,7 @@ async function run(
     `tight loop, ${bestLabel} in flight, no stale records`,
   );
 
-  ids = await prepare('baselines');
+  ids = await audience.prepare('baselines');
   await timed(
     'promise-all',
     live,
@@ -474,22 +292,18 @@ async function run(
   await poster.stop();
   const sequentialFull = seqSeconds * (ids.length / sample.length);
   if (sequentialSample)
-    rows.push({
+    watch.rows.push({
       variant: 'sequential (scaled)',
       posts: live,
       seconds: Math.round(sequentialFull * 100) / 100,
-      firstDeliveryMs: rows[rows.length - 1].firstDeliveryMs,
-      cpuMsPerDelivery: rows[rows.length - 1].cpuMsPerDelivery,
-      postingThreadMsPerDelivery: rows[rows.length - 1].postingThreadMsPerDelivery,
-      postingThreadBusy: rows[rows.length - 1].postingThreadBusy,
+      ...pick(watch.rows[watch.rows.length - 1]),
       note: `${sample.length} measured × ${(ids.length / sample.length).toFixed(1)}`,
     });
 
   const warmReveal = median(warmReveals.map((r) => r.seconds));
   const warmLimit = median(warmLimits);
   const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-  for (const socket of sockets) socket.terminate();
-  dynamo.destroy();
+  audience.close();
   return {
     latencyMs,
     connections: total,
@@ -497,7 +311,7 @@ async function run(
     warmRepeats,
     staleLeft: Math.max(first.staleLeft, ...warmReveals.map((r) => r.staleLeft)),
     limitConcurrency: bestLabel,
-    rows,
+    rows: watch.rows,
     revealVsLimit: ratio(warmReveal, warmLimit),
     warmPairRatios: warmReveals.map((r, i) => ratio(r.seconds, warmLimits[i])),
     revealVsLiveOnlyLimit: ratio(warmReveal, liveOnly),
