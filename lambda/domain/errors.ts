@@ -13,6 +13,7 @@ export const HTTP_STATUS_BY_CODE = {
   QUIZ_CLOSED: 409,
   ALREADY_ANSWERED: 409,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   TRY_AGAIN: 429,
   INTERNAL_ERROR: 500,
@@ -63,6 +64,18 @@ export class PayloadTooLargeError extends DomainError {
     readonly limit: number,
   ) {
     super('PAYLOAD_TOO_LARGE', `the cue would be ${bytes} bytes of UTF-8; the limit is ${limit}`);
+  }
+}
+
+/** A request body that is not declared `application/json`: guessing at other formats would hide a client bug. */
+export class UnsupportedMediaTypeError extends DomainError {
+  constructor(readonly contentType: string | undefined) {
+    super(
+      'UNSUPPORTED_MEDIA_TYPE',
+      contentType === undefined
+        ? 'content-type: must be application/json; the request had none'
+        : `content-type: must be application/json, got "${contentType.slice(0, 100)}"`,
+    );
   }
 }
 

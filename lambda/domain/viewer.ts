@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { BadRequestError, NotFoundError, QuizClosedError, UnknownActionError } from './errors';
 import { phaseOf, type Quiz } from './quiz';
-import { ID_PATTERN, parseWith } from './validation';
+import { ID_PATTERN, parseJson, parseWith } from './validation';
 
 /** The WebSocket API's route keys besides `$connect`/`$disconnect`/`$default` (DESIGN.md §5). */
 export const VIEWER_ACTIONS = ['answer', 'sync', 'ping'] as const;
@@ -32,14 +32,10 @@ export type AnswerInput = z.output<typeof AnswerSchema>;
 
 export const parseAnswer = (body: unknown): AnswerInput => parseWith(AnswerSchema, body, 'message');
 
-/** Parses a frame's text as JSON; bad JSON is a BAD_REQUEST, never a dropped connection. */
+/** Parses a frame's text as JSON; bad or too deeply nested JSON is a BAD_REQUEST, never a dropped connection. */
 export function parseFrame(body: string | null | undefined): unknown {
   if (!body) throw new BadRequestError('message: a JSON object is required');
-  try {
-    return JSON.parse(body);
-  } catch {
-    throw new BadRequestError('message: is not valid JSON');
-  }
+  return parseJson(body, 'message');
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
-import { BadRequestError, DomainError, RateLimitedError } from '../domain/errors';
+import { BadRequestError, DomainError, RateLimitedError, UnsupportedMediaTypeError } from '../domain/errors';
+import { parseJson } from '../domain/validation';
 import { throttlingAsRateLimited } from '../store/write-outcome';
 
 /** What a route returns; the wrapper turns it into the API Gateway payload v2 reply. */
@@ -51,14 +52,19 @@ function errorReply(error: unknown, requestId: string): APIGatewayProxyResultV2 
 
 const errorBody = (code: string, message: string) => JSON.stringify({ error: { code, message } });
 
-/** The request body as JSON; an empty, undecodable or malformed body is a 400. */
+/** `application/json`, in any case, with or without parameters such as `charset=utf-8`. */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * The request body as JSON: an empty, malformed or too deeply nested body is a 400, and a body
+ * not declared `application/json` is a 415.
+ */
 export function readJsonBody(event: APIGatewayProxyEventV2): unknown {
   if (event.body === undefined || event.body === '')
     throw new BadRequestError('body: a JSON object is required');
+  // Payload v2 gives header names in lower case.
+  const contentType = event.headers?.['content-type'];
+  if (!JSON_MEDIA_TYPE.test(contentType?.trim() ?? '')) throw new UnsupportedMediaTypeError(contentType);
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new BadRequestError('body: is not valid JSON');
-  }
+  return parseJson(text, 'body');
 }

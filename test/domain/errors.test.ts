@@ -13,6 +13,7 @@ import {
   TryAgainError,
   UnauthorizedError,
   UnknownActionError,
+  UnsupportedMediaTypeError,
 } from '../../lambda/domain/errors';
 import { assertProperty } from './support';
 
@@ -26,6 +27,7 @@ describe('when the error codes are listed', () => {
       NOT_FOUND: 404,
       CHANNEL_NOT_BROADCASTING: 409,
       PAYLOAD_TOO_LARGE: 413,
+      UNSUPPORTED_MEDIA_TYPE: 415,
       RATE_LIMITED: 429,
       INTERNAL_ERROR: 500,
       UNKNOWN_ACTION: 400,
@@ -49,6 +51,7 @@ const EVERY_SUBCLASS: Array<[string, DomainError, Code, number]> = [
   ['UnknownActionError', new UnknownActionError('dance'), 'UNKNOWN_ACTION', 400],
   ['TryAgainError', new TryAgainError('quiz-1'), 'TRY_AGAIN', 429],
   ['UnauthorizedError', new UnauthorizedError('expired'), 'UNAUTHORIZED', 401],
+  ['UnsupportedMediaTypeError', new UnsupportedMediaTypeError('text/plain'), 'UNSUPPORTED_MEDIA_TYPE', 415],
 ];
 
 describe('when a domain error is thrown', () => {
@@ -104,6 +107,15 @@ describe('when a domain error is thrown', () => {
     const error = new PayloadTooLargeError(1100, 1024);
     expect(error).toMatchObject({ bytes: 1100, limit: 1024 });
     expect(error.message).toBe('the cue would be 1100 bytes of UTF-8; the limit is 1024');
+  });
+
+  it('says which content type an UnsupportedMediaTypeError got, or that there was none', () => {
+    expect(new UnsupportedMediaTypeError('text/plain').message).toBe(
+      'content-type: must be application/json, got "text/plain"',
+    );
+    expect(new UnsupportedMediaTypeError(undefined).message).toBe(
+      'content-type: must be application/json; the request had none',
+    );
   });
 
   it('explains by default that the channel is not live', () => {

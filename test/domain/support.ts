@@ -35,8 +35,9 @@ export function thrownBy(call: () => unknown): unknown {
 /** Code points, counted without the module under test. */
 export const codePoints = (value: string): number => Array.from(value).length;
 
-/** Not made only of white space (`\s` is the set `String.prototype.trim` removes). */
-export const hasNonSpace = (value: string): boolean => /\S/.test(value);
+/** Not blank: not made only of white space (`\s`) and format characters (Unicode Cf, e.g. U+200B), which show nothing. */
+export const hasNonSpace = (value: string): boolean =>
+  Array.from(value).some((char) => /[^\s\p{Cf}]/u.test(char));
 
 export const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,8 +1,23 @@
 import fc from 'fast-check';
 import * as z from 'zod/mini';
 import { BadRequestError } from '../../lambda/domain/errors';
-import { countChars, ID_PATTERN, parseWith, text } from '../../lambda/domain/validation';
-import { anyString, assertProperty, codePoints, hasNonSpace, heavyString, thrownBy } from './support';
+import {
+  countChars,
+  ID_PATTERN,
+  MAX_JSON_DEPTH,
+  parseJson,
+  parseWith,
+  text,
+} from '../../lambda/domain/validation';
+import {
+  anyString,
+  assertProperty,
+  codePoints,
+  hasNonSpace,
+  heavyString,
+  outcomeOf,
+  thrownBy,
+} from './support';
 
 describe('when characters are counted', () => {
   it('counts code points', () => {
@@ -31,7 +46,7 @@ describe('when a text field is validated', () => {
       fc.property(
         fc.integer({ min: 1, max: 10 }),
         fc.integer({ min: 0, max: 30 }),
-        fc.oneof(anyString(45), heavyString(45), fc.constantFrom(' ', '\t', '\u3000 ')),
+        fc.oneof(anyString(45), heavyString(45), fc.constantFrom(' ', '\t', '\u3000 '), invisibleString(45)),
         (min, extra, value) => {
           const max = min + extra;
           const valid = codePoints(value) >= min && codePoints(value) <= max && hasNonSpace(value);
@@ -47,6 +62,27 @@ describe('when a text field is validated', () => {
       ),
       300,
     );
+  });
+
+  it('refuses as blank any mix of white space and format characters, and accepts it around a visible one', () => {
+    assertProperty(
+      fc.property(
+        invisibleString(40).filter((value) => value.length > 0),
+        fc.constantFrom('a', 'é', '😀', 'Ж', '?'),
+        fc.nat(),
+        (blank, visible, at) => {
+          expect(() => parseWith(text(1, 200), blank, 'question')).toThrow(/^question: must not be blank$/);
+          const chars = Array.from(blank);
+          chars.splice(at % (chars.length + 1), 0, visible);
+          expect(parseWith(text(1, 200), chars.join(''), 'question')).toBe(chars.join(''));
+        },
+      ),
+      300,
+    );
+  });
+
+  it('refuses a question of zero-width spaces only', () => {
+    expect(() => parseWith(text(1, 200), '​​​', 'question')).toThrow(/^question: must not be blank$/);
   });
 
   it('refuses what is not a string with a 400 on the field', () => {
@@ -109,3 +145,80 @@ describe('when an id is checked', () => {
     expect(ID_PATTERN.test('')).toBe(false);
   });
 });
+
+describe('when JSON text is parsed for a validator', () => {
+  it(`accepts nesting up to ${MAX_JSON_DEPTH} levels and refuses anything deeper, counting brackets in strings as text`, () => {
+    assertProperty(
+      fc.property(nestedJson(MAX_JSON_DEPTH + 8), ({ value, depth }) => {
+        const json = JSON.stringify(value);
+        if (depth <= MAX_JSON_DEPTH) {
+          expect(parseJson(json, 'body')).toEqual(value);
+        } else {
+          expect(() => parseJson(json, 'body')).toThrow(
+            new RegExp(`^body: nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects$`),
+          );
+        }
+      }),
+      300,
+    );
+  });
+
+  it('refuses 10,000 levels of arrays or objects with a 400 naming the nesting, not a stack overflow', () => {
+    const arrays = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const objects = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
+    for (const deep of [arrays, objects]) {
+      expect(thrownBy(() => parseJson(deep, 'message'))).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/^message: nests deeper than 32 levels/),
+      });
+    }
+  });
+
+  it('says the text is not valid JSON, naming `what`', () => {
+    assertProperty(
+      fc.property(
+        fc.string().filter((value) => !isJson(value)),
+        (value) => {
+          expect(() => parseJson(value, 'message')).toThrow(/^message: (is not valid JSON|nests deeper)/);
+        },
+      ),
+    );
+  });
+});
+
+/** Every character JavaScript's `\s` calls white space, and every format character (Unicode Cf). */
+const INVISIBLE = [
+  ...' \t\n\v\f\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff',
+  ...Array.from({ length: 11 }, (_, i) => String.fromCodePoint(0x2000 + i)),
+  ...Array.from({ length: 0x110000 }, (_, cp) => cp)
+    .filter((cp) => (cp < 0xd800 || cp > 0xdfff) && /^\p{Cf}$/u.test(String.fromCodePoint(cp)))
+    .map((cp) => String.fromCodePoint(cp)),
+];
+
+/** Strings that show nothing: zero-width spaces and joiners, word joiners, BOMs, spaces of all kinds. */
+function invisibleString(maxLength: number): fc.Arbitrary<string> {
+  return fc.array(fc.constantFrom(...INVISIBLE), { maxLength }).map((chars) => chars.join(''));
+}
+
+const isJson = (value: string): boolean => outcomeOf(() => JSON.parse(value)).ok;
+
+/**
+ * A JSON value wrapped in `depth` arrays or objects (keys and strings full of brackets, quotes
+ * and backslashes), with its depth counted here by construction.
+ */
+function nestedJson(maxDepth: number): fc.Arbitrary<{ value: unknown; depth: number }> {
+  const tricky = fc.stringMatching(/^[[\]{}"\\a:,]{0,6}$/);
+  const leaf = fc.oneof(fc.integer(), tricky, fc.constant(null), fc.boolean());
+  const wrapper = fc.oneof(
+    fc.constant((inner: unknown): unknown => [inner]),
+    tricky.map((key) => (inner: unknown): unknown => ({ '[': ']', [key]: inner })),
+    tricky.map((text) => (inner: unknown): unknown => [text, inner, '{']),
+  );
+  const wrappers = fc
+    .integer({ min: 0, max: maxDepth })
+    .chain((depth) => fc.array(wrapper, { minLength: depth, maxLength: depth }));
+  return fc.tuple(leaf, wrappers).map(([start, wrappers]) => ({
+    value: wrappers.reduce<unknown>((inner, wrap) => wrap(inner), start),
+    depth: wrappers.length,
+  }));
+}

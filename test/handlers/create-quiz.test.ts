@@ -200,6 +200,33 @@ describe('when the body is not valid JSON', () => {
   });
 });
 
+describe('when the body is not declared application/json', () => {
+  it.each([
+    ['text/plain', { 'content-type': 'text/plain' }],
+    ['multipart/form-data', { 'content-type': 'multipart/form-data; boundary=x' }],
+    ['no content type', {}],
+  ])('answers 415 UNSUPPORTED_MEDIA_TYPE for %s and sends nothing', async (_label, headers) => {
+    const reply = await invoke(handler, httpEvent(ROUTE, { body: VALID, headers }));
+    const message = expectErrorReply(reply, 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(message).toMatch(/^content-type: must be application\/json/);
+    expectNothingSentOrStored();
+  });
+
+  it('accepts application/json in any case and with parameters', async () => {
+    const headers = { 'content-type': 'Application/JSON; charset=UTF-8' };
+    const reply = await invoke(handler, httpEvent(ROUTE, { body: VALID, headers }));
+    expect(reply.statusCode).toBe(201);
+  });
+});
+
+describe('when the body nests 10,000 levels deep', () => {
+  it('answers 400 BAD_REQUEST naming the nesting and sends nothing', async () => {
+    const reply = await createQuiz(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
+    expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toMatch(/^body: nests deeper than 32 levels/);
+    expectNothingSentOrStored();
+  });
+});
+
 describe('when the body is empty', () => {
   it.each([
     ['missing', undefined],

@@ -9,6 +9,8 @@ export interface HttpEventOptions {
   /** Sent as is; an object is serialized to JSON first. */
   readonly body?: string | object;
   readonly isBase64Encoded?: boolean;
+  /** Replaces the default headers (`content-type: application/json` and a host). */
+  readonly headers?: Record<string, string>;
 }
 
 /** An API Gateway HTTP API payload v2 event, as the gateway would send it for `routeKey`. */
@@ -24,7 +26,7 @@ export function httpEvent(routeKey: RouteKey, options: HttpEventOptions = {}): A
     routeKey,
     rawPath,
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', host: 'api.example.test' },
+    headers: options.headers ?? { 'content-type': 'application/json', host: 'api.example.test' },
     requestContext: {
       accountId: '123456789012',
       apiId: 'testapi',

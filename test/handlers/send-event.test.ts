@@ -168,6 +168,31 @@ describe('when the body is not a usable JSON object', () => {
   });
 });
 
+describe('when data nests 10,000 levels deep', () => {
+  it('answers 400 BAD_REQUEST naming the nesting, not 500, and sends nothing', async () => {
+    for (const deep of [
+      `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+      `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`,
+    ]) {
+      const reply = await sendEvent(`{"type":"poll","data":{"a":${deep}}}`);
+      expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toMatch(/^body: nests deeper than 32 levels/);
+    }
+    expectNothingSent();
+  });
+});
+
+describe('when the body is sent as text/plain', () => {
+  it('answers 415 UNSUPPORTED_MEDIA_TYPE naming the type it got, and sends nothing', async () => {
+    const event = httpEvent('POST /events', {
+      body: { type: 'poll', data: {} },
+      headers: { 'content-type': 'text/plain' },
+    });
+    const message = expectErrorReply(await invoke(handler, event), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(message).toBe('content-type: must be application/json, got "text/plain"');
+    expectNothingSent();
+  });
+});
+
 describe('when the cue would exceed 1024 bytes', () => {
   it('answers 413 PAYLOAD_TOO_LARGE, takes no rate slot and sends nothing', async () => {
     const reply = await sendEvent({ type: 'banner', data: { text: 'é'.repeat(500) } });
