@@ -4,8 +4,36 @@
  * CUECAST_LOCAL_MGMT_LATENCY_MS adds latency to every @connections call (a model of AWS).
  * `--no-synth` reuses cdk.out as it is, for a faster restart.
  * `--viewer-auth` boots the stack with viewer auth on (DESIGN.md §5), from cdk.out.viewer-auth.
+ * `--data DIR` keeps the DynamoDB tables in DIR, so a restart mid-rehearsal keeps quizzes and answers.
  */
+import * as path from 'node:path';
 import { startLocalRuntime } from './runtime';
+
+const USAGE = 'usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR]';
+
+interface DevOptions {
+  readonly synth: boolean;
+  readonly viewerAuth: boolean;
+  readonly dataDir?: string;
+}
+
+/** Flags in any order; `--data DIR` (or `--data=DIR`) is resolved from the current directory. */
+function parseArgs(args: readonly string[]): DevOptions {
+  let synth = true;
+  let viewerAuth = false;
+  let dataDir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--no-synth') synth = false;
+    else if (arg === '--viewer-auth') viewerAuth = true;
+    else if (arg === '--data' || arg.startsWith('--data=')) {
+      const dir = arg === '--data' ? args[++i] : arg.slice('--data='.length);
+      if (!dir || dir.startsWith('--')) throw new Error(`--data needs a directory; ${USAGE}`);
+      dataDir = path.resolve(dir);
+    } else throw new Error(`unknown option ${arg}; ${USAGE}`);
+  }
+  return { synth, viewerAuth, dataDir };
+}
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
   const raw = process.env[name];
@@ -18,19 +46,13 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--no-synth' && a !== '--viewer-auth');
-  if (unknown.length > 0) {
-    throw new Error(`unknown option ${unknown[0]}; usage: npm run dev [-- --no-synth] [--viewer-auth]`);
-  }
-  const synth = !args.includes('--no-synth');
-  const viewerAuth = args.includes('--viewer-auth');
+  const { synth, viewerAuth, dataDir } = parseArgs(process.argv.slice(2));
   const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65529);
   const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
   console.log(
     synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',
   );
-  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth, viewerAuth });
+  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth, viewerAuth, dataDir });
   const { config } = runtime;
   console.log(
     [
@@ -40,11 +62,11 @@ async function main(): Promise<void> {
         ? `  viewer page     ${config.viewerUrl}`
         : '  viewer page     (not built: run `npx vite build`)',
       config.hostUrl ? `  host console    ${config.hostUrl}` : '',
-      `  HTTP API        ${config.httpApiUrl}   (host routes need SigV4 with the local credentials)`,
+      `  HTTP API        ${config.httpApiUrl}   (host routes need SigV4 with the local credentials, as every stand-in's AWS API does)`,
       `  WebSocket       ${config.webSocketUrl}`,
       `  @connections    ${config.managementUrl}/@connections/{id}`,
-      `  IVS stand-in    ${config.ivsEndpoint}   (POST /_local/stream, GET /_local/metadata, GET /_local/metadata/events)`,
-      `  DynamoDB        ${config.dynamoDbEndpoint}`,
+      `  IVS stand-in    ${config.ivsEndpoint}   (POST /_local/stream with header X-Cuecast-Local: 1, GET /_local/metadata, GET /_local/metadata/events)`,
+      `  DynamoDB        ${config.dynamoDbEndpoint}   ${dataDir ? `(tables kept in ${dataDir})` : '(in memory: --data DIR keeps the tables across restarts)'}`,
       `  Lambda API      ${config.lambdaEndpoint}`,
       `  channel         ${config.channelArn}`,
       config.viewerAuth

@@ -1,23 +1,35 @@
+import * as fs from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import {
   type AttributeDefinition,
   type AttributeValue,
   CreateTableCommand,
+  type CreateTableCommandInput,
   DeleteItemCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   type GlobalSecondaryIndex,
   type KeySchemaElement,
+  type Projection,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { CfnResource } from './assembly';
 import { FaultPlan } from './faults';
-import { close, listen } from './http-util';
+import { close, listen, readBody } from './http-util';
 import type { IntrinsicResolver } from './intrinsics';
+import { SigV4Verifier, sendSignatureError } from './sigv4';
 
 // dynalite ships no types.
 // biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS module
 const dynalite: (options: Record<string, unknown>) => Server = require('dynalite') as any;
+/** dynalite's own LevelDB binding, so a data directory is checked exactly as dynalite will open it. */
+const { Level } = require(
+  require.resolve('level', { paths: [path.dirname(require.resolve('dynalite'))] }),
+) as {
+  Level: new (location: string) => { open(): Promise<void>; close(): Promise<void> };
+};
 
 /** The resolved `AWS::DynamoDB::Table` properties we use. */
 interface TableProperties {
@@ -46,6 +58,9 @@ export type DynamoDbFault =
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** DynamoDB's own request size limit. */
+const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
 interface LocalTable {
   readonly name: string;
   readonly keySchema: KeySchemaElement[];
@@ -53,8 +68,9 @@ interface LocalTable {
 }
 
 /**
- * DynamoDB as dynalite, in-process and in memory, with every table of the template created
- * from its own definition. DynamoDB TTL is approximated by a sweep.
+ * DynamoDB as dynalite, in-process, with every table of the template created from its own
+ * definition: in memory, or with a data directory on disk (LevelDB), where a restart finds the
+ * tables and items it left. DynamoDB TTL is approximated by a sweep.
  */
 export class LocalDynamoDb {
   private server?: Server;
@@ -66,37 +82,40 @@ export class LocalDynamoDb {
   readonly faults = new FaultPlan<DynamoDbRequest, DynamoDbFault>();
   /** Requests dynalite has not answered yet: stop() waits for them before its database closes. */
   private inFlight = 0;
+  private readonly verifier: SigV4Verifier;
 
   constructor(
     private readonly port: number,
     region: string,
     credentials: { accessKeyId: string; secretAccessKey: string },
+    /** Where the tables are kept; none keeps them in memory. */
+    private readonly dataDir?: string,
   ) {
     this.endpoint = `http://127.0.0.1:${port}`;
     this.client = new DynamoDBClient({ endpoint: this.endpoint, region, credentials });
+    this.verifier = new SigV4Verifier('dynamodb', { region, credentials });
   }
 
   async start(resources: Record<string, CfnResource>, resolver: IntrinsicResolver): Promise<void> {
+    if (this.dataDir) await prepareDataDir(this.dataDir);
     // createTableMs 0: tables are ACTIVE at once instead of CREATING for half a second.
-    this.server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    this.interceptFaults(this.server);
+    this.server = dynalite({ path: this.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    this.intercept(this.server);
     await listen(this.server, this.port, 'DynamoDB');
     for (const [id, resource] of Object.entries(resources)) {
       if (resource.Type !== 'AWS::DynamoDB::Table') continue;
       const props = resolver.resolve(resource.Properties) as TableProperties;
       const name = resolver.resolveString({ Ref: id });
-      await this.client.send(
-        new CreateTableCommand({
-          TableName: name,
-          KeySchema: props.KeySchema,
-          AttributeDefinitions: props.AttributeDefinitions,
-          BillingMode: 'PAY_PER_REQUEST',
-          GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((index) => ({
-            ...index,
-            ProvisionedThroughput: undefined,
-          })),
-        }),
-      );
+      await this.createTable({
+        TableName: name,
+        KeySchema: props.KeySchema,
+        AttributeDefinitions: props.AttributeDefinitions,
+        BillingMode: 'PAY_PER_REQUEST',
+        GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((index) => ({
+          ...index,
+          ProvisionedThroughput: undefined,
+        })),
+      });
       const ttl = props.TimeToLiveSpecification?.Enabled
         ? props.TimeToLiveSpecification.AttributeName
         : undefined;
@@ -107,11 +126,33 @@ export class LocalDynamoDb {
   }
 
   /**
-   * Puts the fault plan in front of dynalite's own request listener. With nothing armed a
-   * request goes straight through; otherwise its body is read once, checked, and either
-   * answered with the fault or replayed to dynalite unchanged.
+   * Creates a table. In a data directory a restart finds it there: kept as it is when its keys
+   * and indexes are the template's, refused otherwise, as recreating it would drop the items
+   * that the directory is there to keep; the person decides (delete the directory).
    */
-  private interceptFaults(server: Server): void {
+  private async createTable(input: CreateTableCommandInput): Promise<void> {
+    try {
+      await this.client.send(new CreateTableCommand(input));
+    } catch (error) {
+      if (!this.dataDir || (error as Error).name !== 'ResourceInUseException') throw error;
+      const { Table } = await this.client.send(new DescribeTableCommand({ TableName: input.TableName }));
+      if (definitionOf(Table ?? {}) !== definitionOf(input)) {
+        throw new Error(
+          `table ${input.TableName} in ${this.dataDir} has another definition than the template ` +
+            '(its keys or indexes changed): delete the directory to start afresh, or use another one',
+        );
+      }
+    }
+  }
+
+  /**
+   * Puts SigV4 and the fault plan in front of dynalite's own request listener, which checks no
+   * signature and throws on a request its client aborts. Each request is read here once; an API
+   * call (a POST) unsigned or mis-signed gets DynamoDB's own 400, one an armed fault matches
+   * gets that error, and any other is replayed to dynalite unchanged (the health check, a GET,
+   * carries no operation and needs no signature, as on AWS).
+   */
+  private intercept(server: Server): void {
     const [dynaliteListener] = server.listeners('request') as RequestListener[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -131,20 +172,22 @@ export class LocalDynamoDb {
         // request; count it done once dynalite answers, or after a grace period.
         if (!ended) setTimeout(finish, 2000).unref();
       });
-      if (!this.faults.active) return dynaliteListener(req, res);
-      void readRequest(req).then(
-        (raw) => {
-          const fault = this.faults.take(describeRequest(req, raw));
-          if (fault) return sendDynamoDbError(res, fault);
+      void readBody(req, MAX_REQUEST_BYTES)
+        .then((raw) => {
+          if (req.method === 'POST') {
+            const verdict = this.verifier.verify(req, raw);
+            if (!verdict.ok) return sendSignatureError(res, verdict, 'json');
+            const fault = this.faults.active ? this.faults.take(describeRequest(req, raw)) : undefined;
+            if (fault) return sendDynamoDbError(res, fault);
+          }
           const replay = Object.assign(Readable.from(raw.length > 0 ? [raw] : []), {
             headers: req.headers,
             method: req.method,
             url: req.url,
           });
           dynaliteListener(replay as unknown as IncomingMessage, res);
-        },
-        () => res.destroy(),
-      );
+        })
+        .catch(() => res.destroy());
     });
   }
 
@@ -196,12 +239,6 @@ export class LocalDynamoDb {
   }
 }
 
-async function readRequest(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 function describeRequest(req: IncomingMessage, raw: Buffer): DynamoDbRequest {
   let body: Record<string, unknown> = {};
   try {
@@ -233,4 +270,72 @@ function sendDynamoDbError(res: ServerResponse, fault: DynamoDbFault): void {
     'content-length': Buffer.byteLength(body),
   });
   res.end(body);
+}
+
+/** What DescribeTable and CreateTable share of a table's definition. */
+interface TableDefinition {
+  readonly KeySchema?: KeySchemaElement[];
+  readonly AttributeDefinitions?: AttributeDefinition[];
+  readonly GlobalSecondaryIndexes?: ReadonlyArray<{
+    IndexName?: string;
+    KeySchema?: KeySchemaElement[];
+    Projection?: Projection;
+  }>;
+}
+
+/** Keys, key attributes and indexes of a table, in a canonical form: what items depend on. */
+function definitionOf(table: TableDefinition): string {
+  const byName = (a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name));
+  const keys = (schema: KeySchemaElement[] = []) => schema.map((k) => `${k.AttributeName}:${k.KeyType}`);
+  return JSON.stringify({
+    keys: keys(table.KeySchema),
+    attributes: (table.AttributeDefinitions ?? [])
+      .map((a) => ({ name: a.AttributeName, type: a.AttributeType }))
+      .sort(byName),
+    indexes: (table.GlobalSecondaryIndexes ?? [])
+      .map((index) => ({
+        name: index.IndexName,
+        keys: keys(index.KeySchema),
+        projection: index.Projection?.ProjectionType,
+        attributes: [...(index.Projection?.NonKeyAttributes ?? [])].sort(),
+      }))
+      .sort(byName),
+  });
+}
+
+/**
+ * Checks a data directory before dynalite gets it: dynalite opens its database lazily, and a
+ * failed open would crash the process on the first request. So this says in one line what is
+ * wrong: a file in the way, a directory we may not write, or a database another runtime holds.
+ */
+async function prepareDataDir(dir: string): Promise<void> {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw new Error(`data directory ${dir} is a file, not a directory`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOTDIR'
+        ? 'a part of its path is a file'
+        : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+          ? 'permission denied'
+          : (error as Error).message;
+    throw new Error(`data directory ${dir} cannot be created or written: ${why}`);
+  }
+  const database = new Level(dir);
+  try {
+    await database.open();
+  } catch (error) {
+    const cause = (error as Error & { cause?: NodeJS.ErrnoException }).cause;
+    const why =
+      cause?.code === 'LEVEL_LOCKED'
+        ? 'another runtime (another `npm run dev`?) is using it'
+        : (cause?.message ?? (error as Error).message);
+    throw new Error(`data directory ${dir} cannot be opened: ${why}`);
+  } finally {
+    await database.close();
+  }
 }

@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { close, listen, readBody, sendJson } from './http-util';
+import {
+  close,
+  decodeUriPart,
+  guarded,
+  listen,
+  readBody,
+  requestUrl,
+  sendGatewayError,
+  sendJson,
+} from './http-util';
 import type { LambdaHost, LocalFunction } from './lambda-host';
-import { verifySigV4 } from './sigv4';
+import { type LocalSigning, SigV4Verifier } from './sigv4';
+import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
 
 export interface HttpRoute {
   readonly routeKey: string;
@@ -18,10 +28,13 @@ export interface HttpGatewayOptions {
   readonly apiId: string;
   readonly routes: HttpRoute[];
   readonly host: LambdaHost;
-  readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  /** `AWS_IAM` routes check signatures against these credentials, in this region. */
+  readonly signing: LocalSigning;
   readonly accountId: string;
   readonly corsAllowOrigins: string[];
   readonly log: (line: string) => void;
+  /** The stage's throttling, from the template. @default none */
+  readonly throttle?: StageThrottleSettings;
 }
 
 /** Compiles `METHOD /path/{param}/{proxy+}` into a matcher. */
@@ -56,15 +69,16 @@ const TEXT_TYPES = /^(application\/(json|x-www-form-urlencoded|xml|javascript)|t
  */
 export class HttpGateway {
   private server?: Server;
+  private readonly verifier: SigV4Verifier;
+  private readonly throttle?: StageThrottle;
 
-  constructor(private readonly options: HttpGatewayOptions) {}
+  constructor(private readonly options: HttpGatewayOptions) {
+    this.verifier = new SigV4Verifier('execute-api', options.signing);
+    this.throttle = options.throttle && new StageThrottle(options.throttle);
+  }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: Error & { status?: number }) => {
-        if (!res.headersSent) sendJson(res, error.status ?? 500, { message: error.message });
-      });
-    });
+    this.server = createServer(guarded((req, res) => this.handle(req, res), sendGatewayError));
     await listen(this.server, this.options.port, 'HTTP API');
   }
 
@@ -81,7 +95,7 @@ export class HttpGateway {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
-    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+    const url = requestUrl(req);
     const method = req.method ?? 'GET';
     const cors = this.corsHeaders(req);
 
@@ -101,6 +115,11 @@ export class HttpGateway {
       return;
     }
 
+    if (this.throttle && !this.throttle.tryTake()) {
+      sendJson(res, 429, { message: 'Too Many Requests' }, cors);
+      this.options.log(`[http] ${method} ${url.pathname} -> throttled 429`);
+      return;
+    }
     const match = this.match(method, url.pathname);
     if (!match) {
       sendJson(res, 404, { message: 'Not Found' }, cors);
@@ -113,10 +132,7 @@ export class HttpGateway {
 
     let authorizer: Record<string, unknown> | undefined;
     if (route.authorizationType === 'AWS_IAM') {
-      const verdict = await verifySigV4(
-        { method, host: headers.host ?? '', path: url.pathname, query: url.searchParams, headers, body },
-        this.options.credentials,
-      );
+      const verdict = this.verifier.verify(req, body);
       if (!verdict.ok) {
         // AWS answers {"message": …}; the contract's error envelope is added for clients of DESIGN.md §3.
         sendJson(
@@ -192,7 +208,7 @@ export class HttpGateway {
       const found = route.pattern.exec(pathname);
       if (!found) continue;
       const pathParameters = Object.fromEntries(
-        route.paramNames.map((name, i) => [name, decodeURIComponent(found[i + 1])]),
+        route.paramNames.map((name, i) => [name, decodeUriPart(found[i + 1])]),
       );
       return { route, pathParameters };
     }

@@ -1,7 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultPlan } from './faults';
-import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
+import {
+  awsErrorReply,
+  close,
+  guarded,
+  HttpError,
+  listen,
+  readBody,
+  requestUrl,
+  sendAwsError,
+  sendJson,
+} from './http-util';
+import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 
 export interface Cue {
   readonly channelArn: string;
@@ -22,6 +33,10 @@ export interface IvsStandInOptions {
   /** Called when a control changes a channel's stream state (to emit the EventBridge event). */
   readonly onStreamChange: (channel: IvsChannel, state: 'live' | 'offline') => void;
   readonly log: (line: string) => void;
+  /** The IVS API (`PutMetadata`, `GetStreamKey`) checks signatures for `ivs` against these. */
+  readonly signing: LocalSigning;
+  /** The one origin allowed to read the local controls cross-origin: the local pages. @default none */
+  readonly pagesOrigin?: string;
 }
 
 /** What an injected PutMetadata fault does (R3). */
@@ -41,6 +56,8 @@ export interface PutMetadataRequest {
 
 const MAX_METADATA_BYTES = 1024;
 const MAX_CALLS_PER_SECOND = 5;
+/** Required on local controls that change state; see `IvsStandIn.control`. */
+const LOCAL_CONTROL_HEADER = 'x-cuecast-local';
 
 /**
  * A stand-in for the AWS IVS API on loopback: PutMetadata and GetStreamKey with the real
@@ -58,19 +75,21 @@ export class IvsStandIn {
   /** Injected PutMetadata faults (tests only; nothing is armed by default). */
   readonly faults = new FaultPlan<PutMetadataRequest, IvsFault>();
   private readonly hanging = new Set<ServerResponse>();
+  private readonly verifier: SigV4Verifier;
 
   constructor(private readonly options: IvsStandInOptions) {
     this.endpoint = `http://127.0.0.1:${options.port}`;
+    this.verifier = new SigV4Verifier('ivs', options.signing);
     for (const channel of options.channels) this.live.set(channel.arn, true);
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      this.route(req, res).catch((error: Error & { status?: number }) => {
-        if (!res.headersSent)
-          sendAwsError(res, error.status ?? 500, 'InternalServerException', error.message);
-      });
-    });
+    this.server = createServer(
+      guarded(
+        (req, res) => this.route(req, res),
+        awsErrorReply('ValidationException', 'InternalServerException'),
+      ),
+    );
     await listen(this.server, this.options.port, 'IVS stand-in');
   }
 
@@ -90,40 +109,92 @@ export class IvsStandIn {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.endpoint);
-    const key = `${req.method} ${url.pathname}`;
-    if (req.method === 'OPTIONS') return this.cors(res);
+    const { pathname } = requestUrl(req);
+    if (req.method === 'OPTIONS') return this.preflight(req, res);
+    if (pathname.startsWith('/_local/')) return this.control(req, res, pathname);
+    const body = await readBody(req, 1024 * 1024);
+    const verdict = this.verifier.verify(req, body);
+    if (!verdict.ok) {
+      this.options.log(`[ivs] ${req.method} ${pathname} -> 403 (${verdict.message})`);
+      return sendSignatureError(res, verdict, 'rest');
+    }
+    const key = `${req.method} ${pathname}`;
     switch (key) {
       case 'POST /PutMetadata':
-        return this.putMetadata(await this.json(req), res);
+        return this.putMetadata(parseObject(body), res);
       case 'POST /GetStreamKey':
-        return this.getStreamKey(await this.json(req), res);
-      case 'POST /_local/stream':
-        return this.setStream(await this.json(req), res);
-      case 'GET /_local/stream':
-        return sendJson(
-          res,
-          200,
-          this.options.channels.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
-          CORS,
-        );
-      case 'GET /_local/metadata':
-        return sendJson(res, 200, this.cues, CORS);
-      case 'GET /_local/metadata/events':
-        return this.subscribe(req, res);
+        return this.getStreamKey(parseObject(body), res);
       default:
         return sendAwsError(res, 404, 'ResourceNotFoundException', `no route ${key}`);
     }
   }
 
-  private async json(req: IncomingMessage): Promise<Record<string, unknown>> {
-    const body = await readBody(req, 1024 * 1024);
-    try {
-      const parsed = JSON.parse(body.toString('utf8') || '{}');
-      return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
-    } catch {
-      throw Object.assign(new Error('body is not valid JSON'), { status: 400 });
+  /**
+   * The local controls, which are not IVS and take no signature: `POST /_local/stream` switches
+   * the stream, `GET /_local/stream` and `GET /_local/metadata` read it, and
+   * `GET /_local/metadata/events` is the viewer page's cue feed (a plain GET, for `EventSource`).
+   * Only the local pages' origin may read them cross-origin, and a call that changes state needs
+   * the header `X-Cuecast-Local: 1` (403 without it): a browser sends that header cross-site only
+   * after a preflight, which is refused for any other origin, so no web page the developer
+   * happens to open can switch the stream.
+   */
+  private async control(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    const cors = this.cors(req);
+    if (req.method !== 'GET' && req.headers[LOCAL_CONTROL_HEADER] !== '1') {
+      const message = `${req.method} ${pathname} changes state: send the header X-Cuecast-Local: 1`;
+      return sendJson(res, 403, { error: { code: 'FORBIDDEN', message } }, cors);
     }
+    switch (`${req.method} ${pathname}`) {
+      case 'POST /_local/stream':
+        return this.setStream(parseObject(await readBody(req, 1024 * 1024)), res, cors);
+      case 'GET /_local/stream':
+        return sendJson(
+          res,
+          200,
+          this.options.channels.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
+          cors,
+        );
+      case 'GET /_local/metadata':
+        return sendJson(res, 200, this.cues, cors);
+      case 'GET /_local/metadata/events':
+        return this.subscribe(req, res, cors);
+      default:
+        return sendJson(
+          res,
+          404,
+          { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${pathname}` } },
+          cors,
+        );
+    }
+  }
+
+  /** CORS headers for the local pages' origin only; any other origin gets none. */
+  private cors(req: IncomingMessage): Record<string, string> {
+    const origin = this.options.pagesOrigin;
+    if (!origin || req.headers.origin !== origin) return { vary: 'origin' };
+    return { 'access-control-allow-origin': origin, vary: 'origin' };
+  }
+
+  /** Preflights succeed for the local pages' origin only. */
+  private preflight(req: IncomingMessage, res: ServerResponse): void {
+    const cors = this.cors(req);
+    if (!cors['access-control-allow-origin']) {
+      return sendJson(
+        res,
+        403,
+        {
+          error: { code: 'FORBIDDEN', message: `origin ${req.headers.origin ?? '(none)'} may not call this` },
+        },
+        cors,
+      );
+    }
+    res.writeHead(204, {
+      ...cors,
+      'access-control-allow-methods': 'GET, POST',
+      'access-control-allow-headers': `content-type, ${LOCAL_CONTROL_HEADER}`,
+      'access-control-max-age': '600',
+    });
+    res.end();
   }
 
   private state(channelArn: string): 'live' | 'offline' {
@@ -189,14 +260,14 @@ export class IvsStandIn {
     });
   }
 
-  private setStream(body: Record<string, unknown>, res: ServerResponse): void {
+  private setStream(body: Record<string, unknown>, res: ServerResponse, cors: Record<string, string>): void {
     const state = body.state;
     if (state !== 'live' && state !== 'offline') {
       return sendJson(
         res,
         400,
         { error: { code: 'BAD_REQUEST', message: 'state: must be "live" or "offline"' } },
-        CORS,
+        cors,
       );
     }
     const targets = this.options.channels.filter(
@@ -207,7 +278,7 @@ export class IvsStandIn {
         res,
         404,
         { error: { code: 'NOT_FOUND', message: `no channel ${String(body.channelArn)}` } },
-        CORS,
+        cors,
       );
     }
     for (const channel of targets) {
@@ -222,30 +293,21 @@ export class IvsStandIn {
       res,
       200,
       targets.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
-      CORS,
+      cors,
     );
   }
 
   /** Server-Sent Events: every accepted cue, as the viewer page's local cue source. */
-  private subscribe(req: IncomingMessage, res: ServerResponse): void {
+  private subscribe(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-store',
       connection: 'keep-alive',
-      ...CORS,
+      ...cors,
     });
     res.write(': cuecast local metadata\n\n');
     this.listeners.add(res);
     req.on('close', () => this.listeners.delete(res));
-  }
-
-  private cors(res: ServerResponse): void {
-    res.writeHead(204, {
-      ...CORS,
-      'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': 'content-type',
-    });
-    res.end();
   }
 
   async stop(): Promise<void> {
@@ -256,7 +318,15 @@ export class IvsStandIn {
   }
 }
 
-const CORS = { 'access-control-allow-origin': '*' };
+/** A JSON object body; anything else that parses is an empty request, anything unparsable a 400. */
+function parseObject(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(body.toString('utf8') || '{}');
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : {};
+  } catch {
+    throw new HttpError(400, 'body is not valid JSON');
+  }
+}
 
 /** A stream key value for the local channel: random, like a real one, and never printed. */
 export const newStreamKeyValue = (): string => `sk_local_${randomBytes(18).toString('base64url')}`;

@@ -41,6 +41,12 @@ export function lambdaHeapLimits(memorySize: number): ResourceLimits {
   return { maxYoungGenerationSizeMb: semiSpace * 3, maxOldGenerationSizeMb: memorySize - newSpace };
 }
 
+const STOPPED: InvokeResult = {
+  ok: false,
+  error: { name: 'Stopped', message: 'runtime is shutting down' },
+  ms: 0,
+};
+
 /** Outcomes kept per function for `outcomes()`; the oldest are dropped beyond this. */
 const OUTCOME_HISTORY = 1000;
 
@@ -76,11 +82,12 @@ export class LambdaHost {
   }
 
   async invoke(fn: LocalFunction, event: unknown): Promise<InvokeResult> {
-    if (this.stopped)
-      return { ok: false, error: { name: 'Stopped', message: 'runtime is shutting down' }, ms: 0 };
+    if (this.stopped) return STOPPED;
     const worker = await this.workerFor(fn).catch((error: Error) => error);
     if (worker instanceof Error)
       return { ok: false, error: { name: 'InitError', message: worker.message }, ms: 0 };
+    // stop() may have run while the worker started: its timeout timer would outlive the runtime.
+    if (this.stopped) return STOPPED;
     const id = this.nextId++;
     return new Promise<InvokeResult>((resolve) => {
       const started = Date.now();

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { close, listen, sendJson } from './http-util';
+import type { HostPageConfig, PageConfig } from '../web/src/config';
+import { close, decodeUriPart, guarded, listen, requestUrl, sendGatewayError, sendJson } from './http-util';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -14,7 +15,21 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-/** Serves the built viewer and host console, with `config.json` made from the running runtime. */
+/** The two `config.json`s: the viewer's never carries credentials; the host console's may. */
+export interface PageConfigs {
+  /** Served at `/config.json`. */
+  readonly viewer: () => PageConfig;
+  /** Served at `/host/config.json`. */
+  readonly host: () => HostPageConfig;
+}
+
+/** True when `file` is `root` or below it (a shared name prefix, like `dist-ssr`, is not). */
+function isInside(root: string, file: string): boolean {
+  const relative = path.relative(root, file);
+  return !path.isAbsolute(relative) && relative.split(path.sep)[0] !== '..';
+}
+
+/** Serves the built viewer and host console, with their `config.json`s made from the running runtime. */
 export class PagesServer {
   private server?: Server;
   readonly url: string;
@@ -22,26 +37,33 @@ export class PagesServer {
   constructor(
     private readonly port: number,
     private readonly dir: string,
-    private readonly pageConfig: () => Record<string, unknown>,
+    private readonly configs: PageConfigs,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   async start(): Promise<void> {
     const root = path.resolve(this.dir);
-    this.server = createServer((req, res) => {
-      const pathname = decodeURIComponent(new URL(req.url ?? '/', this.url).pathname);
-      if (pathname === '/config.json' || pathname === '/host/config.json') {
-        return sendJson(res, 200, this.pageConfig(), { 'cache-control': 'no-store' });
-      }
-      let file = path.resolve(root, `.${pathname}`);
-      if (!file.startsWith(root)) return sendJson(res, 403, { message: 'Forbidden' });
-      if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      if (!fs.existsSync(file)) return sendJson(res, 404, { message: 'Not Found' });
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
-      fs.createReadStream(file).pipe(res);
-    });
+    this.server = createServer(guarded((req, res) => this.serve(root, req, res), sendGatewayError));
     await listen(this.server, this.port, 'web pages');
+  }
+
+  private serve(root: string, req: IncomingMessage, res: ServerResponse): void {
+    const pathname = decodeUriPart(requestUrl(req).pathname);
+    if (pathname === '/config.json')
+      return sendJson(res, 200, this.configs.viewer(), { 'cache-control': 'no-store' });
+    if (pathname === '/host/config.json')
+      return sendJson(res, 200, this.configs.host(), { 'cache-control': 'no-store' });
+    let file = path.resolve(root, `.${pathname}`);
+    if (!isInside(root, file)) return sendJson(res, 403, { message: 'Forbidden' });
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    if (!fs.existsSync(file) || !fs.statSync(file).isFile())
+      return sendJson(res, 404, { message: 'Not Found' });
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    // A file that vanishes or cannot be read after the headers went out ends the connection.
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
   }
 
   async stop(): Promise<void> {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { PageConfig } from '../web/src/config';
 import { type CfnResource, CloudAssembly } from './assembly';
 import { LocalDynamoDb } from './dynamodb';
 import { loadRules, matches } from './eventbridge';
@@ -12,6 +13,7 @@ import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
 import { PagesServer } from './pages';
 import { type LocalSecret, SecretsManagerStandIn } from './secrets-manager';
+import { stageThrottleOf } from './stage-throttle';
 import { type ConnectAuthorizer, WebSocketGateway } from './websocket-gateway';
 
 export interface LocalRuntimeOptions {
@@ -32,6 +34,8 @@ export interface LocalRuntimeOptions {
   readonly stateFile?: string | null;
   /** Latency added to every @connections call, in ms. @default 0 */
   readonly managementLatencyMs?: number;
+  /** Keep the DynamoDB tables in this directory, so a restart finds them as they were. @default in memory */
+  readonly dataDir?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
   /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
@@ -140,6 +144,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     accessKeyId: `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
     secretAccessKey: randomBytes(24).toString('base64url'),
   };
+  // Every stand-in checks SigV4 against this one identity, as each AWS service does.
+  const signing = { region, credentials };
   const pseudo = { region, accountId: ACCOUNT_ID, stackName };
   const apiProtocol = (id: string) => String(resources[id]?.Properties?.ProtocolType);
   const identities = localIdentities(resources, pseudo, {
@@ -186,7 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
-    const dynamoDb = new LocalDynamoDb(ports.dynamodb, region, credentials);
+    const dynamoDb = new LocalDynamoDb(ports.dynamodb, region, credentials, options.dataDir);
     started.push(dynamoDb);
     await dynamoDb.start(resources, resolver);
 
@@ -222,12 +228,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       port: ports.ivs,
       channels,
       log,
+      signing,
+      pagesOrigin: servePages ? pagesOrigin : undefined,
       onStreamChange: (channel, state) => void emit(streamStateEvent(channel, state, region, ACCOUNT_ID)),
     });
     started.push(ivs);
     await ivs.start();
 
-    const lambdaApi = new LambdaApi(ports.lambda, host, log);
+    const lambdaApi = new LambdaApi(ports.lambda, host, log, signing);
     started.push(lambdaApi);
     await lambdaApi.start();
 
@@ -240,7 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       };
     });
     const secretsManager =
-      secrets.length > 0 ? new SecretsManagerStandIn(ports.secretsManager, secrets) : undefined;
+      secrets.length > 0 ? new SecretsManagerStandIn(ports.secretsManager, secrets, signing) : undefined;
     if (secretsManager) {
       started.push(secretsManager);
       await secretsManager.start();
@@ -314,11 +322,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       apiId: resolver.resolveString({ Ref: httpApi[0] }),
       routes: httpRoutes,
       host,
-      credentials,
+      signing,
       accountId: ACCOUNT_ID,
       // The local host console is served from its own port; let that origin call the API.
       corsAllowOrigins: servePages ? [...cors, pagesOrigin] : cors,
       log,
+      throttle: stageThrottleOf(resources, httpApi[0]),
     });
     started.push(http);
     await http.start();
@@ -339,12 +348,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ),
       host,
       log,
+      signing,
       managementLatencyMs: options.managementLatencyMs,
+      throttle: stageThrottleOf(resources, wsApi[0]),
     });
     started.push(webSocket);
     await webSocket.start();
 
-    const pages = servePages && webDir ? new PagesServer(ports.pages, webDir, () => pageConfig) : undefined;
+    const pages =
+      servePages && webDir
+        ? new PagesServer(ports.pages, webDir, {
+            viewer: () => pageConfig,
+            // Only the host console gets credentials; the viewer page never does.
+            host: () => ({ ...pageConfig, credentials }),
+          })
+        : undefined;
     if (pages) {
       started.push(pages);
       await pages.start();
@@ -366,14 +384,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       viewerAuth: webSocket.requiresToken,
       secretsManagerEndpoint: secretsManager?.endpoint,
     };
-    const pageConfig = {
+    const pageConfig: PageConfig = {
       mode: 'local',
       webSocketUrl: config.webSocketUrl,
       httpApiUrl: config.httpApiUrl,
       cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
       viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
       region,
-      credentials,
     };
     // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
     await Promise.all(channels.map((channel) => emit(streamStateEvent(channel, 'live', region, ACCOUNT_ID))));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
+import { awsErrorReply, close, guarded, listen, readBody, sendAwsError, sendJson } from './http-util';
+import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 
 /** A secret of the template: its ARN and how Secrets Manager would generate its value. */
 export interface LocalSecret {
@@ -25,18 +26,22 @@ function generate(spec: LocalSecret['generate'] = {}): string {
 
 /**
  * Secrets Manager on loopback (`AWS_ENDPOINT_URL_SECRETS_MANAGER`): `GetSecretValue` for the
- * template's secrets, by ARN or name, over the JSON 1.1 protocol the SDK speaks.
+ * template's secrets, by ARN or name, over the JSON 1.1 protocol the SDK speaks, SigV4-signed
+ * for `secretsmanager` with the local credentials.
  */
 export class SecretsManagerStandIn {
   private server?: Server;
   private readonly values = new Map<string, { arn: string; name: string; value: string }>();
+  private readonly verifier: SigV4Verifier;
   /** GetSecretValue calls answered, for tests. */
   reads = 0;
 
   constructor(
     private readonly port: number,
     secrets: readonly LocalSecret[],
+    signing: LocalSigning,
   ) {
+    this.verifier = new SigV4Verifier('secretsmanager', signing);
     for (const secret of secrets) {
       const entry = { arn: secret.arn, name: secret.name, value: generate(secret.generate) };
       this.values.set(secret.arn, entry);
@@ -54,17 +59,20 @@ export class SecretsManagerStandIn {
   }
 
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: Error) => {
-        if (!res.headersSent) sendAwsError(res, 500, 'InternalServiceError', error.message);
-      });
-    });
+    this.server = createServer(
+      guarded(
+        (req, res) => this.handle(req, res),
+        awsErrorReply('InvalidRequestException', 'InternalServiceError'),
+      ),
+    );
     await listen(this.server, this.port, 'Secrets Manager');
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const body = await readBody(req, 64 * 1024);
+    const verdict = this.verifier.verify(req, body);
+    if (!verdict.ok) return sendSignatureError(res, verdict, 'json');
     if (req.method !== 'POST' || target !== 'secretsmanager.GetSecretValue') {
       return sendAwsError(
         res,

@@ -1,102 +1,183 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { NodeSha256 } from '../web/src/shared/sha256-node';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendAwsError, sendJson } from './http-util';
 
-export interface SignedRequest {
-  readonly method: string;
-  readonly host: string;
-  readonly path: string;
-  readonly query: URLSearchParams;
-  readonly headers: Record<string, string>;
-  readonly body: Buffer;
+/** The runtime's one identity: every stand-in checks signatures against it, in its region. */
+export interface LocalSigning {
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-export type Verdict = { ok: true; accessKeyId: string } | { ok: false; message: string };
+/** Why a signature was refused, named as AWS names it (`<code>Exception`). */
+export type SigV4ErrorCode =
+  | 'MissingAuthenticationToken'
+  | 'IncompleteSignature'
+  | 'UnrecognizedClient'
+  | 'InvalidSignature';
+
+/** A refused signature: what AWS would name the error, and its message. */
+export interface SigV4Refusal {
+  readonly ok: false;
+  readonly code: SigV4ErrorCode;
+  readonly message: string;
+}
+
+export type Verdict = { readonly ok: true; readonly accessKeyId: string } | SigV4Refusal;
 
 const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
+/** Headers that say who signed and what: a second copy would let one be checked and another used. */
+const SINGLE_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
+const MAX_SKEW_MS = 15 * 60 * 1000;
+const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const MISMATCH =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.';
+
+const refuse = (code: SigV4ErrorCode, message: string): SigV4Refusal => ({ ok: false, code, message });
+const sha256Hex = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** RFC 3986 percent-encoding, as SigV4 canonical forms use it. */
+const escapeUri = (value: string): string =>
+  encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** The canonical URI of every service but S3: dot segments resolved, each segment encoded again. */
+function canonicalPath(path: string): string {
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const trailing = segments.length > 0 && path.endsWith('/') ? '/' : '';
+  return `/${segments.map(escapeUri).join('/')}${trailing}`;
+}
+
+/** The canonical query string: names and values encoded, sorted by name, then by value. */
+function canonicalQuery(query: string): string {
+  const pairs: Array<[string, string]> = [];
+  for (const [name, value] of new URLSearchParams(query)) pairs.push([escapeUri(name), escapeUri(value)]);
+  pairs.sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0));
+  return pairs.map(([name, value]) => `${name}=${value}`).join('&');
+}
 
 /**
- * Checks an `execute-api` SigV4 signature the way API Gateway does: same credentials, same
- * canonical request, a date within 15 minutes. Recomputes it with the AWS SDK's own signer.
+ * Checks SigV4 signatures for one service the way AWS does: the local credentials only (static,
+ * so no session token), a credential scope of this service and the runtime's region, a date
+ * within 15 minutes, one copy of each signing header, and a payload hash that covers the body.
+ * The signing key is derived once a day, so a request costs two hashes and one HMAC.
  */
-export async function verifySigV4(
-  request: SignedRequest,
-  credentials: { accessKeyId: string; secretAccessKey: string },
-  service = 'execute-api',
-): Promise<Verdict> {
-  const auth = request.headers.authorization;
-  if (!auth) return { ok: false, message: 'Missing Authentication Token' };
-  const match = AUTH_PATTERN.exec(auth);
-  if (!match) return { ok: false, message: 'Authorization header is not a valid AWS4-HMAC-SHA256 signature' };
-  const [, accessKeyId, day, region, signedService, signedHeaders, signature] = match;
-  if (accessKeyId !== credentials.accessKeyId)
-    return { ok: false, message: 'The security token included in the request is invalid' };
-  if (signedService !== service)
-    return { ok: false, message: `Credential should be scoped to correct service: '${service}'` };
-  const amzDate = request.headers['x-amz-date'];
-  if (!amzDate?.startsWith(day))
-    return { ok: false, message: 'X-Amz-Date is missing or does not match the credential scope' };
-  const signingDate = new Date(
-    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-  );
-  if (Number.isNaN(signingDate.getTime()) || Math.abs(Date.now() - signingDate.getTime()) > 15 * 60 * 1000) {
-    return { ok: false, message: 'Signature expired or not yet current' };
+export class SigV4Verifier {
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(
+    private readonly service: string,
+    private readonly signing: LocalSigning,
+  ) {}
+
+  /** Verifies `req`, whose whole body is `body`. */
+  verify(req: IncomingMessage, body: Buffer): Verdict {
+    const headers = req.headersDistinct;
+    const auth = headers.authorization?.[0];
+    if (!auth) return refuse('MissingAuthenticationToken', 'Missing Authentication Token');
+    for (const name of SINGLE_HEADERS) {
+      if ((headers[name]?.length ?? 0) > 1)
+        return refuse('IncompleteSignature', `The request has more than one ${name} header`);
+    }
+    const match = AUTH_PATTERN.exec(auth);
+    if (!match)
+      return refuse('IncompleteSignature', 'Authorization header is not a valid AWS4-HMAC-SHA256 signature');
+    const [, accessKeyId, day, region, service, signedHeaders, signature] = match;
+    if (accessKeyId !== this.signing.credentials.accessKeyId)
+      return refuse('UnrecognizedClient', INVALID_TOKEN);
+    // The local credentials are long-term keys: any session token is one nobody issued.
+    if (headers['x-amz-security-token']) return refuse('UnrecognizedClient', INVALID_TOKEN);
+    if (region !== this.signing.region)
+      return refuse('InvalidSignature', `Credential should be scoped to a valid region, not '${region}'`);
+    if (service !== this.service)
+      return refuse('InvalidSignature', `Credential should be scoped to correct service: '${this.service}'`);
+
+    const amzDate = headers['x-amz-date']?.[0] ?? '';
+    const date = AMZ_DATE.exec(amzDate);
+    if (!date || !amzDate.startsWith(day))
+      return refuse('IncompleteSignature', 'X-Amz-Date is missing or does not match the credential scope');
+    const signedAt = Date.parse(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
+    if (Number.isNaN(signedAt) || Math.abs(Date.now() - signedAt) > MAX_SKEW_MS)
+      return refuse('InvalidSignature', `Signature expired or not yet current: ${amzDate}`);
+
+    const declared = headers['x-amz-content-sha256']?.[0];
+    if (declared === 'UNSIGNED-PAYLOAD') {
+      return refuse(
+        'InvalidSignature',
+        `x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted by ${this.service}: the signature must cover the body`,
+      );
+    }
+    const payloadHash = sha256Hex(body);
+    if (declared !== undefined && declared !== payloadHash)
+      return refuse(
+        'InvalidSignature',
+        "The provided 'x-amz-content-sha256' header does not match what was computed",
+      );
+
+    const names = signedHeaders.split(';');
+    if (!names.includes('host')) return refuse('IncompleteSignature', "'Host' must be a signed header");
+    const canonicalHeaders: string[] = [];
+    for (const name of names) {
+      const values = headers[name];
+      if (!values) return refuse('InvalidSignature', MISMATCH);
+      if (values.length > 1)
+        return refuse('IncompleteSignature', `The signed header ${name} was sent more than once`);
+      canonicalHeaders.push(`${name}:${values[0].replace(/\s+/g, ' ').trim()}`);
+    }
+
+    const target = req.url ?? '/';
+    const queryAt = target.indexOf('?');
+    const canonicalRequest = [
+      req.method ?? 'GET',
+      canonicalPath(queryAt < 0 ? target : target.slice(0, queryAt)),
+      canonicalQuery(queryAt < 0 ? '' : target.slice(queryAt + 1)),
+      `${canonicalHeaders.join('\n')}\n`,
+      signedHeaders,
+      payloadHash,
+    ].join('\n');
+    const scope = `${day}/${region}/${service}/aws4_request`;
+    const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
+    const expected = createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
+    return timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
+      ? { ok: true, accessKeyId }
+      : refuse('InvalidSignature', MISMATCH);
   }
 
-  // A declared payload hash must be the body's, or the signature would not cover the body.
-  const declared = request.headers['x-amz-content-sha256'];
-  if (
-    declared &&
-    declared !== 'UNSIGNED-PAYLOAD' &&
-    declared !== createHash('sha256').update(request.body).digest('hex')
-  ) {
-    return {
-      ok: false,
-      message: 'The provided x-amz-content-sha256 header does not match what was computed',
-    };
+  /** The day's signing key; only today's and yesterday's are ever in use (15 minutes of skew). */
+  private signingKey(day: string): Buffer {
+    let key = this.keys.get(day);
+    if (!key) {
+      key = createHmac('sha256', `AWS4${this.signing.credentials.secretAccessKey}`).update(day).digest();
+      for (const part of [this.signing.region, this.service, 'aws4_request'])
+        key = createHmac('sha256', key).update(part).digest();
+      if (this.keys.size >= 2) this.keys.delete(this.keys.keys().next().value as string);
+      this.keys.set(day, key);
+    }
+    return key;
   }
+}
 
-  const names = signedHeaders.split(';');
-  const headers: Record<string, string> = {};
-  for (const name of names) {
-    if (name === 'host') headers.host = request.host;
-    else if (request.headers[name] !== undefined) headers[name] = request.headers[name];
-  }
-  const signer = new SignatureV4({
-    credentials: {
-      accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: request.headers['x-amz-security-token'],
-    },
-    region,
-    service,
-    sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
-    uriEscapePath: true,
-    applyChecksum: false,
-  });
-  const query: Record<string, string | string[]> = {};
-  for (const key of new Set(request.query.keys())) {
-    const values = request.query.getAll(key);
-    query[key] = values.length === 1 ? values[0] : values;
-  }
-  const signed = await signer.sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: request.host.split(':')[0],
-      port: Number(request.host.split(':')[1]) || undefined,
-      path: request.path,
-      query,
-      headers,
-      body: request.body.length > 0 ? request.body : undefined,
-    },
-    { signingDate, signableHeaders: new Set(names), unsignableHeaders: new Set() },
+/**
+ * Answers a refused signature in the service's own error shape, which the SDK v3 parses:
+ * JSON-protocol services (DynamoDB, Secrets Manager) answer 400 with `__type`, REST services
+ * (Lambda, IVS, `@connections`) 403 with `x-amzn-errortype`.
+ */
+export function sendSignatureError(
+  res: ServerResponse,
+  refusal: SigV4Refusal,
+  protocol: 'json' | 'rest',
+): void {
+  const type = `${refusal.code}Exception`;
+  if (protocol === 'rest') return sendAwsError(res, 403, type, refusal.message);
+  sendJson(
+    res,
+    400,
+    { __type: `com.amazon.coral.service#${type}`, message: refusal.message },
+    { 'x-amzn-errortype': type },
   );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? '';
-  const same =
-    expected.length === signature.length && timingSafeEqual(Buffer.from(expected), Buffer.from(signature));
-  return same
-    ? { ok: true, accessKeyId }
-    : { ok: false, message: 'The request signature we calculated does not match the signature you provided' };
 }

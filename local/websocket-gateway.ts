@@ -4,8 +4,21 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { FaultPlan } from './faults';
 import { flatHeaders } from './http-gateway';
-import { close, listen, readBody, sendAwsError, sendJson } from './http-util';
+import {
+  awsErrorReply,
+  close,
+  decodeUriPart,
+  guarded,
+  HttpError,
+  listen,
+  readBody,
+  requestUrl,
+  sendAwsError,
+  sendJson,
+} from './http-util';
 import type { LambdaHost, LocalFunction } from './lambda-host';
+import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
+import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
 
 /** API Gateway WebSocket limits (DESIGN.md §2). */
 export const WS_LIMITS = {
@@ -29,6 +42,10 @@ export interface WebSocketGatewayOptions {
   readonly limits?: Partial<typeof WS_LIMITS>;
   /** The `$connect` route's Lambda REQUEST authorizer, when the template has one. @default none */
   readonly connectAuthorizer?: ConnectAuthorizer;
+  /** `@connections` checks signatures for `execute-api` against these, as API Gateway does. */
+  readonly signing: LocalSigning;
+  /** The stage's throttling of `$connect` and messages, from the template. @default none */
+  readonly throttle?: StageThrottleSettings;
 }
 
 /** A WebSocket Lambda REQUEST authorizer as the template declares it. */
@@ -93,8 +110,12 @@ export class WebSocketGateway {
   readonly requiresToken: boolean;
   /** Injected `@connections` faults (tests only; nothing is armed by default). */
   readonly managementFaults = new FaultPlan<ManagementRequest, ManagementFault>();
+  private readonly verifier: SigV4Verifier;
+  private readonly throttle?: StageThrottle;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
+    this.verifier = new SigV4Verifier('execute-api', options.signing);
+    this.throttle = options.throttle && new StageThrottle(options.throttle);
     this.path = selectionPath(options.routeSelectionExpression);
     this.limits = { ...WS_LIMITS, ...options.limits };
     this.url = `ws://127.0.0.1:${options.port}`;
@@ -109,12 +130,20 @@ export class WebSocketGateway {
   async start(): Promise<void> {
     // maxPayload: a larger frame closes the socket with 1009, as API Gateway does.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytes });
-    this.server = createServer((req, res) => {
-      this.management(req, res).catch((error: Error) => {
-        if (!res.headersSent) sendAwsError(res, 500, 'InternalServerErrorException', error.message);
-      });
+    this.server = createServer(
+      guarded(
+        (req, res) => this.management(req, res),
+        awsErrorReply('BadRequestException', 'InternalServerErrorException'),
+      ),
+    );
+    this.server.on('upgrade', (req, socket, head) => {
+      // Node drops its own socket error listener on upgrade: a client that resets mid-$connect
+      // would otherwise throw ECONNRESET out of the event loop.
+      socket.on('error', () => socket.destroy());
+      this.upgrade(req, socket, head).catch((error: unknown) =>
+        refuseUpgrade(socket, error instanceof HttpError ? error.status : 500),
+      );
     });
-    this.server.on('upgrade', (req, socket, head) => void this.upgrade(req, socket, head));
     await listen(this.server, this.options.port, 'WebSocket API');
   }
 
@@ -141,7 +170,7 @@ export class WebSocketGateway {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const started = Date.now();
     const id = randomBytes(12).toString('base64').replace(/\//g, '_');
-    const url = new URL(req.url ?? '/', 'http://local');
+    const url = requestUrl(req);
     const headers = flatHeaders(req);
     const meta: ConnectionMeta = {
       id,
@@ -149,15 +178,14 @@ export class WebSocketGateway {
       sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
       userAgent: headers['user-agent'] ?? '',
     };
-    const refuse = (status: number): void => {
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
-      );
-    };
+    if (this.throttle && !this.throttle.tryTake()) {
+      this.options.log(`[ws] $connect ${id} -> throttled 429`);
+      return refuseUpgrade(socket, 429);
+    }
     const authorizer = this.options.connectAuthorizer;
     if (authorizer) {
       const status = await this.authorize(authorizer, meta, url, headers);
-      if (status !== 200) return refuse(status);
+      if (status !== 200) return refuseUpgrade(socket, status);
     }
     const connect = this.options.routes.get('$connect');
     if (connect) {
@@ -173,7 +201,7 @@ export class WebSocketGateway {
         ? Number((outcome.result as { statusCode?: number } | undefined)?.statusCode ?? 200)
         : 500;
       this.options.log(`[ws] $connect ${id} -> ${connect.logicalId} ${status} ${outcome.ms}ms`);
-      if (status < 200 || status > 299) return refuse(status);
+      if (status < 200 || status > 299) return refuseUpgrade(socket, status);
     }
     this.wss?.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meta));
   }
@@ -275,6 +303,17 @@ export class WebSocketGateway {
   }
 
   private async message(connection: Connection, body: string): Promise<void> {
+    if (this.throttle && !this.throttle.tryTake()) {
+      connection.socket.send(
+        JSON.stringify({
+          message: 'Too Many Requests',
+          connectionId: connection.id,
+          requestId: randomUUID(),
+        }),
+      );
+      this.options.log(`[ws] message ${connection.id} -> throttled`);
+      return;
+    }
     const routeKey = this.routeFor(body);
     const fn = this.options.routes.get(routeKey);
     if (!fn) {
@@ -327,14 +366,23 @@ export class WebSocketGateway {
     );
   }
 
-  /** `{stage}/@connections/{id}`: POST sends, GET describes, DELETE closes. */
+  /**
+   * `{stage}/@connections/{id}`: POST sends, GET describes, DELETE closes. Every call must be
+   * SigV4-signed for `execute-api` with the local credentials, as on AWS.
+   */
   private async management(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
+    const url = requestUrl(req);
+    const body = await readBody(req, this.limits.messageBytes + 1);
+    const verdict = this.verifier.verify(req, body);
+    if (!verdict.ok) {
+      this.options.log(`[ws] ${req.method} ${url.pathname} -> 403 (${verdict.message})`);
+      return sendSignatureError(res, verdict, 'rest');
+    }
     const match = new RegExp(`^/${this.options.stage}/@connections/([^/]+)$`).exec(url.pathname);
     if (!match) return sendAwsError(res, 404, 'NotFoundException', `no route ${req.method} ${url.pathname}`);
     const latency = this.options.managementLatencyMs ?? 0;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    const connectionId = decodeURIComponent(match[1]);
+    const connectionId = decodeUriPart(match[1]);
     const fault = this.managementFaults.take({ method: req.method ?? '', connectionId });
     if (fault === 'hang') return; // held until the caller gives up or crashes; nothing is delivered
     if (fault?.status === 410)
@@ -342,7 +390,6 @@ export class WebSocketGateway {
     if (fault?.status === 500)
       return sendAwsError(res, 500, 'InternalServerErrorException', 'internal server error (injected fault)');
     const connection = this.connections.get(connectionId);
-    const body = req.method === 'POST' ? await readBody(req, this.limits.messageBytes + 1) : Buffer.alloc(0);
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
       return sendAwsError(res, 410, 'GoneException', `connection ${match[1]} is gone`);
     }
@@ -380,4 +427,18 @@ export class WebSocketGateway {
     this.wss?.close();
     if (this.server) await close(this.server);
   }
+}
+
+const UPGRADE_REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+};
+
+/** Answers an upgrade request with a bare status line, as API Gateway refuses a handshake. */
+function refuseUpgrade(socket: Duplex, status: number): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${UPGRADE_REASONS[status] ?? 'Error'}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`,
+  );
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { RATE_WINDOW_MS } from '../../lambda/services/metadata-publisher';
 import type { LocalRuntime } from '../../local/runtime';
 import { runCli } from '../../scripts/host-cli';
-import { bootTestRuntime, sleep, Viewer } from '../local/harness';
+import { bootTestRuntime, setStream as setStreamOf, sleep, Viewer } from '../local/harness';
 
 /**
  * The host CLI, run in-process against a real local runtime (the synthesized stack on loopback).
@@ -55,11 +55,7 @@ const createQuiz = async (...extra: string[]): Promise<string> =>
 
 const ivs = (route: string, init?: RequestInit) => fetch(`${runtime.config.ivsEndpoint}${route}`, init);
 const setStream = async (state: 'live' | 'offline') => {
-  const res = await ivs('/_local/stream', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ state }),
-  });
+  const res = await setStreamOf(runtime.config, state);
   expect(res.ok).toBe(true);
 };
 const cues = async () =>

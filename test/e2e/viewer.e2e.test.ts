@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime } from '../local/harness';
+import { bootTestRuntime, setStream } from '../local/harness';
 import { launchChromium } from './browser';
 
 /**
@@ -148,11 +148,7 @@ describe('when three viewers play a quiz in the browser', () => {
   it('shows the stream going offline and live again', async () => {
     const page = await openViewer();
     await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
-    const set = (state: string) =>
-      fetch(`${runtime.config.ivsEndpoint}/_local/stream`, {
-        method: 'POST',
-        body: JSON.stringify({ state }),
-      });
+    const set = (state: string) => setStream(runtime.config, state);
     try {
       await set('offline');
       await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });

@@ -127,9 +127,48 @@ describe('when a person runs npm run dev', () => {
     const dev = runDev({}, ['--viewerauth']);
     expect(await dev.exited).toBe(1);
     expect(dev.output()).toContain(
-      'unknown option --viewerauth; usage: npm run dev [-- --no-synth] [--viewer-auth]',
+      'unknown option --viewerauth; usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR]',
     );
   }, 30_000);
+
+  it('keeps the tables in the directory of --data DIR and says so', async () => {
+    const port = await freeBasePort();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-dev-data-'));
+    const dev = runDev({ CUECAST_LOCAL_PORT: String(port) }, ['--data', dir]);
+    try {
+      await waitFor(() => dev.output().includes('ready:'), 60_000, dev.output);
+      expect(dev.output()).toContain(
+        `DynamoDB        http://127.0.0.1:${port + 3}   (tables kept in ${dir})`,
+      );
+      expect(fs.existsSync(path.join(dir, 'CURRENT'))).toBe(true);
+    } finally {
+      dev.child.kill('SIGINT');
+      await dev.exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
+  it('refuses --data without a directory, with the usage', async () => {
+    const dev = runDev({}, ['--data']);
+    expect(await dev.exited).toBe(1);
+    expect(dev.output()).toContain(
+      '--data needs a directory; usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR]',
+    );
+  }, 30_000);
+
+  it('says a --data that is a file is no directory, instead of printing a stack trace', async () => {
+    const port = await freeBasePort();
+    const file = path.join(os.tmpdir(), `cuecast-dev-data-${process.pid}-${Date.now()}`);
+    fs.writeFileSync(file, 'not a directory');
+    try {
+      const dev = runDev({ CUECAST_LOCAL_PORT: String(port) }, [`--data=${file}`]);
+      expect(await dev.exited).toBe(1);
+      expect(dev.output()).toContain(`cuecast dev: data directory ${file} is a file, not a directory`);
+      expect(dev.output()).not.toMatch(/\n\s+at /);
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }, 60_000);
 
   it('refuses a CUECAST_LOCAL_PORT that is not a port', async () => {
     const dev = runDev({ CUECAST_LOCAL_PORT: 'eighty' });

@@ -1,8 +1,10 @@
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
+import type { LocalFunction } from '../../local/lambda-host';
 import {
   type LocalConfig,
   type LocalRuntime,
@@ -51,7 +53,15 @@ export interface HttpReply {
   body: any;
 }
 
-/** Calls the HTTP API, signed with the AWS SDK's SigV4 signer unless `sign` is false. */
+/** The body of API Gateway's own 429, when a stage's token bucket is empty. */
+const STAGE_THROTTLED = '{"message":"Too Many Requests"}';
+
+/**
+ * Calls the HTTP API, signed with the AWS SDK's SigV4 signer unless `sign` is false. A body goes
+ * as `application/json` unless `contentType` says otherwise (null: no content type at all).
+ * API Gateway's own throttling (`429 {"message":"Too Many Requests"}`) is waited out and the call
+ * sent again, as AWS advises clients, so fast suites stay within the stage limits of the template.
+ */
 export async function callApi(
   config: LocalConfig,
   method: string,
@@ -60,36 +70,30 @@ export async function callApi(
   {
     sign = true,
     credentials = config.credentials,
-  }: { sign?: boolean; credentials?: LocalConfig['credentials'] } = {},
+    contentType = 'application/json',
+  }: { sign?: boolean; credentials?: LocalConfig['credentials']; contentType?: string | null } = {},
 ): Promise<HttpReply> {
   const url = new URL(route.replace(/^\//, ''), config.httpApiUrl);
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   let headers: Record<string, string> = {
     host: url.host,
-    ...(text ? { 'content-type': 'application/json' } : {}),
+    ...(text && contentType !== null ? { 'content-type': contentType } : {}),
   };
   if (sign) {
-    const signer = new SignatureV4({
-      credentials,
-      region: config.region,
-      service: 'execute-api',
-      sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
-    });
-    const signed = await signer.sign({
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers,
-      body: text,
-    });
-    headers = signed.headers as Record<string, string>;
+    const signing = { service: 'execute-api', region: config.region, credentials };
+    headers = { host: url.host, ...(await signHeaders(url, method, headers, text, signing)) };
   }
   const { host: _host, ...sendable } = headers;
-  const res = await fetch(url, { method, headers: sendable, body: text });
-  const raw = await res.text();
+  // Bytes, not a string: fetch would add `content-type: text/plain` to a string body.
+  const send = () =>
+    fetch(url, { method, headers: sendable, body: text === undefined ? undefined : Buffer.from(text) });
+  let res = await send();
+  let raw = await res.text();
+  for (let waits = 0; res.status === 429 && raw === STAGE_THROTTLED && waits < 200; waits++) {
+    await sleep(50);
+    res = await send();
+    raw = await res.text();
+  }
   let parsed: unknown = raw;
   try {
     parsed = raw ? JSON.parse(raw) : undefined;
@@ -97,6 +101,71 @@ export async function callApi(
     // not JSON: keep the text
   }
   return { status: res.status, headers: res.headers, body: parsed };
+}
+
+/** What an SDK client signs with: the service's signing name, a region and credentials. */
+export interface Signing {
+  readonly service: string;
+  readonly region: string;
+  readonly credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/**
+ * The headers (without `host`, which fetch sets) that an SDK client of `signing.service` sends
+ * with this request: SigV4 from the AWS SDK's own signer.
+ */
+export async function signHeaders(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  signing: Signing,
+): Promise<Record<string, string>> {
+  const signer = new SignatureV4({
+    ...signing,
+    sha256: NodeSha256 as unknown as ConstructorParameters<typeof SignatureV4>[0]['sha256'],
+  });
+  const signed = await signer.sign({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: Number(url.port),
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: { ...headers, host: url.host },
+    body,
+  });
+  const { host: _host, ...sendable } = signed.headers as Record<string, string>;
+  return sendable;
+}
+
+/** `fetch` signed as an SDK client of `signing.service` signs: for a stand-in's own API. */
+export async function signedFetch(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string },
+  signing: Signing,
+): Promise<Response> {
+  const target = new URL(url);
+  const method = init.method ?? 'GET';
+  const headers = await signHeaders(target, method, init.headers ?? {}, init.body, signing);
+  // Bytes, not a string: fetch would add `content-type: text/plain` to a string body.
+  return fetch(target, {
+    method,
+    headers,
+    body: init.body === undefined ? undefined : Buffer.from(init.body),
+  });
+}
+
+/**
+ * Switches the IVS stand-in's stream (`POST /_local/stream`), with the `X-Cuecast-Local: 1`
+ * header every state-changing local control needs.
+ */
+export function setStream(config: LocalConfig, state: string): Promise<Response> {
+  return fetch(`${config.ivsEndpoint}/_local/stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-cuecast-local': '1' },
+    body: JSON.stringify({ state }),
+  });
 }
 
 /**
@@ -193,4 +262,17 @@ export class Viewer {
   }
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A function record for gateway tests that stub the Lambda host: it names a route's target. */
+export const stubFunction = (logicalId: string): LocalFunction => ({
+  logicalId,
+  name: logicalId,
+  arn: `arn:aws:lambda:us-east-1:000000000000:function:${logicalId}`,
+  entry: '',
+  handlerName: 'handler',
+  env: {},
+  timeoutMs: 1000,
+  memorySize: 128,
+});
+
+/** The platform's sleep, for the suites that import it from here. */
+export { sleep };

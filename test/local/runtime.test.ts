@@ -2,7 +2,15 @@ import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dyn
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, callApiPatiently, sleep, Viewer } from './harness';
+import {
+  bootTestRuntime,
+  callApi,
+  callApiPatiently,
+  setStream as setStreamOf,
+  signedFetch,
+  sleep,
+  Viewer,
+} from './harness';
 
 /**
  * The synthesized stack on loopback, driven only through the contract (DESIGN.md §3 to §6):
@@ -16,12 +24,7 @@ const connect = async () => {
   return viewer;
 };
 const ivs = (route: string, init?: RequestInit) => fetch(`${runtime.config.ivsEndpoint}${route}`, init);
-const setStream = (state: string) =>
-  ivs('/_local/stream', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ state }),
-  });
+const setStream = (state: string) => setStreamOf(runtime.config, state);
 const cues = async () =>
   (await (await ivs('/_local/metadata')).json()) as Array<{ metadata: string; channelArn: string }>;
 const quiz = (overrides: Record<string, unknown> = {}) => ({
@@ -181,10 +184,11 @@ describe('when the host reveals', () => {
 
 describe('when a connection is gone', () => {
   it('answers 410 GoneException on the management API, and the next fan-out removes a stale record', async () => {
-    const unknown = await fetch(`${runtime.config.managementUrl}/@connections/bm9wZQ==`, {
-      method: 'POST',
-      body: '{}',
-    });
+    const unknown = await signedFetch(
+      `${runtime.config.managementUrl}/@connections/bm9wZQ==`,
+      { method: 'POST', body: '{}' },
+      { service: 'execute-api', region: runtime.config.region, credentials: runtime.config.credentials },
+    );
     expect(unknown.status).toBe(410);
     expect(unknown.headers.get('x-amzn-errortype')).toBe('GoneException');
 

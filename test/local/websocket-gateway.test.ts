@@ -1,19 +1,14 @@
 import WebSocket from 'ws';
 import type { InvokeResult, LambdaHost, LocalFunction } from '../../local/lambda-host';
 import { WebSocketGateway } from '../../local/websocket-gateway';
-import { freeBasePort } from './harness';
+import { freeBasePort, type Signing, signedFetch, stubFunction } from './harness';
 
 /** The gateway on its own, with a fake function host: what AWS does at the edges. */
-const fn = (logicalId: string): LocalFunction => ({
-  logicalId,
-  name: logicalId,
-  arn: `arn:aws:lambda:us-east-1:000000000000:function:${logicalId}`,
-  entry: '',
-  handlerName: 'handler',
-  env: {},
-  timeoutMs: 1000,
-  memorySize: 128,
-});
+const signing = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'LOCALTEST', secretAccessKey: 'local-test-secret' },
+};
+const manager: Signing = { service: 'execute-api', ...signing };
 
 function gateway(port: number, reply: (route: string, event: any) => unknown, limits = {}) {
   const invocations: Array<{ route: string; event: any }> = [];
@@ -23,7 +18,7 @@ function gateway(port: number, reply: (route: string, event: any) => unknown, li
       return { ok: true, result: reply(f.logicalId, event), ms: 1 };
     },
   } as unknown as LambdaHost;
-  const routes = new Map(['$connect', '$disconnect', '$default', 'answer'].map((r) => [r, fn(r)]));
+  const routes = new Map(['$connect', '$disconnect', '$default', 'answer'].map((r) => [r, stubFunction(r)]));
   const ws = new WebSocketGateway({
     port,
     apiId: 'abc',
@@ -33,6 +28,7 @@ function gateway(port: number, reply: (route: string, event: any) => unknown, li
     host,
     log: () => undefined,
     limits,
+    signing,
   });
   return { ws, invocations };
 }
@@ -130,16 +126,17 @@ describe('when the management API is called', () => {
       const id = invocations[0].event.requestContext.connectionId as string;
       const at = `${ws.managementUrl}/@connections/${encodeURIComponent(id)}`;
 
-      expect((await fetch(at, { method: 'POST', body: '{"hello":1}' })).status).toBe(200);
-      const info = await (await fetch(at)).json();
+      expect((await signedFetch(at, { method: 'POST', body: '{"hello":1}' }, manager)).status).toBe(200);
+      const info = await (await signedFetch(at, {}, manager)).json();
       expect(info).toMatchObject({
         ConnectedAt: expect.any(String),
         Identity: { SourceIp: expect.any(String) },
       });
-      expect((await fetch(at, { method: 'POST', body: 'x'.repeat(128 * 1024 + 1) })).status).toBe(413);
-      expect((await fetch(at, { method: 'DELETE' })).status).toBe(204);
+      const tooLarge = { method: 'POST', body: 'x'.repeat(128 * 1024 + 1) };
+      expect((await signedFetch(at, tooLarge, manager)).status).toBe(413);
+      expect((await signedFetch(at, { method: 'DELETE' }, manager)).status).toBe(204);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const gone = await fetch(at, { method: 'POST', body: '{}' });
+      const gone = await signedFetch(at, { method: 'POST', body: '{}' }, manager);
       expect(gone.status).toBe(410);
       expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException');
       expect(received).toEqual(['{"hello":1}']);

@@ -17,14 +17,21 @@ export interface PageConfig {
    * page gets the token it connects with. Absent means viewer auth is off.
    */
   readonly viewerTokenUrl?: string;
-  /** local mode only: the runtime's throwaway credentials, for the host console. */
+}
+
+/**
+ * What the host console reads from `host/config.json`: the page config and, in local mode only,
+ * the runtime's throwaway credentials. The viewer's `config.json` never carries them.
+ */
+export interface HostPageConfig extends PageConfig {
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
-export async function loadConfig(): Promise<PageConfig> {
+/** Reads the `config.json` beside the page: a `HostPageConfig` for the host console. */
+export async function loadConfig<T extends PageConfig = PageConfig>(): Promise<T> {
   const res = await fetch('./config.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
-  return (await res.json()) as PageConfig;
+  return (await res.json()) as T;
 }
 
 /** Builds an element: `h('button', { class: 'x', onclick }, 'text')`. */

@@ -1,5 +1,5 @@
 import '../styles.css';
-import { h, loadConfig } from '../config';
+import { type HostPageConfig, h, loadConfig } from '../config';
 import { HostApiError, HostClient, type QuizDetails } from '../shared/host-client';
 import { BrowserSha256 } from '../shared/sha256-browser';
 
@@ -49,7 +49,7 @@ async function refresh(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = await loadConfig();
+  const config = await loadConfig<HostPageConfig>();
   const mode = byId<HTMLParagraphElement>('mode');
   if (!config.credentials) {
     // Deployed: no long-lived AWS keys in a browser. The host signs from a terminal instead.
