@@ -1,6 +1,5 @@
 import type { QuizResult } from '../domain/quiz';
 import { updateQuizIf } from './quiz-item';
-import { retryThrottled } from './write-outcome';
 
 /**
  * The reveal's writes to a quiz item: the close, the claim of the result with its lease, the
@@ -13,15 +12,15 @@ export class RevealStore {
   /**
    * Closes a quiz to answers as its reveal begins (the first close wins; later ones keep its time).
    * Answers that read it closed are refused at once; the tally seal is what makes it exact.
+   * Nothing irreversible happened yet, so throttling past the SDK's retries goes back to the host
+   * as a 429 rather than being retried here, within the reveal function's timeout.
    */
   async closeQuiz(quizId: string, now: Date): Promise<void> {
-    await retryThrottled(() =>
-      updateQuizIf(this.table, quizId, {
-        UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)',
-        ConditionExpression: 'attribute_exists(quizId)',
-        ExpressionAttributeValues: { ':now': now.toISOString() },
-      }),
-    );
+    await updateQuizIf(this.table, quizId, {
+      UpdateExpression: 'SET closedAt = if_not_exists(closedAt, :now)',
+      ConditionExpression: 'attribute_exists(quizId)',
+      ExpressionAttributeValues: { ':now': now.toISOString() },
+    });
   }
 
   /**

@@ -3,7 +3,7 @@ import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { countAttribute, sumShards, type Tally } from '../domain/tally';
 import { expiryFrom, shardKey } from './quiz-item';
-import { conditional, retryThrottled } from './write-outcome';
+import { conditional } from './write-outcome';
 
 const BATCH_GET_ATTEMPTS = 5;
 /** Set on every shard of a quiz when its reveal fixes the counts; no answer is added after it. */
@@ -44,29 +44,28 @@ export class TallyStore {
   /**
    * Seals every shard of a quiz and sums them as they were when sealed: the final figures. A shard
    * no answer reached is created sealed. Idempotent: sealing again returns the same figures, since
-   * nothing is added after the first seal. One write per shard, each riding out throttling.
+   * nothing is added after the first seal. One write per shard; throttling past the SDK's retries
+   * fails the reveal with a 429 (nothing is on air yet, and a retry seals again).
    */
   async seal(quizId: string, shards: number, choiceCount: number, now: Date): Promise<Tally> {
     const items = await Promise.all(
-      Array.from({ length: shards }, (_, shard) =>
-        retryThrottled(async () => {
-          const { Attributes } = await dynamo.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: { pk: shardKey(quizId, shard) },
-              UpdateExpression:
-                'SET #sealed = if_not_exists(#sealed, :now), expiresAt = if_not_exists(expiresAt, :expiresAt)',
-              ExpressionAttributeNames: { '#sealed': SEALED_ATTRIBUTE },
-              ExpressionAttributeValues: {
-                ':now': now.toISOString(),
-                ':expiresAt': expiryFrom(now, this.retentionDays),
-              },
-              ReturnValues: 'ALL_NEW',
-            }),
-          );
-          return Attributes ?? {};
-        }),
-      ),
+      Array.from({ length: shards }, async (_, shard) => {
+        const { Attributes } = await dynamo.send(
+          new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: shardKey(quizId, shard) },
+            UpdateExpression:
+              'SET #sealed = if_not_exists(#sealed, :now), expiresAt = if_not_exists(expiresAt, :expiresAt)',
+            ExpressionAttributeNames: { '#sealed': SEALED_ATTRIBUTE },
+            ExpressionAttributeValues: {
+              ':now': now.toISOString(),
+              ':expiresAt': expiryFrom(now, this.retentionDays),
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return Attributes ?? {};
+      }),
     );
     return sumShards(items, choiceCount);
   }

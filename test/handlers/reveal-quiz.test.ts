@@ -187,12 +187,13 @@ describe('when DynamoDB throttles the seal of a tally shard', () => {
   const throttled = () => new ProvisionedThroughputExceededException({ message: 'x', $metadata: {} });
   const SHARD_1 = { TableName: TABLES.tally, Key: { pk: `${QUIZ.quizId}#1` } };
 
-  it('seals that shard again and sums every shard', async () => {
+  it('answers 429 RATE_LIMITED, and the retried reveal seals again and gets every shard', async () => {
     ddbMock
       .on(UpdateCommand, SHARD_1)
       .rejectsOnce(throttled())
       .resolves({ Attributes: { ...SHARDS[1], sealedAt: 'sealed' } });
 
+    expectErrorReply(await reveal(), 429, 'RATE_LIMITED');
     const reply = await reveal();
 
     expect(reply.body).toStrictEqual(EXPECTED);

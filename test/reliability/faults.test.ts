@@ -6,7 +6,7 @@ import { POST_ROUNDS } from '../../lambda/services/connection-poster';
 import { shardKey } from '../../lambda/store/quiz-item';
 import type { DynamoDbFault } from '../../local/dynamodb';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, type HttpReply, sleep, Viewer } from '../local/harness';
+import { bootTestRuntime, callApi, type HttpReply, setStream, sleep, Viewer } from '../local/harness';
 
 /**
  * R3 faults: each fault is injected into the local runtime's stand-ins (IVS, dynalite, the
@@ -202,8 +202,10 @@ describe('when IVS throttles PutMetadata', () => {
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('RATE_LIMITED');
     expect(resultCues(quizId)).toHaveLength(0);
-    // The claim was released: the quiz is not revealed, so it still takes answers.
-    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('open');
+    // The claim was released: not revealed. The reveal's seal stays, so answering is over.
+    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('closed');
+    const [late] = await connect(1);
+    expect(await answer(late, quizId, 0)).toMatchObject({ type: 'error', code: 'QUIZ_CLOSED' });
 
     await sleep(1000);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
@@ -217,14 +219,9 @@ describe('when IVS throttles PutMetadata', () => {
 describe('when the stream goes offline', () => {
   it('refuses to open or reveal with 409, stores nothing as sent, and reveals once it is live again', async () => {
     const quizId = await openQuiz();
-    const setStream = (state: string) =>
-      fetch(`${runtime.config.ivsEndpoint}/_local/stream`, {
-        method: 'POST',
-        body: JSON.stringify({ state }),
-      });
     const before = cues().length;
 
-    expect((await setStream('offline')).status).toBe(200);
+    expect((await setStream(runtime.config, 'offline')).status).toBe(200);
     const created = await cueCall('POST', '/quizzes', {
       question: 'Offline?',
       choices: ['a', 'b'],
@@ -237,15 +234,16 @@ describe('when the stream goes offline', () => {
     expect(revealed.status).toBe(409);
     expect(revealed.body.error).toEqual({ code: 'CHANNEL_NOT_BROADCASTING', message: expect.any(String) });
     expect(cues()).toHaveLength(before);
-    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('open');
+    // Nothing revealed, but the reveal closed the quiz to answers before it met the offline channel.
+    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('closed');
 
     // The stream drops between the rate guard and IVS: the same 409, the claim released.
-    expect((await setStream('live')).status).toBe(200);
+    expect((await setStream(runtime.config, 'live')).status).toBe(200);
     const dropped = runtime.ivs.faults.inject({ action: 'offline', times: 1 });
     const droppedReveal = await cueCall('POST', `/quizzes/${quizId}/reveal`);
     expect(dropped.hits).toBe(1);
     expect(droppedReveal.status).toBe(409);
-    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('open');
+    expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('closed');
 
     const live = await cueCall('POST', `/quizzes/${quizId}/reveal`);
     expect(live.status).toBe(200);
