@@ -16,7 +16,7 @@ export interface CuecastStackProps extends StackProps {
   /** @default - see RealtimeApiProps */
   readonly realtimeApi?: Omit<RealtimeApiProps, 'channel' | 'data' | 'connectAuthorizer'>;
   /**
-   * Viewer auth (DESIGN.md §5): `$connect` requires `?token=` from the public
+   * Viewer auth (docs/protocol.md §5): `$connect` requires `?token=` from the public
    * `POST /viewer-token`, and the verified viewer id is the identity.
    * @default - off: each connection is its own viewer
    */

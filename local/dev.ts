@@ -3,7 +3,7 @@
  * CUECAST_LOCAL_PORT sets the first port (default 4500); the others follow it.
  * CUECAST_LOCAL_MGMT_LATENCY_MS adds latency to every @connections call (a model of AWS).
  * `--no-synth` reuses cdk.out as it is, for a faster restart.
- * `--viewer-auth` boots the stack with viewer auth on (DESIGN.md §5), from cdk.out.viewer-auth.
+ * `--viewer-auth` boots the stack with viewer auth on (docs/protocol.md §5), from cdk.out.viewer-auth.
  * `--data DIR` keeps the DynamoDB tables in DIR, so a restart mid-rehearsal keeps quizzes and answers.
  */
 import * as path from 'node:path';

@@ -134,7 +134,7 @@ export class HttpGateway {
     if (route.authorizationType === 'AWS_IAM') {
       const verdict = this.verifier.verify(req, body);
       if (!verdict.ok) {
-        // AWS answers {"message": …}; the contract's error envelope is added for clients of DESIGN.md §3.
+        // AWS answers {"message": …}; the contract's error envelope is added for clients of docs/protocol.md §3.
         sendJson(
           res,
           403,

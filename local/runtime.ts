@@ -24,7 +24,7 @@ export interface LocalRuntimeOptions {
   /** Run `cdk synth` first. @default true */
   readonly synth?: boolean;
   /**
-   * Synthesize and boot the stack with viewer auth on (`-c viewerAuth=true`, DESIGN.md §5):
+   * Synthesize and boot the stack with viewer auth on (`-c viewerAuth=true`, docs/protocol.md §5):
    * viewers need a token from `POST /viewer-token` to connect. @default false
    */
   readonly viewerAuth?: boolean;
@@ -43,7 +43,7 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
 }
 
-/** What `.cuecast/local.json` holds (DESIGN.md §6). */
+/** What `.cuecast/local.json` holds (docs/protocol.md §6). */
 export interface LocalConfig {
   readonly httpApiUrl: string;
   readonly webSocketUrl: string;
@@ -58,7 +58,7 @@ export interface LocalConfig {
   /** The viewer page and the host console, when web/dist was built. */
   readonly viewerUrl?: string;
   readonly hostUrl?: string;
-  /** True when viewers need a token from `POST /viewer-token` (DESIGN.md §5). */
+  /** True when viewers need a token from `POST /viewer-token` (docs/protocol.md §5). */
   readonly viewerAuth: boolean;
   readonly secretsManagerEndpoint?: string;
 }

@@ -20,7 +20,7 @@ import type { LambdaHost, LocalFunction } from './lambda-host';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
 
-/** API Gateway WebSocket limits (DESIGN.md §2). */
+/** API Gateway WebSocket limits (docs/protocol.md §2). */
 export const WS_LIMITS = {
   frameBytes: 32 * 1024,
   messageBytes: 128 * 1024,

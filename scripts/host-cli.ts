@@ -1,6 +1,6 @@
 /**
  * The host CLI (`npm run host`): opens, shows and reveals quizzes, sends custom cues and reads
- * the show state through the SigV4-signed host API (DESIGN.md §3), against the local runtime or
+ * the show state through the SigV4-signed host API (docs/protocol.md §3), against the local runtime or
  * a deployed stack. Everything is in `runCli` so tests drive it in-process; scripts/host.ts is
  * the bin.
  */

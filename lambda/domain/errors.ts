@@ -1,5 +1,5 @@
 /**
- * Every error code of the wire contract (DESIGN.md §3 and §5) and the one mapper from a
+ * Every error code of the wire contract (docs/protocol.md §3 and §5) and the one mapper from a
  * domain error to an HTTP status. Handlers throw these; nothing else picks codes. WebSocket
  * errors travel as `{"type":"error","code",…}` frames, but keep a nominal status for logs.
  */

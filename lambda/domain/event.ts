@@ -7,7 +7,7 @@ export const RESERVED_CUE_TYPES: readonly string[] = ['question', 'result'];
 
 export const EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_-]{0,31}$/;
 
-/** Body of `POST /events` (DESIGN.md §3). */
+/** Body of `POST /events` (docs/protocol.md §3). */
 export const SendEventSchema = z.strictObject(
   {
     type: z.string({ error: 'must be a string' }).check(

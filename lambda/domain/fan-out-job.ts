@@ -38,7 +38,7 @@ export type FanOutWork = { kind: 'result'; quizId: string } | { kind: 'stream'; 
 
 export const parseFanOutJob = (event: unknown): FanOutJob => parseWith(FanOutJobSchema, event, 'job');
 
-/** The messages of DESIGN.md §5 that the server pushes. */
+/** The messages of docs/protocol.md §5 that the server pushes. */
 export const resultMessage = (r: {
   quizId: string;
   correctIndex: number;

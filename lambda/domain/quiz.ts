@@ -9,7 +9,7 @@ export const MIN_DURATION_SECONDS = 5;
 export const MAX_DURATION_SECONDS = 300;
 export const DEFAULT_DURATION_SECONDS = 20;
 
-/** Body of `POST /quizzes` (DESIGN.md §3). Unknown fields are refused so a typo is never silently ignored. */
+/** Body of `POST /quizzes` (docs/protocol.md §3). Unknown fields are refused so a typo is never silently ignored. */
 export const CreateQuizSchema = z
   .strictObject(
     {

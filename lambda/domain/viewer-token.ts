@@ -4,7 +4,7 @@ import { UnauthorizedError } from './errors';
 import { ID_PATTERN, parseWith } from './validation';
 
 /**
- * Viewer tokens (DESIGN.md §5, viewer auth): `v1.<payload>.<mac>`, both parts base64url, the
+ * Viewer tokens (docs/protocol.md §5, viewer auth): `v1.<payload>.<mac>`, both parts base64url, the
  * MAC an HMAC-SHA256 of `v1.<payload>` under the stack's signing key. The payload says who the
  * viewer is (`sub`) and until when (`exp`, epoch seconds). Pure: the key is passed in.
  */

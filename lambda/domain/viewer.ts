@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError, QuizClosedError, UnknownActionError } f
 import { phaseOf, type Quiz } from './quiz';
 import { ID_PATTERN, parseJson, parseWith } from './validation';
 
-/** The WebSocket API's route keys besides `$connect`/`$disconnect`/`$default` (DESIGN.md §5). */
+/** The WebSocket API's route keys besides `$connect`/`$disconnect`/`$default` (docs/protocol.md §5). */
 export const VIEWER_ACTIONS = ['answer', 'sync', 'ping'] as const;
 
 /** WebSocket frames are at most 32 KB; messages at most 128 KB. We never send more than one frame. */

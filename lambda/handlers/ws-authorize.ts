@@ -9,7 +9,7 @@ const tokens = tokenServiceFor(loadConfig(VIEWER_AUTH_SETTINGS));
 /**
  * The `$connect` Lambda REQUEST authorizer (viewer auth). A valid `?token=` is allowed, and its
  * viewer id travels to every route of the connection as `requestContext.authorizer.viewerId`.
- * Anything else throws `Unauthorized`, which API Gateway answers with 401 (DESIGN.md §5).
+ * Anything else throws `Unauthorized`, which API Gateway answers with 401 (docs/protocol.md §5).
  */
 export const handler = async (
   event: APIGatewayRequestAuthorizerEvent,

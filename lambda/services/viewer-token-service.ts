@@ -24,7 +24,7 @@ export type IssueTokenInput = z.output<typeof IssueTokenSchema>;
 
 export const parseIssueToken = (body: unknown): IssueTokenInput => parseWith(IssueTokenSchema, body);
 
-/** `POST /viewer-token` reply (a contract extension, see README). */
+/** `POST /viewer-token` reply (docs/protocol.md §3.8). */
 export interface IssuedToken {
   readonly token: string;
   readonly viewerId: string;

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 
 /**
- * Who is behind a WebSocket event (DESIGN.md §5): the viewer id the `$connect` authorizer
+ * Who is behind a WebSocket event (docs/protocol.md §5): the viewer id the `$connect` authorizer
  * verified when viewer auth is on, otherwise the connection itself. Only API Gateway sets
  * `requestContext.authorizer`; a client cannot.
  */

@@ -28,7 +28,7 @@ export function wsHandler(poster: ConnectionPoster, connections: ConnectionStore
     }
     const outcome = await poster.post(connectionId, message);
     if (outcome !== 'delivered') logger.info('reply not delivered', { connectionId, routeKey, outcome });
-    // A post to a gone connection means its record is stale (DESIGN.md §2): delete it now.
+    // A post to a gone connection means its record is stale (docs/protocol.md §2): delete it now.
     if (outcome === 'gone')
       await connections
         .delete(connectionId)

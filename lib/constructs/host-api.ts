@@ -32,7 +32,7 @@ export interface HostApiProps {
 }
 
 /**
- * The host side of the contract (DESIGN.md §3): an HTTP API whose host routes require IAM
+ * The host side of the contract (docs/protocol.md §3): an HTTP API whose host routes require IAM
  * (SigV4) and whose `GET /state` is public, one thin function per route.
  */
 export class HostApi extends Construct {
@@ -134,7 +134,7 @@ export class HostApi extends Construct {
     Validations.of(stateRoute).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'GET /state is public by design (DESIGN.md §3): late joiners read the current quiz; it never carries the answer before reveal.',
+        'GET /state is public by design (docs/protocol.md §3): late joiners read the current quiz; it never carries the answer before reveal.',
     });
 
     if (props.outputs ?? true) {

@@ -51,7 +51,7 @@ export interface RealtimeApiProps {
 }
 
 /**
- * The viewer side of the contract (DESIGN.md §5): a WebSocket API with `$connect`,
+ * The viewer side of the contract (docs/protocol.md §5): a WebSocket API with `$connect`,
  * `$disconnect`, `$default`, `answer`, `sync` and `ping`; the fan-out function that pushes
  * results and stream changes; and the EventBridge rule for the channel's stream state.
  */
@@ -130,7 +130,7 @@ export class RealtimeApi extends Construct {
         id: 'AwsSolutions-APIG4',
         reason: props.connectAuthorizer
           ? 'API Gateway authorizes a WebSocket once, at $connect; later routes inherit the verified viewer id.'
-          : 'Viewers are anonymous by design (DESIGN.md §5): the connection is the identity, and each route validates its input.',
+          : 'Viewers are anonymous by design (docs/protocol.md §5): the connection is the identity, and each route validates its input.',
       });
     }
     this.stage = new apigw.WebSocketStage(this, 'Stage', {
@@ -152,7 +152,7 @@ export class RealtimeApi extends Construct {
     };
 
     // Each post costs CPU (SigV4 signing, middleware): 1,769 MB is one full vCPU. Five minutes
-    // per segment is far more than a segment needs (see README), so a slow API never cuts it short.
+    // per segment is far more than a segment needs (docs/architecture.md), so a slow API never cuts it short.
     this.fanOutFunction = fn(
       'FanOut',
       'fan-out.ts',

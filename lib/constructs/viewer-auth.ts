@@ -11,7 +11,7 @@ import { AppFunction } from './app-function';
 
 const HANDLERS = path.join(__dirname, '..', '..', 'lambda', 'handlers');
 
-/** The stack-level switch (DESIGN.md §5): present means viewer auth is on. */
+/** The stack-level switch (docs/protocol.md §5): present means viewer auth is on. */
 export interface ViewerAuthOptions {
   /**
    * How long a viewer token stays valid. It must outlive a show and its reconnects; a
@@ -32,7 +32,7 @@ export interface ViewerAuthProps extends ViewerAuthOptions {
 }
 
 /**
- * Viewer auth (DESIGN.md §5): a signing key generated inside Secrets Manager (its value is
+ * Viewer auth (docs/protocol.md §5): a signing key generated inside Secrets Manager (its value is
  * never in the template), a public `POST /viewer-token` route that hands out signed, expiring
  * tokens, and a Lambda REQUEST authorizer for `$connect` that checks `?token=` and passes the
  * verified viewer id to every route. Both functions may read exactly this one secret.
@@ -90,7 +90,7 @@ export class ViewerAuth extends Construct {
     Validations.of(route).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'POST /viewer-token is public by design (DESIGN.md §5): anyone may watch; the token only ties a viewer to one identity across reconnects.',
+        'POST /viewer-token is public by design (docs/protocol.md §5): anyone may watch; the token only ties a viewer to one identity across reconnects.',
     });
 
     // Without `token` in the query string API Gateway answers 401 before invoking anything.

@@ -20,7 +20,7 @@ import { assertProperty } from './support';
 type Code = keyof typeof HTTP_STATUS_BY_CODE;
 
 describe('when the error codes are listed', () => {
-  it('maps each wire code of DESIGN.md §3 and §5 to its status', () => {
+  it('maps each wire code of docs/protocol.md §3 and §5 to its status', () => {
     expect(HTTP_STATUS_BY_CODE).toMatchObject({
       BAD_REQUEST: 400,
       FORBIDDEN: 403,

@@ -12,7 +12,7 @@ import {
   thrownBy,
 } from './support';
 
-/** DESIGN.md §3 `POST /events`, restated. */
+/** docs/protocol.md §3 `POST /events`, restated. */
 const TYPE = /^[a-z][a-z0-9_-]{0,31}$/;
 const RESERVED = ['question', 'result'];
 const FIELD_IN_MESSAGE = /^(body|type|data)(?:\.|\[|: \S)/;
@@ -95,7 +95,7 @@ describe('when a send-event body is parsed', () => {
     );
   });
 
-  it('accepts exactly the bodies DESIGN.md §3 allows, and refuses the rest with a 400 naming the field', () => {
+  it('accepts exactly the bodies docs/protocol.md §3 allows, and refuses the rest with a 400 naming the field', () => {
     let accepted = 0;
     let rejected = 0;
     assertProperty(

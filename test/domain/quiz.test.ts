@@ -30,7 +30,7 @@ const FIELD_IN_MESSAGE = /^(body|question|choices|correctIndex|durationSeconds)(
 const isText = (value: unknown, max: number): boolean =>
   typeof value === 'string' && codePoints(value) >= 1 && codePoints(value) <= max && hasNonSpace(value);
 
-/** DESIGN.md §3 `POST /quizzes`, restated: the fields a body gets wrong ('body' for its shape or unknown keys). */
+/** docs/protocol.md §3 `POST /quizzes`, restated: the fields a body gets wrong ('body' for its shape or unknown keys). */
 function createQuizProblems(input: unknown): Set<string> {
   if (!isPlainRecord(input)) return new Set(['body']);
   const problems = new Set<string>();
@@ -127,7 +127,7 @@ const VALID = { question: 'Capital of France?', choices: ['Paris', 'Lyon', 'Nice
 const EMOJI = '😀';
 
 describe('when a create-quiz body is parsed', () => {
-  it('accepts exactly the bodies DESIGN.md §3 allows, and names a wrong field in a 400 otherwise', () => {
+  it('accepts exactly the bodies docs/protocol.md §3 allows, and names a wrong field in a 400 otherwise', () => {
     let accepted = 0;
     let rejected = 0;
     assertProperty(

@@ -1,6 +1,6 @@
 /**
  * Shared helpers for the domain tests: generators of hostile and near-valid input, and
- * independent oracles that restate DESIGN.md §3 without calling the code under test.
+ * independent oracles that restate docs/protocol.md §3 without calling the code under test.
  */
 import fc from 'fast-check';
 

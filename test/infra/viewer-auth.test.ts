@@ -4,7 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from '../../lambda/env-names';
 import { actionsOf, allStatements, buildStack, onlyLogicalId, resourcesOf } from './build-stack';
 
-/** The stack with viewer auth on (DESIGN.md §5), as `cdk deploy -c viewerAuth=true` builds it. */
+/** The stack with viewer auth on (docs/protocol.md §5), as `cdk deploy -c viewerAuth=true` builds it. */
 const built = buildStack({ viewerAuth: {} });
 const { template } = built;
 const secretId = onlyLogicalId(template, 'AWS::SecretsManager::Secret');

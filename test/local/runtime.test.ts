@@ -13,7 +13,7 @@ import {
 } from './harness';
 
 /**
- * The synthesized stack on loopback, driven only through the contract (DESIGN.md §3 to §6):
+ * The synthesized stack on loopback, driven only through the contract (docs/protocol.md §3 to §6):
  * SigV4-signed HTTP through the SDK's signer, real `ws` clients, the IVS stand-in's controls.
  */
 let runtime: LocalRuntime;

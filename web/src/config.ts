@@ -13,7 +13,7 @@ export interface PageConfig {
   readonly cueEventsUrl?: string;
   readonly region?: string;
   /**
-   * With viewer auth on (DESIGN.md §5): the HTTP API's `POST /viewer-token`, where the viewer
+   * With viewer auth on (docs/protocol.md §5): the HTTP API's `POST /viewer-token`, where the viewer
    * page gets the token it connects with. Absent means viewer auth is off.
    */
   readonly viewerTokenUrl?: string;

@@ -1,5 +1,5 @@
 /**
- * A client for the host API (DESIGN.md §3), signed with SigV4 for `execute-api`. Isomorphic:
+ * A client for the host API (docs/protocol.md §3), signed with SigV4 for `execute-api`. Isomorphic:
  * it needs only `fetch` and a SHA-256 implementation, so the host CLI (Node) and the host
  * console (browser) share it.
  */

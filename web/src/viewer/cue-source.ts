@@ -1,4 +1,4 @@
-/** A timed-metadata cue as DESIGN.md §4 defines it. */
+/** A timed-metadata cue as docs/protocol.md §4 defines it. */
 export type Cue =
   | { v: 1; type: 'question'; quizId: string; question: string; choices: string[]; closesAt: string }
   | { v: 1; type: 'result'; quizId: string; correctIndex: number; counts: number[]; total: number }

@@ -1,6 +1,6 @@
 import type { ShowState } from '../shared/host-client';
 
-/** Messages the server pushes or replies with (DESIGN.md §5). */
+/** Messages the server pushes or replies with (docs/protocol.md §5). */
 export type ServerMessage =
   | { type: 'state'; stream: 'live' | 'offline' | 'unknown'; quiz: QuizSnapshot | null }
   | { type: 'answer'; status: 'accepted'; quizId: string; choiceIndex: number }

@@ -1,5 +1,5 @@
 /**
- * The viewer's token when viewer auth is on (DESIGN.md §5; README, "Viewer auth"): kept in
+ * The viewer's token when viewer auth is on (docs/protocol.md §5.2): kept in
  * localStorage so a reload or a reconnect stays the same viewer, renewed through
  * `POST /viewer-token {"token"}` long before it expires, and replaced by a new one only when
  * the server refuses it (401: forged, expired, or signed with a key since replaced).
