@@ -92,7 +92,9 @@ export class LocalDynamoDb {
     private readonly dataDir?: string,
   ) {
     this.endpoint = `http://127.0.0.1:${port}`;
-    this.client = new DynamoDBClient({ endpoint: this.endpoint, region, credentials });
+    // A copy: the SDK marks the credentials object it is given (`$source`), and the runtime writes
+    // its own into .cuecast/local.json.
+    this.client = new DynamoDBClient({ endpoint: this.endpoint, region, credentials: { ...credentials } });
     this.verifier = new SigV4Verifier('dynamodb', { region, credentials });
   }
 

@@ -35,7 +35,7 @@ export function httpHandler(route: HttpRoute) {
 
 function errorReply(error: unknown, requestId: string): APIGatewayProxyResultV2 {
   if (error instanceof DomainError) {
-    logger.info('request refused', { code: error.code, message: error.message });
+    logger.info('request refused', { code: error.code, reason: error.message });
     const headers: Record<string, string> =
       error instanceof RateLimitedError
         ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) }

@@ -290,3 +290,29 @@ describe('when IVS fails in an unexpected way', () => {
     expect(expectErrorReply(reply, 500, 'INTERNAL_ERROR')).not.toContain('socket');
   });
 });
+
+describe('when a request is refused', () => {
+  it('logs the refusal with its code and reason, in keys the logger keeps', async () => {
+    const { logger } = await import('../../lambda/clients/logger');
+    const lines: string[] = [];
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    logger.setLogLevel('INFO');
+    try {
+      await sendEvent({ type: 'question', data: {} });
+    } finally {
+      logger.setLogLevel('SILENT');
+      write.mockRestore();
+    }
+    const refusal = lines
+      .map((line) => JSON.parse(line))
+      .find((entry) => entry.message === 'request refused');
+    expect(refusal).toMatchObject({ code: 'BAD_REQUEST', reason: expect.stringMatching(/^type: /) });
+    // Powertools drops a reserved key such as `message` with a warning: none was passed.
+    expect(warn.mock.calls.flat().join(' ')).not.toMatch(/reserved key/);
+    warn.mockRestore();
+  });
+});

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
@@ -9,6 +10,7 @@ import {
   setStream as setStreamOf,
   signedFetch,
   sleep,
+  tempStateFile,
   Viewer,
 } from './harness';
 
@@ -17,6 +19,7 @@ import {
  * SigV4-signed HTTP through the SDK's signer, real `ws` clients, the IVS stand-in's controls.
  */
 let runtime: LocalRuntime;
+const stateFile = tempStateFile();
 const viewers: Viewer[] = [];
 const connect = async () => {
   const viewer = await Viewer.connect(runtime.config.webSocketUrl);
@@ -49,7 +52,7 @@ const connectionsTable = () => {
 };
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime();
+  runtime = await bootTestRuntime({ stateFile });
 }, 180_000);
 
 afterEach(async () => {
@@ -393,4 +396,16 @@ describe('when 500 viewers answer one quiz', () => {
     const expected = [0, 1, 2, 3].map((c) => accepted.filter((r) => r.choiceIndex === c).length);
     expect(revealed.body.counts).toEqual(expected);
   }, 120_000);
+});
+
+describe('when the runtime writes .cuecast/local.json', () => {
+  it('holds the local credentials and nothing an SDK client added to them', () => {
+    const written = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+
+    expect(Object.keys(written.credentials).sort()).toEqual(['accessKeyId', 'secretAccessKey']);
+    expect(written.credentials).toEqual({
+      accessKeyId: runtime.config.credentials.accessKeyId,
+      secretAccessKey: runtime.config.credentials.secretAccessKey,
+    });
+  });
 });
