@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { HostClient } from '../client/host-client';
+import { NodeSha256 } from '../client/sha256-node';
 import { ENV } from '../lambda/env-names';
 import { lambdaHeapLimits } from '../local/lambda-host';
+import { freeBasePort } from '../local/ports';
 import type { LocalConfig } from '../local/runtime';
-import { freeBasePort } from '../test/local/harness';
-import { HostClient } from '../web/src/shared/host-client';
-import { NodeSha256 } from '../web/src/shared/sha256-node';
 import { Audience, isStale } from './p2-audience';
 import { Poster } from './p2-poster';
 import { type FanOutRow, Stopwatch } from './p2-stopwatch';

@@ -1,6 +1,6 @@
+import { HostApiError, HostClient } from '../client/host-client';
+import { NodeSha256 } from '../client/sha256-node';
 import type { LocalRuntime } from '../local/runtime';
-import { HostApiError, HostClient } from '../web/src/shared/host-client';
-import { NodeSha256 } from '../web/src/shared/sha256-node';
 import { maxInWindow } from './stats';
 
 /**

@@ -7,8 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { freeBasePort } from '../local/ports';
 import { startLocalRuntime, synthesize } from '../local/runtime';
-import { freeBasePort } from '../test/local/harness';
 import { measureColdStart } from './p1-cold-start';
 import { type FanOutResult, measureFanOut } from './p2-fan-out';
 import { measureAnswerPath } from './p3-answer-path';

@@ -17,8 +17,8 @@ import {
   type QuizDetails,
   type RevealedQuiz,
   type ShowState,
-} from '../web/src/shared/host-client';
-import { NodeSha256 } from '../web/src/shared/sha256-node';
+} from '../client/host-client';
+import { NodeSha256 } from '../client/sha256-node';
 
 /** Where the CLI writes: one call per block of text, each ending with a newline. */
 export interface CliIo {

@@ -1,35 +1,17 @@
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignatureV4 } from '@smithy/signature-v4';
 import WebSocket from 'ws';
+import { NodeSha256 } from '../../client/sha256-node';
 import type { LocalFunction } from '../../local/lambda-host';
+import { freeBasePort } from '../../local/ports';
 import {
   type LocalConfig,
   type LocalRuntime,
   type LocalRuntimeOptions,
   startLocalRuntime,
 } from '../../local/runtime';
-import { NodeSha256 } from '../../web/src/shared/sha256-node';
-
-/** Finds `count` consecutive free loopback ports (the runtime uses seven: P to P+6). */
-export async function freeBasePort(count = 7): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
-    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port range on 127.0.0.1');
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
 
 /**
  * The local runtime as every integration suite boots it: free loopback ports, the cdk.out that
@@ -275,4 +257,4 @@ export const stubFunction = (logicalId: string): LocalFunction => ({
 });
 
 /** The platform's sleep, for the suites that import it from here. */
-export { sleep };
+export { freeBasePort, sleep };

@@ -1,7 +1,7 @@
 import '../styles.css';
+import { HostApiError, HostClient, type QuizDetails } from '../../../client/host-client';
+import { BrowserSha256 } from '../../../client/sha256-browser';
 import { type HostPageConfig, h, loadConfig } from '../config';
-import { HostApiError, HostClient, type QuizDetails } from '../shared/host-client';
-import { BrowserSha256 } from '../shared/sha256-browser';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const message = byId<HTMLParagraphElement>('message');

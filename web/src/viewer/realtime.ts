@@ -1,4 +1,4 @@
-import type { ShowState } from '../shared/host-client';
+import type { ShowState } from '../../../client/host-client';
 
 /** Messages the server pushes or replies with (docs/protocol.md §5). */
 export type ServerMessage =
