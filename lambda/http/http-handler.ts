@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { logger } from '../clients/logger';
 import { BadRequestError, DomainError, RateLimitedError, UnsupportedMediaTypeError } from '../domain/errors';
 import { parseJson } from '../domain/validation';
-import { throttlingAsRateLimited } from '../store/write-outcome';
+import { throttlingAsRateLimited } from '../transport/error-mapping';
 
 /** What a route returns; the wrapper turns it into the API Gateway payload v2 reply. */
 export interface HttpReply {

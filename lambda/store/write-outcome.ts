@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 /** What became of a DynamoDB write, for every store: applied, refused, or worth retrying. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { RateLimitedError } from '../domain/errors';
 
 /**
  * DynamoDB's throttling errors. The SDK already retried them (the DynamoDB client makes 4
@@ -16,16 +15,6 @@ const THROTTLING_ERRORS = new Set([
 /** True when DynamoDB refused the request for throttling: it was not applied, so retrying is safe. */
 export const isThrottling = (error: unknown): boolean =>
   THROTTLING_ERRORS.has((error as { name?: string } | null)?.name ?? '');
-
-/**
- * What a caller is told when DynamoDB throttling outlasted the SDK's retries: `RATE_LIMITED`
- * with `Retry-After: 1` (nothing was applied, so a retry is safe). Both handler skeletons, HTTP
- * and WebSocket, map errors through this, so no route answers throttling with a 500.
- */
-export const throttlingAsRateLimited = (error: unknown): unknown =>
-  isThrottling(error)
-    ? new RateLimitedError(1, "the show's tables are throttling requests right now; retry in 1 s")
-    : error;
 
 /**
  * True when DynamoDB answered with a 4xx (throttling, a failed condition, validation): the

@@ -3,7 +3,7 @@ import { logger } from '../clients/logger';
 import { DomainError } from '../domain/errors';
 import type { ConnectionPoster } from '../services/connection-poster';
 import type { ConnectionStore } from '../store/connection-store';
-import { throttlingAsRateLimited } from '../store/write-outcome';
+import { throttlingAsRateLimited } from '../transport/error-mapping';
 
 /** A viewer action: returns the reply to send back to the sender. */
 export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<object>;
