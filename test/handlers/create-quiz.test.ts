@@ -2,22 +2,16 @@ import {
   ConditionalCheckFailedException,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
+import { ChannelNotBroadcasting, PutMetadataCommand, ThrottlingException } from '@aws-sdk/client-ivs';
 import {
-  ChannelNotBroadcasting,
-  IvsClient,
-  PutMetadataCommand,
-  ThrottlingException,
-} from '@aws-sdk/client-ivs';
-import {
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   type PutCommandInput,
   UpdateCommand,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/handlers/create-quiz';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke, lambdaContext } from './events';
 import {
   allowPublishing,
@@ -32,8 +26,7 @@ import {
   TALLY_SHARDS,
 } from './fixtures';
 
-const ivsMock = mockClient(IvsClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
+const { ivs: ivsMock, ddb: ddbMock } = mockAws();
 
 const ROUTE = 'POST /quizzes';
 const VALID = {
@@ -71,8 +64,6 @@ function expectNothingSentOrStored(): void {
 }
 
 beforeEach(() => {
-  ivsMock.reset();
-  ddbMock.reset();
   allowPublishing(ddbMock, ivsMock);
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(UpdateCommand, SHOW_ITEM).resolves({});

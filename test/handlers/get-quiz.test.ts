@@ -1,12 +1,11 @@
-import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { BatchGetCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambda/handlers/get-quiz';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import { quizItem, shardKeys, storedQuiz, TABLES, tallyReturns, tallyShard } from './fixtures';
 
-const ivsMock = mockClient(IvsClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
+const { ivs: ivsMock, ddb: ddbMock } = mockAws();
 
 const QUIZ_ID = 'quiz_ABC-123';
 
@@ -18,8 +17,6 @@ function givenQuiz(item: Record<string, unknown> | undefined): void {
 }
 
 beforeEach(() => {
-  ivsMock.reset();
-  ddbMock.reset();
   tallyReturns(ddbMock, [tallyShard(QUIZ_ID, 0, [2, 1, 0]), tallyShard(QUIZ_ID, 3, [1, 0, 4])]);
 });
 

@@ -1,12 +1,11 @@
-import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { BatchGetCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambda/handlers/get-state';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import { quizItem, SHOW_ITEM, storedQuiz } from './fixtures';
 
-const ivsMock = mockClient(IvsClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
+const { ivs: ivsMock, ddb: ddbMock } = mockAws();
 
 const QUIZ_ID = 'quiz_ABC-123';
 
@@ -20,10 +19,7 @@ function givenQuiz(item: Record<string, unknown> | undefined): void {
   ddbMock.on(GetCommand, quizItem(QUIZ_ID)).resolves(item ? { Item: item } : {});
 }
 
-beforeEach(() => {
-  ivsMock.reset();
-  ddbMock.reset();
-});
+beforeEach(() => {});
 
 describe('when the control table has no show item yet', () => {
   it('answers 200 with stream unknown and no quiz', async () => {

@@ -3,24 +3,13 @@ import {
   ConditionalCheckFailedException,
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
-import {
-  ChannelNotBroadcasting,
-  IvsClient,
-  PutMetadataCommand,
-  ThrottlingException,
-} from '@aws-sdk/client-ivs';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  BatchGetCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  UpdateCommand,
-  type UpdateCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ChannelNotBroadcasting, PutMetadataCommand, ThrottlingException } from '@aws-sdk/client-ivs';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { BatchGetCommand, GetCommand, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { FAN_OUT_STALE_MS, REVEAL_LEASE_MARGIN_MS } from '../../lambda/domain/reveal';
 import { ENV } from '../../lambda/env-names';
 import { handler } from '../../lambda/handlers/reveal-quiz';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import {
   allowPublishing,
@@ -37,9 +26,7 @@ import {
   tallyShard,
 } from './fixtures';
 
-const ivsMock = mockClient(IvsClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const lambdaMock = mockClient(LambdaClient);
+const { ivs: ivsMock, ddb: ddbMock, lambda: lambdaMock } = mockAws();
 
 const FAN_OUT_FUNCTION = process.env[ENV.FAN_OUT_FUNCTION];
 const FAN_OUT_SEGMENTS = Number(process.env[ENV.FAN_OUT_SEGMENTS]);
@@ -88,9 +75,6 @@ function fanOutJobs(): unknown[] {
 }
 
 beforeEach(() => {
-  ivsMock.reset();
-  ddbMock.reset();
-  lambdaMock.reset();
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
   allowPublishing(ddbMock, ivsMock);
   ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });

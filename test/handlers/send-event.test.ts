@@ -1,18 +1,12 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import {
-  ChannelNotBroadcasting,
-  IvsClient,
-  PutMetadataCommand,
-  ThrottlingException,
-} from '@aws-sdk/client-ivs';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { ChannelNotBroadcasting, PutMetadataCommand, ThrottlingException } from '@aws-sdk/client-ivs';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambda/handlers/send-event';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke } from './events';
 import { allowPublishing, CHANNEL_ARN, fullRateWindow, GENERATED_ID, RATE_WINDOW } from './fixtures';
 
-const ivsMock = mockClient(IvsClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
+const { ivs: ivsMock, ddb: ddbMock } = mockAws();
 
 const sendEvent = (body?: string | object, isBase64Encoded = false) =>
   invoke(handler, httpEvent('POST /events', { body, isBase64Encoded }));
@@ -27,8 +21,6 @@ function expectNothingSent(): void {
 }
 
 beforeEach(() => {
-  ivsMock.reset();
-  ddbMock.reset();
   allowPublishing(ddbMock, ivsMock);
 });
 

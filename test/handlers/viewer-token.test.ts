@@ -1,12 +1,11 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { handler } from '../../lambda/handlers/viewer-token';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke } from './events';
 
-const secretsMock = mockClient(SecretsManagerClient);
+const { secrets: secretsMock } = mockAws();
 
 beforeEach(() => {
-  secretsMock.reset();
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'S'.repeat(64) });
 });
 

@@ -9,7 +9,6 @@ import {
   BatchWriteCommand,
   type BatchWriteCommandInput,
   DeleteCommand,
-  DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -18,12 +17,12 @@ import {
   type ScanCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { shardOf } from '../../lambda/domain/tally';
 import { handler } from '../../lambda/handlers/fan-out';
 import { ConnectionPoster, POST_ROUNDS } from '../../lambda/services/connection-poster';
 import { fanOut } from '../../lambda/services/fan-out';
 import { ConnectionStore } from '../../lambda/store/connection-store';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { quizItem, storedQuiz } from '../handlers/fixtures';
 import { TEST_ENV } from '../setup-env';
@@ -36,8 +35,7 @@ import {
   sentFrames,
 } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const CONCURRENCY = Number(TEST_ENV.CUECAST_FAN_OUT_CONCURRENCY);
 const TALLY_SHARDS = 4;
@@ -111,8 +109,6 @@ const deletedIds = (batches: BatchWriteCommandInput[]): string[] =>
   );
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   mgmtMock.on(PostToConnectionCommand).resolves({});
   for (const id of GONE) mgmtMock.on(PostToConnectionCommand, { ConnectionId: id }).rejects(goneException());
   mgmtMock

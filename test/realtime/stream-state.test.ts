@@ -1,14 +1,13 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DynamoDBDocumentClient, UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { UpdateCommand, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { handler } from '../../lambda/handlers/stream-state';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { TEST_ENV } from '../setup-env';
 import { CONTROL_TABLE, conditionFailed } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const lambdaMock = mockClient(LambdaClient);
+const { ddb: ddbMock, lambda: lambdaMock } = mockAws();
 
 const CHANNEL_ARN = TEST_ENV.CUECAST_CHANNEL_ARN;
 const OTHER_CHANNEL_ARN = 'arn:aws:ivs:eu-west-1:123456789012:channel/zzzzOTHER999';
@@ -83,8 +82,6 @@ function statefulShowItem(initial: { stream?: string; streamChangedAt?: string }
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  lambdaMock.reset();
   lambdaMock.on(InvokeCommand).resolves({ StatusCode: 202 });
 });
 

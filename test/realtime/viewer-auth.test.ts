@@ -1,19 +1,18 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { signViewerToken } from '../../lambda/domain/viewer-token';
 import { handler as issue } from '../../lambda/handlers/viewer-token';
 import { handler as authorize } from '../../lambda/handlers/ws-authorize';
 import { handler as connect } from '../../lambda/handlers/ws-connect';
 import { signingKeyLoader } from '../../lambda/store/signing-key';
 import { viewerIdOf } from '../../lambda/ws/viewer-identity';
+import { mockAws } from '../aws-mocks';
 import { expectErrorReply, httpEvent, invoke, lambdaContext } from '../handlers/events';
 import { TEST_ENV } from '../setup-env';
 import { CONNECTIONS_TABLE, wsEvent } from './ws-events';
 
-const secretsMock = mockClient(SecretsManagerClient);
-const ddbMock = mockClient(DynamoDBDocumentClient);
+const { secrets: secretsMock, ddb: ddbMock } = mockAws();
 
 const SECRET = 'S'.repeat(64);
 const KEY = Buffer.from(SECRET);
@@ -32,8 +31,6 @@ const authorizerEvent = (token?: string): APIGatewayRequestAuthorizerEvent =>
   }) as unknown as APIGatewayRequestAuthorizerEvent;
 
 beforeEach(() => {
-  secretsMock.reset();
-  ddbMock.reset();
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: SECRET });
   ddbMock.on(PutCommand).resolves({});
 });

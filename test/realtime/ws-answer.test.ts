@@ -1,20 +1,10 @@
-import {
-  ApiGatewayManagementApiClient,
-  ForbiddenException,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { ForbiddenException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { shardOf } from '../../lambda/domain/tally';
 import { ENV } from '../../lambda/env-names';
 import { handler } from '../../lambda/handlers/ws-answer';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { quizItem, storedQuiz } from '../handlers/fixtures';
 import { TEST_ENV } from '../setup-env';
@@ -31,8 +21,7 @@ import {
   wsEvent,
 } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const SENDER = 'Yx3kQcOFvHcCJ9A=';
 const TALLY_SHARDS = 4;
@@ -60,8 +49,6 @@ async function answer(body: string | object = answerFrame(), requestTimeEpoch = 
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   mgmtMock.on(PostToConnectionCommand).resolves({});
   ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: QUIZ });
   ddbMock.on(PutCommand).resolves({});

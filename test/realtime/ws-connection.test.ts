@@ -1,16 +1,12 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as connect } from '../../lambda/handlers/ws-connect';
 import { handler as disconnect } from '../../lambda/handlers/ws-disconnect';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { CONNECTIONS_TABLE, dynamoCommandNames, wsEvent } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const CONNECTION_ID = 'L0SM9cOFvHcCIhw=';
 /** A request time with a fractional second, so the TTL's rounding shows. */
@@ -22,8 +18,6 @@ const connectEvent = (requestTimeEpoch = REQUEST_TIME) =>
   wsEvent('$connect', { connectionId: CONNECTION_ID, requestTimeEpoch });
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   ddbMock.on(PutCommand).resolves({});
   ddbMock.on(DeleteCommand).resolves({});
   mgmtMock.on(PostToConnectionCommand).resolves({});

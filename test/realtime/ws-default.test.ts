@@ -1,15 +1,10 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { handler } from '../../lambda/handlers/ws-default';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { errorFrame, goneException, onlyFrameTo, wsEvent } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const SENDER = 'ZGVmYXVsdC1zZW5kZXI=';
 
@@ -20,8 +15,6 @@ async function send(body: string | undefined): Promise<Record<string, unknown>> 
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   mgmtMock.on(PostToConnectionCommand).resolves({});
 });
 

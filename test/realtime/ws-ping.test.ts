@@ -1,15 +1,11 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
-import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../lambda/handlers/ws-ping';
+import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { goneException, onlyFrameTo, wsEvent } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const SENDER = 'cGluZy1zZW5kZXI=';
 
@@ -20,8 +16,6 @@ const ping = (requestTimeEpoch?: number) =>
   );
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   mgmtMock.on(PostToConnectionCommand).resolves({});
 });
 

@@ -1,18 +1,14 @@
-import {
-  ApiGatewayManagementApiClient,
-  PostToConnectionCommand,
-} from '@aws-sdk/client-apigatewaymanagementapi';
+import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as getState } from '../../lambda/handlers/get-state';
 import { handler } from '../../lambda/handlers/ws-sync';
+import { mockAws } from '../aws-mocks';
 import { httpEvent, invoke, lambdaContext } from '../handlers/events';
 import { quizItem, SHOW_ITEM, storedQuiz } from '../handlers/fixtures';
 import { dynamoWrites, errorFrame, onlyFrameTo, wsEvent } from './ws-events';
 
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const mgmtMock = mockClient(ApiGatewayManagementApiClient);
+const { ddb: ddbMock, mgmt: mgmtMock } = mockAws();
 
 const SENDER = 'c3luYy1zZW5kZXI=';
 const QUIZ_ID = 'quiz_ABC-123';
@@ -35,8 +31,6 @@ function givenQuiz(item: Record<string, unknown> | undefined): void {
 }
 
 beforeEach(() => {
-  ddbMock.reset();
-  mgmtMock.reset();
   mgmtMock.on(PostToConnectionCommand).resolves({});
 });
 
