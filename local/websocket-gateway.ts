@@ -1,23 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { FaultPlan } from './faults';
+import { ConnectionsApi } from './connections-api';
 import { flatHeaders } from './http-gateway';
-import {
-  awsErrorReply,
-  close,
-  decodeUriPart,
-  guarded,
-  HttpError,
-  listen,
-  readBody,
-  requestUrl,
-  sendAwsError,
-  sendJson,
-} from './http-util';
+import { awsErrorReply, close, guarded, HttpError, listen, requestUrl } from './http-util';
 import type { LambdaHost, LocalFunction } from './lambda-host';
-import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
+import type { LocalSigning } from './sigv4';
 import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
 
 /** API Gateway WebSocket limits (docs/protocol.md §2). */
@@ -68,15 +57,6 @@ interface ConnectionMeta {
   authorizer?: AuthorizerContext;
 }
 
-/** A `@connections` call, as fault rules see it. */
-export interface ManagementRequest {
-  readonly method: string;
-  readonly connectionId: string;
-}
-
-/** What an injected `@connections` fault does: answer 410 GoneException or a 500, or never answer. */
-export type ManagementFault = { readonly status: 410 | 500 } | 'hang';
-
 interface Connection extends ConnectionMeta {
   readonly socket: WebSocket;
   lastActiveAt: number;
@@ -108,19 +88,29 @@ export class WebSocketGateway {
   readonly managementUrl: string;
   /** True when `$connect` has an authorizer, so clients need a token (viewer auth). */
   readonly requiresToken: boolean;
-  /** Injected `@connections` faults (tests only; nothing is armed by default). */
-  readonly managementFaults = new FaultPlan<ManagementRequest, ManagementFault>();
-  private readonly verifier: SigV4Verifier;
+  private readonly api: ConnectionsApi;
   private readonly throttle?: StageThrottle;
 
   constructor(private readonly options: WebSocketGatewayOptions) {
-    this.verifier = new SigV4Verifier('execute-api', options.signing);
     this.throttle = options.throttle && new StageThrottle(options.throttle);
     this.path = selectionPath(options.routeSelectionExpression);
     this.limits = { ...WS_LIMITS, ...options.limits };
     this.url = `ws://127.0.0.1:${options.port}`;
     this.managementUrl = `http://127.0.0.1:${options.port}/${options.stage}`;
     this.requiresToken = options.connectAuthorizer !== undefined;
+    this.api = new ConnectionsApi({
+      stage: options.stage,
+      signing: options.signing,
+      messageBytes: this.limits.messageBytes,
+      latencyMs: options.managementLatencyMs,
+      lookup: (connectionId) => this.connections.get(connectionId),
+      log: options.log,
+    });
+  }
+
+  /** Injected `@connections` faults (tests only; nothing is armed by default). */
+  get managementFaults(): ConnectionsApi['faults'] {
+    return this.api.faults;
   }
 
   get size(): number {
@@ -132,7 +122,7 @@ export class WebSocketGateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.frameBytes });
     this.server = createServer(
       guarded(
-        (req, res) => this.management(req, res),
+        (req, res) => this.api.handle(req, res),
         awsErrorReply('BadRequestException', 'InternalServerErrorException'),
       ),
     );
@@ -364,56 +354,6 @@ export class WebSocketGateway {
     this.options.log(
       `[ws] $disconnect ${connection.id} (${code}) -> ${fn.logicalId} ${outcome.ok ? 200 : 500} ${outcome.ms}ms`,
     );
-  }
-
-  /**
-   * `{stage}/@connections/{id}`: POST sends, GET describes, DELETE closes. Every call must be
-   * SigV4-signed for `execute-api` with the local credentials, as on AWS.
-   */
-  private async management(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = requestUrl(req);
-    const body = await readBody(req, this.limits.messageBytes + 1);
-    const verdict = this.verifier.verify(req, body);
-    if (!verdict.ok) {
-      this.options.log(`[ws] ${req.method} ${url.pathname} -> 403 (${verdict.message})`);
-      return sendSignatureError(res, verdict, 'rest');
-    }
-    const match = new RegExp(`^/${this.options.stage}/@connections/([^/]+)$`).exec(url.pathname);
-    if (!match) return sendAwsError(res, 404, 'NotFoundException', `no route ${req.method} ${url.pathname}`);
-    const latency = this.options.managementLatencyMs ?? 0;
-    if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
-    const connectionId = decodeUriPart(match[1]);
-    const fault = this.managementFaults.take({ method: req.method ?? '', connectionId });
-    if (fault === 'hang') return; // held until the caller gives up or crashes; nothing is delivered
-    if (fault?.status === 410)
-      return sendAwsError(res, 410, 'GoneException', `connection ${match[1]} is gone`);
-    if (fault?.status === 500)
-      return sendAwsError(res, 500, 'InternalServerErrorException', 'internal server error (injected fault)');
-    const connection = this.connections.get(connectionId);
-    if (!connection || connection.socket.readyState !== connection.socket.OPEN) {
-      return sendAwsError(res, 410, 'GoneException', `connection ${match[1]} is gone`);
-    }
-    switch (req.method) {
-      case 'POST':
-        if (body.length > this.limits.messageBytes) {
-          return sendAwsError(res, 413, 'PayloadTooLargeException', 'message exceeds 128 KB');
-        }
-        connection.socket.send(body.toString('utf8'));
-        res.writeHead(200).end();
-        return;
-      case 'GET':
-        return sendJson(res, 200, {
-          ConnectedAt: new Date(connection.connectedAt).toISOString(),
-          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
-          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
-        });
-      case 'DELETE':
-        connection.socket.close(1000);
-        res.writeHead(204).end();
-        return;
-      default:
-        return sendAwsError(res, 405, 'BadRequestException', `${req.method} is not supported`);
-    }
   }
 
   async stop(): Promise<void> {
