@@ -4,6 +4,7 @@
  * console (browser) share it.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { QuizPhase, ShowState } from './wire';
 
 export interface HostCredentials {
   readonly accessKeyId: string;
@@ -58,23 +59,9 @@ export interface RevealedQuiz {
 export interface QuizDetails extends RevealedQuiz {
   question: string;
   choices: string[];
-  state: 'open' | 'closed' | 'revealed';
+  state: QuizPhase;
   opensAt: string;
   closesAt: string;
-}
-
-export interface ShowState {
-  stream: 'live' | 'offline' | 'unknown';
-  quiz: null | {
-    quizId: string;
-    question: string;
-    choices: string[];
-    state: 'open' | 'closed' | 'revealed';
-    closesAt: string;
-    correctIndex?: number;
-    counts?: number[];
-    total?: number;
-  };
 }
 
 export class HostClient {

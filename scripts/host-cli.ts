@@ -16,9 +16,9 @@ import {
   type HostClientOptions,
   type QuizDetails,
   type RevealedQuiz,
-  type ShowState,
 } from '../client/host-client';
 import { NodeSha256 } from '../client/sha256-node';
+import type { ShowState } from '../client/wire';
 
 /** Where the CLI writes: one call per block of text, each ending with a newline. */
 export interface CliIo {

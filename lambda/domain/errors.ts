@@ -1,27 +1,9 @@
+import { type ErrorCode, HTTP_STATUS_BY_CODE } from '../../client/wire';
+
 /**
- * Every error code of the wire contract (docs/protocol.md §3 and §5) and the one mapper from a
- * domain error to an HTTP status. Handlers throw these; nothing else picks codes. WebSocket
- * errors travel as `{"type":"error","code",…}` frames, but keep a nominal status for logs.
+ * A failure the caller can understand and act on; `code` is one of the contract's error codes
+ * (client/wire.ts, docs/protocol.md §7). Handlers throw these; nothing else picks codes.
  */
-export const HTTP_STATUS_BY_CODE = {
-  BAD_REQUEST: 400,
-  UNKNOWN_ACTION: 400,
-  UNAUTHORIZED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  CHANNEL_NOT_BROADCASTING: 409,
-  QUIZ_CLOSED: 409,
-  ALREADY_ANSWERED: 409,
-  PAYLOAD_TOO_LARGE: 413,
-  UNSUPPORTED_MEDIA_TYPE: 415,
-  RATE_LIMITED: 429,
-  TRY_AGAIN: 429,
-  INTERNAL_ERROR: 500,
-} as const;
-
-export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
-
-/** A failure the caller can understand and act on; `code` is part of the public contract. */
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,

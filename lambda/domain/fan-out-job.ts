@@ -37,27 +37,3 @@ export type FanOutJob = z.output<typeof FanOutJobSchema>;
 export type FanOutWork = { kind: 'result'; quizId: string } | { kind: 'stream'; state: 'live' | 'offline' };
 
 export const parseFanOutJob = (event: unknown): FanOutJob => parseWith(FanOutJobSchema, event, 'job');
-
-/** The messages of docs/protocol.md §5 that the server pushes. */
-export const resultMessage = (r: {
-  quizId: string;
-  correctIndex: number;
-  counts: readonly number[];
-  total: number;
-}) => ({
-  type: 'result' as const,
-  v: 1,
-  quizId: r.quizId,
-  correctIndex: r.correctIndex,
-  counts: r.counts,
-  total: r.total,
-});
-
-export const gradedMessage = (quizId: string, choiceIndex: number, correct: boolean) => ({
-  type: 'graded' as const,
-  quizId,
-  choiceIndex,
-  correct,
-});
-
-export const streamMessage = (state: 'live' | 'offline') => ({ type: 'stream' as const, state });

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import type { QuizPhase, ShowState } from '../../client/wire';
 import { ID_PATTERN, parseWith, text } from './validation';
 
 export const QUESTION_MAX_CHARS = 200;
@@ -79,8 +80,6 @@ export interface QuizResult {
   readonly revealedAt: string;
 }
 
-export type QuizPhase = 'open' | 'closed' | 'revealed';
-
 /** Builds a new quiz from valid input; times are ISO-8601 UTC. */
 export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tallyShards: number): Quiz {
   return {
@@ -131,9 +130,9 @@ export function publicView(quiz: Quiz, now: Date) {
   return { ...base, correctIndex: quiz.correctIndex, counts: quiz.result.counts, total: quiz.result.total };
 }
 
-export type StreamState = 'live' | 'offline' | 'unknown';
+export type StreamState = ShowState['stream'];
 
 /** Body of `GET /state` and of the `sync` reply. */
-export function stateView(stream: StreamState, quiz: Quiz | undefined, now: Date) {
+export function stateView(stream: StreamState, quiz: Quiz | undefined, now: Date): ShowState {
   return { stream, quiz: quiz ? publicView(quiz, now) : null };
 }

@@ -1,3 +1,4 @@
+import type { StateMessage } from '../../client/wire';
 import { loadConfig } from '../config';
 import {
   connectionStoreFor,
@@ -12,7 +13,11 @@ const config = loadConfig([...READ_SETTINGS, ...REPLY_SETTINGS]);
 const quizzes = quizServiceFor(config);
 
 /** `sync`: the same state as `GET /state`, for a viewer who joined late or reconnected. */
-export const handler = wsHandler(posterFor(config), connectionStoreFor(config), async () => ({
-  type: 'state',
-  ...(await quizzes.state()),
-}));
+export const handler = wsHandler(
+  posterFor(config),
+  connectionStoreFor(config),
+  async (): Promise<StateMessage> => ({
+    type: 'state',
+    ...(await quizzes.state()),
+  }),
+);

@@ -1,5 +1,6 @@
+import { gradedMessage, resultMessage, streamMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
-import { type FanOutJob, gradedMessage, resultMessage, streamMessage } from '../domain/fan-out-job';
+import type { FanOutJob } from '../domain/fan-out-job';
 import { FAN_OUT_HEARTBEAT_MS } from '../domain/reveal';
 import { isCorrect } from '../domain/viewer';
 import type { AnswerStore } from '../store/answer-store';

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnswerAcceptedMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
 import { AlreadyAnsweredError, QuizClosedError, TryAgainError } from '../domain/errors';
 import { shardOf } from '../domain/tally';
@@ -32,7 +33,11 @@ export class ViewerService {
    * accepted answer is always in the result; one whose count met the seal is undone and refused
    * QUIZ_CLOSED. DynamoDB throttling at any step ends in TRY_AGAIN, after the SDK's retries and ours.
    */
-  async answer(input: AnswerInput, viewer: { viewerId: string; connectionId: string }, arrivedAt: Date) {
+  async answer(
+    input: AnswerInput,
+    viewer: { viewerId: string; connectionId: string },
+    arrivedAt: Date,
+  ): Promise<AnswerAcceptedMessage> {
     const started = this.clock();
     try {
       const quiz = checkAnswer(
@@ -54,7 +59,7 @@ export class ViewerService {
         status: 'accepted',
         quizId: quiz.quizId,
         choiceIndex: input.choiceIndex,
-      } as const;
+      };
     } catch (error) {
       // Throttled before anything was stored (reading the quiz, the conditional put): nothing to undo.
       if (isThrottling(error)) throw new TryAgainError(input.quizId);

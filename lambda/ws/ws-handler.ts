@@ -1,4 +1,5 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
+import type { ErrorMessage, ServerMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
 import { DomainError } from '../domain/errors';
 import type { ConnectionPoster } from '../services/connection-poster';
@@ -6,7 +7,7 @@ import type { ConnectionStore } from '../store/connection-store';
 import { throttlingAsRateLimited } from '../transport/error-mapping';
 
 /** A viewer action: returns the reply to send back to the sender. */
-export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<object>;
+export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<ServerMessage>;
 
 /**
  * The one skeleton of every viewer action: run it, send its reply (or an error frame) back
@@ -37,7 +38,7 @@ export function wsHandler(poster: ConnectionPoster, connections: ConnectionStore
   };
 }
 
-function errorFrame(error: unknown, requestId: string): object {
+function errorFrame(error: unknown, requestId: string): ErrorMessage {
   if (error instanceof DomainError) {
     const quizId = (error as { quizId?: string }).quizId;
     return { type: 'error', code: error.code, message: error.message, ...(quizId ? { quizId } : {}) };

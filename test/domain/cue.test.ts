@@ -1,12 +1,6 @@
 import fc from 'fast-check';
-import {
-  CUE_VERSION,
-  encodeCustomCue,
-  encodeQuestionCue,
-  encodeResultCue,
-  MAX_CUE_BYTES,
-  utf8Bytes,
-} from '../../lambda/domain/cue';
+import { CUE_VERSION, MAX_CUE_BYTES } from '../../client/wire';
+import { encodeCustomCue, encodeQuestionCue, encodeResultCue, utf8Bytes } from '../../lambda/domain/cue';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { anyString, assertProperty, heavyString, outcomeOf, thrownBy } from './support';
 

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
+import { HTTP_STATUS_BY_CODE } from '../../client/wire';
 import * as errors from '../../lambda/domain/errors';
 import {
   AlreadyAnsweredError,
   BadRequestError,
   ChannelNotBroadcastingError,
   DomainError,
-  HTTP_STATUS_BY_CODE,
   NotFoundError,
   PayloadTooLargeError,
   QuizClosedError,

@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { gradedMessage, HTTP_STATUS_BY_CODE, resultMessage, streamMessage } from '../../client/wire';
 import { encodeCustomCue, encodeQuestionCue, encodeResultCue } from '../../lambda/domain/cue';
-import { HTTP_STATUS_BY_CODE } from '../../lambda/domain/errors';
 import { RESERVED_CUE_TYPES } from '../../lambda/domain/event';
-import { gradedMessage, resultMessage, streamMessage } from '../../lambda/domain/fan-out-job';
 import { VIEWER_ACTIONS } from '../../lambda/domain/viewer';
 
 /**
@@ -18,8 +17,8 @@ import { VIEWER_ACTIONS } from '../../lambda/domain/viewer';
  * - an HTTP route: `` `METHOD /path` ``.
  *
  * Where the names come from: the code itself. Error codes from `HTTP_STATUS_BY_CODE` plus any
- * code literal in lambda/ (`code: 'X'`, `super('X'`, `errorBody('X'`); message and cue types from
- * the real builders and encoders, plus every `type: '<name>'` literal in lambda/ (the replies
+ * code literal in lambda/ and client/wire.ts (`code: 'X'`, `super('X'`, `errorBody('X'`); message and cue types from
+ * the real builders and encoders, plus every `type: '<name>'` literal there (the replies
  * built inline: answer, state, pong, error); actions from `VIEWER_ACTIONS` and the routes the
  * RealtimeApi construct wires; HTTP routes from the constructs in lib/.
  */
@@ -49,7 +48,8 @@ function scan(files: readonly string[], pattern: RegExp): Map<string, string[]> 
   return found;
 }
 
-const LAMBDA_SOURCES = sourcesUnder('lambda');
+/** What puts things on the wire: the server, and the contract's shared types and builders. */
+const SERVER_SOURCES = [...sourcesUnder('lambda'), path.join('client', 'wire.ts')];
 const CONSTRUCT_SOURCES = sourcesUnder(path.join('lib', 'constructs'));
 
 /** The text of the doc's section `## N. …`, up to the next `## ` heading. */
@@ -96,9 +96,9 @@ describe('docs/protocol.md', () => {
 describe('every error code in the code', () => {
   const fromMap = Object.keys(HTTP_STATUS_BY_CODE);
   const literals = [
-    ...scan(LAMBDA_SOURCES, /\bcode:\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
-    ...scan(LAMBDA_SOURCES, /\bsuper\(\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
-    ...scan(LAMBDA_SOURCES, /\berrorBody\(\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
+    ...scan(SERVER_SOURCES, /\bcode:\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
+    ...scan(SERVER_SOURCES, /\bsuper\(\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
+    ...scan(SERVER_SOURCES, /\berrorBody\(\s*'([A-Z][A-Z0-9_]*)'/g).keys(),
   ];
   const codes = [...new Set([...fromMap, ...literals])];
   const codesTable = section(/errors/i);
@@ -137,7 +137,7 @@ describe('every message and cue type the server sends', () => {
   ].map((cue) => JSON.parse(cue.metadata) as Record<string, unknown>);
   const builtTypes = [...pushes.map((m) => m.type), ...cues.slice(0, 2).map((c) => String(c.type))];
   // Replies built inline in handlers and services (`type: 'answer'`, `'state'`, `'pong'`, `'error'`), and the builders' own.
-  const scannedTypes = [...scan(LAMBDA_SOURCES, /\btype:\s*'([a-z][a-z0-9_-]*)'/g).keys()];
+  const scannedTypes = [...scan(SERVER_SOURCES, /\btype:\s*'([a-z][a-z0-9_-]*)'/g).keys()];
 
   it('is found in the code (the scan sees at least what the builders build)', () => {
     expect(scannedTypes).toEqual(expect.arrayContaining(builtTypes));

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { encodeQuestionCue, MAX_CUE_BYTES } from '../../lambda/domain/cue';
+import { MAX_CUE_BYTES } from '../../client/wire';
+import { encodeQuestionCue } from '../../lambda/domain/cue';
 import { BadRequestError, type DomainError, PayloadTooLargeError } from '../../lambda/domain/errors';
 import {
   type CreateQuizInput,

@@ -1,8 +1,4 @@
-/** A timed-metadata cue as docs/protocol.md §4 defines it. */
-export type Cue =
-  | { v: 1; type: 'question'; quizId: string; question: string; choices: string[]; closesAt: string }
-  | { v: 1; type: 'result'; quizId: string; correctIndex: number; counts: number[]; total: number }
-  | { v: 1; type: string; eventId: string; data: Record<string, unknown> };
+import { type Cue, parseCue } from '../../../client/wire';
 
 /**
  * Where cues come from. The quiz UI only sees this interface, so it is the same code with the
@@ -12,15 +8,6 @@ export interface CueSource {
   start(onCue: (cue: Cue) => void): Promise<void>;
   stop(): void;
 }
-
-const parseCue = (text: string): Cue | undefined => {
-  try {
-    const cue = JSON.parse(text);
-    return cue && typeof cue === 'object' && typeof cue.type === 'string' ? (cue as Cue) : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /** Local mode: the IVS stand-in's Server-Sent Events replay every accepted cue as it arrives. */
 export class LocalSseCueSource implements CueSource {

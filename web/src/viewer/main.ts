@@ -1,22 +1,31 @@
 import '../styles.css';
+import type {
+  Cue,
+  ErrorCode,
+  QuestionCue,
+  QuizSnapshot,
+  RevealFigures,
+  ServerMessage,
+  ShowState,
+} from '../../../client/wire';
 import { h, loadConfig } from '../config';
-import { type Cue, type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
-import { type ConnectionState, RealtimeClient, type ServerMessage } from './realtime';
+import { type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
+import { type ConnectionState, RealtimeClient } from './realtime';
 import { ViewerTokenKeeper } from './viewer-token';
 
 interface QuizState {
   quizId: string;
   question?: string;
-  choices?: string[];
+  choices?: readonly string[];
   closesAt?: string;
   myChoice?: number;
   answer?: 'sending' | 'accepted';
-  result?: { correctIndex: number; counts: number[]; total: number };
+  result?: Omit<RevealFigures, 'quizId'>;
   graded?: { choiceIndex: number; correct: boolean };
 }
 
 /** Plain words for the answer errors a viewer can meet. */
-const ERROR_TEXT: Record<string, string> = {
+const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
   ALREADY_ANSWERED: 'You already answered this one: only your first answer counts.',
   QUIZ_CLOSED: 'Time is up: this question no longer takes answers.',
   NOT_FOUND: 'This question is no longer available.',
@@ -24,7 +33,7 @@ const ERROR_TEXT: Record<string, string> = {
 };
 
 const app = document.getElementById('app') as HTMLElement;
-let stream: 'live' | 'offline' | 'unknown' = 'unknown';
+let stream: ShowState['stream'] = 'unknown';
 let connection: ConnectionState = 'connecting';
 let quiz: QuizState | undefined;
 let notice = '';
@@ -32,16 +41,16 @@ let realtime: RealtimeClient;
 /** A stream push newer than the pending sync: the sync reply's older stream state must not undo it. */
 let streamPushedSinceSync = false;
 
-function startQuiz(next: { quizId: string; question: string; choices: string[]; closesAt: string }): void {
+function startQuiz(next: QuizSnapshot | QuestionCue): void {
   if (quiz?.quizId === next.quizId) {
     Object.assign(quiz, { question: next.question, choices: next.choices, closesAt: next.closesAt });
   } else {
-    quiz = { ...next };
+    quiz = { quizId: next.quizId, question: next.question, choices: next.choices, closesAt: next.closesAt };
     notice = '';
   }
 }
 
-function showResult(result: { quizId: string; correctIndex: number; counts: number[]; total: number }): void {
+function showResult(result: RevealFigures): void {
   if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId };
   quiz.result = { correctIndex: result.correctIndex, counts: result.counts, total: result.total };
   notice = '';

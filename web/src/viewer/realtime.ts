@@ -1,17 +1,4 @@
-import type { ShowState } from '../../../client/host-client';
-
-/** Messages the server pushes or replies with (docs/protocol.md §5). */
-export type ServerMessage =
-  | { type: 'state'; stream: 'live' | 'offline' | 'unknown'; quiz: QuizSnapshot | null }
-  | { type: 'answer'; status: 'accepted'; quizId: string; choiceIndex: number }
-  | { type: 'error'; code: string; message: string; quizId?: string }
-  | { type: 'pong'; t: number }
-  | { type: 'result'; quizId: string; correctIndex: number; counts: number[]; total: number }
-  | { type: 'graded'; quizId: string; choiceIndex: number; correct: boolean }
-  | { type: 'stream'; state: 'live' | 'offline' };
-
-/** The quiz as `sync` and `GET /state` describe it. */
-export type QuizSnapshot = NonNullable<ShowState['quiz']>;
+import type { ServerMessage } from '../../../client/wire';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 

@@ -1,0 +1,206 @@
+/**
+ * The wire contract's shapes (docs/protocol.md §3 to §5), defined once. The server builds its
+ * cues and WebSocket messages from these types and the browser reads them with the same types, so
+ * a change to the contract is a compile error on whichever side falls behind. Plain types and
+ * pure builders only: this file runs in Lambda, Node and the browser alike.
+ */
+
+/** Every cue carries `"v":1` (docs/protocol.md §4). */
+export const CUE_VERSION = 1;
+
+/** IVS PutMetadata accepts at most 1 KB: the UTF-8 bytes of the exact string sent. */
+export const MAX_CUE_BYTES = 1024;
+
+/**
+ * Every error code of the contract (docs/protocol.md §7) and its HTTP status. WebSocket errors
+ * travel as `{"type":"error","code",…}` frames, but keep a nominal status for logs.
+ */
+export const HTTP_STATUS_BY_CODE = {
+  BAD_REQUEST: 400,
+  UNKNOWN_ACTION: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CHANNEL_NOT_BROADCASTING: 409,
+  QUIZ_CLOSED: 409,
+  ALREADY_ANSWERED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  TRY_AGAIN: 429,
+  INTERNAL_ERROR: 500,
+} as const;
+
+export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
+
+export type StreamState = 'live' | 'offline';
+export type QuizPhase = 'open' | 'closed' | 'revealed';
+
+/** Cues: the timed metadata every player sees at the same frame (docs/protocol.md §4). */
+export interface QuestionCue {
+  readonly v: typeof CUE_VERSION;
+  readonly type: 'question';
+  readonly quizId: string;
+  readonly question: string;
+  readonly choices: readonly string[];
+  readonly closesAt: string;
+}
+
+export interface ResultCue {
+  readonly v: typeof CUE_VERSION;
+  readonly type: 'result';
+  readonly quizId: string;
+  readonly correctIndex: number;
+  readonly counts: readonly number[];
+  readonly total: number;
+}
+
+/** A host's own event (`POST /events`); its type is any name but the reserved ones. */
+export interface CustomCue {
+  readonly v: typeof CUE_VERSION;
+  readonly type: string;
+  readonly eventId: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export type Cue = QuestionCue | ResultCue | CustomCue;
+
+/** The quiz as `GET /state` and the `state` message show it: the answer only once revealed. */
+export interface QuizSnapshot {
+  readonly quizId: string;
+  readonly question: string;
+  readonly choices: readonly string[];
+  readonly state: QuizPhase;
+  readonly closesAt: string;
+  readonly correctIndex?: number;
+  readonly counts?: readonly number[];
+  readonly total?: number;
+}
+
+/** `GET /state` (docs/protocol.md §3). */
+export interface ShowState {
+  readonly stream: StreamState | 'unknown';
+  readonly quiz: QuizSnapshot | null;
+}
+
+/** WebSocket messages the server sends (docs/protocol.md §5): replies and pushes. */
+export interface StateMessage extends ShowState {
+  readonly type: 'state';
+}
+
+export interface AnswerAcceptedMessage {
+  readonly type: 'answer';
+  readonly status: 'accepted';
+  readonly quizId: string;
+  readonly choiceIndex: number;
+}
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly quizId?: string;
+}
+
+export interface PongMessage {
+  readonly type: 'pong';
+  /** The server's clock, epoch milliseconds. */
+  readonly t: number;
+}
+
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly v: typeof CUE_VERSION;
+  readonly quizId: string;
+  readonly correctIndex: number;
+  readonly counts: readonly number[];
+  readonly total: number;
+}
+
+export interface GradedMessage {
+  readonly type: 'graded';
+  readonly quizId: string;
+  readonly choiceIndex: number;
+  readonly correct: boolean;
+}
+
+export interface StreamMessage {
+  readonly type: 'stream';
+  readonly state: StreamState;
+}
+
+export type ServerMessage =
+  | StateMessage
+  | AnswerAcceptedMessage
+  | ErrorMessage
+  | PongMessage
+  | ResultMessage
+  | GradedMessage
+  | StreamMessage;
+
+/** The figures of a revealed quiz, as the result cue and message carry them. */
+export interface RevealFigures {
+  readonly quizId: string;
+  readonly correctIndex: number;
+  readonly counts: readonly number[];
+  readonly total: number;
+}
+
+/**
+ * Builders pick fields one by one: the correct answer must never reach a viewer before the
+ * reveal, so nothing can be spread into a cue or message by accident.
+ */
+export const questionCue = (quiz: Omit<QuestionCue, 'v' | 'type'>): QuestionCue => ({
+  v: CUE_VERSION,
+  type: 'question',
+  quizId: quiz.quizId,
+  question: quiz.question,
+  choices: quiz.choices,
+  closesAt: quiz.closesAt,
+});
+
+export const resultCue = (r: RevealFigures): ResultCue => ({
+  v: CUE_VERSION,
+  type: 'result',
+  quizId: r.quizId,
+  correctIndex: r.correctIndex,
+  counts: r.counts,
+  total: r.total,
+});
+
+export const customCue = (event: Omit<CustomCue, 'v'>): CustomCue => ({
+  v: CUE_VERSION,
+  type: event.type,
+  eventId: event.eventId,
+  data: event.data,
+});
+
+export const resultMessage = (r: RevealFigures): ResultMessage => ({
+  type: 'result',
+  v: CUE_VERSION,
+  quizId: r.quizId,
+  correctIndex: r.correctIndex,
+  counts: r.counts,
+  total: r.total,
+});
+
+export const gradedMessage = (quizId: string, choiceIndex: number, correct: boolean): GradedMessage => ({
+  type: 'graded',
+  quizId,
+  choiceIndex,
+  correct,
+});
+
+export const streamMessage = (state: StreamState): StreamMessage => ({ type: 'stream', state });
+
+/** A cue's text as a player hands it over, or undefined when it is not one of ours. */
+export function parseCue(text: string): Cue | undefined {
+  try {
+    const cue: unknown = JSON.parse(text);
+    return cue && typeof cue === 'object' && typeof (cue as { type?: unknown }).type === 'string'
+      ? (cue as Cue)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
