@@ -1,0 +1,228 @@
+/**
+ * The host CLI's command line: the usage text, and parsing argv into an `Invocation` (the command,
+ * its operands and options, and which runtime to target). Throws `UsageError` for anything wrong.
+ */
+import { parseArgs } from 'node:util';
+import type { CreateQuizRequest } from '../../client/host-client';
+
+const DEFAULT_STACK = 'Cuecast';
+
+export const USAGE = `usage: npm run host -- COMMAND [options]
+
+commands:
+  quiz create --question TEXT --choice A --choice B [--choice C] [--choice D] --correct N [--duration S]
+                        open a quiz and send its question cue (N: 0-based index of the right
+                        choice; S: 5 to 300 seconds, default 20)
+  quiz show QUIZ_ID     the quiz, its state and its live counts
+  quiz reveal QUIZ_ID   fix the counts, send the result cue and grade every viewer
+  event send --type TYPE --data JSON
+                        send a custom cue (JSON: an object)
+  state                 the stream state and the current quiz
+
+options:
+  --local               use the local runtime, from .cuecast/local.json (start it with \`npm run dev\`)
+  --config FILE         use the local runtime described by FILE (implies --local)
+  --stack NAME          the deployed stack whose HttpApiUrl output to use (default ${DEFAULT_STACK})
+  --region REGION       its region (default: AWS_REGION, then AWS_DEFAULT_REGION)
+  --json                print the API's JSON reply (or {"error":{"code","message"}}) on stdout
+  -h, --help            show this help
+
+Against a deployed stack, requests are signed with the default AWS credential chain.
+Exit status: 0 done, 1 the API or the environment refused, 2 wrong command line.
+`;
+
+export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT --choice A --choice B [...] --correct N [--duration S]
+       npm run host -- quiz show|reveal QUIZ_ID
+       npm run host -- event send --type TYPE --data JSON
+       npm run host -- state
+       [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
+`;
+
+const OPTIONS = {
+  local: { type: 'boolean' },
+  config: { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  question: { type: 'string' },
+  choice: { type: 'string', multiple: true },
+  correct: { type: 'string' },
+  duration: { type: 'string' },
+  type: { type: 'string' },
+  data: { type: 'string' },
+} as const;
+
+const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
+const VALUED_OPTIONS = new Set(
+  Object.entries(OPTIONS)
+    .filter(([, option]) => option.type === 'string')
+    .map(([name]) => `--${name}`),
+);
+
+/** A command line the CLI cannot act on: exit 2 with the usage. */
+export class UsageError extends Error {}
+
+export type Action =
+  | { readonly kind: 'quiz create'; readonly request: CreateQuizRequest }
+  | { readonly kind: 'quiz show' | 'quiz reveal'; readonly quizId: string }
+  | { readonly kind: 'event send'; readonly type: string; readonly data: unknown }
+  | { readonly kind: 'state' };
+
+export interface Invocation {
+  readonly action: Action;
+  readonly json: boolean;
+  readonly target:
+    | { readonly mode: 'local'; readonly configFile?: string }
+    | { readonly mode: 'deployed'; readonly stack: string; readonly region?: string };
+}
+
+export function wantsHelp(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
+/** Quiz ids are 16 base64url characters, so one in 64 starts with `-` and looks like an option. */
+const DASHED_ID = /^-[A-Za-z0-9_-]{15}$/;
+
+function parseCommandLine(argv: string[]) {
+  // Hide a dash-led quiz id from parseArgs, unless it is the value of the option before it.
+  const hidden = new Map<string, string>();
+  const args = argv.map((arg, i) => {
+    const previous = argv[i - 1] ?? '';
+    if (!DASHED_ID.test(arg) || VALUED_OPTIONS.has(previous) || argv.slice(0, i).includes('--')) return arg;
+    const placeholder = `\0id${hidden.size}`;
+    hidden.set(placeholder, arg);
+    return placeholder;
+  });
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options: OPTIONS,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values, positionals: positionals.map((p) => hidden.get(p) ?? p) };
+  } catch (error) {
+    throw new UsageError(describeParseError((error as Error).message, argv));
+  }
+}
+
+function describeParseError(message: string, argv: string[]): string {
+  const unknown = /^Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const missing = /^Option '(-\w, )?(--\w+)[^']*' argument missing/.exec(message);
+  if (missing) return `${missing[2]} needs a value`;
+  const ambiguous = /^Option '(--\w+)' argument is ambiguous/.exec(message);
+  if (ambiguous) {
+    // parseArgs refuses a value that starts with '-': either the value is missing, or it needs `=`.
+    const next = argv[argv.indexOf(ambiguous[1]) + 1] ?? '';
+    const isOption = /^--?([a-z]+)/.exec(next)?.[1];
+    return isOption && (isOption in OPTIONS || isOption === 'h')
+      ? `${ambiguous[1]} needs a value`
+      : `${ambiguous[1]} needs a value (write ${ambiguous[1]}=VALUE for one that starts with '-')`;
+  }
+  return message.split('\n')[0];
+}
+
+export function parseInvocation(argv: string[]): Invocation {
+  const { values, positionals } = parseCommandLine(argv);
+  const [first, second, ...rest] = positionals;
+  if (!first) throw new UsageError('no command');
+
+  let kind: Action['kind'];
+  let operands: string[];
+  if (first === 'state') {
+    kind = 'state';
+    operands = positionals.slice(1);
+  } else if (first === 'quiz' || first === 'event') {
+    const sub = first === 'quiz' ? ['create', 'show', 'reveal'] : ['send'];
+    if (!second) throw new UsageError(`\`${first}\` needs a subcommand: ${sub.join(', ')}`);
+    if (!sub.includes(second)) throw new UsageError(`unknown command \`${first} ${second}\``);
+    kind = `${first} ${second}` as Action['kind'];
+    operands = rest;
+  } else {
+    throw new UsageError(`unknown command \`${first}\``);
+  }
+
+  const allowed = COMMAND_OPTIONS[kind];
+  for (const name of Object.keys(values)) {
+    if (!GLOBAL_OPTIONS.has(name) && !allowed.includes(name))
+      throw new UsageError(`--${name} is not an option of \`${kind}\``);
+  }
+  const takesId = kind === 'quiz show' || kind === 'quiz reveal';
+  if (operands.length > (takesId ? 1 : 0))
+    throw new UsageError(`unexpected argument \`${operands[takesId ? 1 : 0]}\` after \`${kind}\``);
+
+  let action: Action;
+  switch (kind) {
+    case 'quiz create':
+      action = { kind, request: quizRequest(values) };
+      break;
+    case 'quiz show':
+    case 'quiz reveal':
+      if (!operands[0]) throw new UsageError(`\`${kind}\` needs a QUIZ_ID`);
+      action = { kind, quizId: operands[0] };
+      break;
+    case 'event send':
+      action = eventAction(values);
+      break;
+    default:
+      action = { kind: 'state' };
+  }
+
+  if (values.local || values.config !== undefined) {
+    if (values.stack !== undefined || values.region !== undefined)
+      throw new UsageError(
+        '--stack and --region are for a deployed stack; drop them with --local or --config',
+      );
+    return { action, json: values.json === true, target: { mode: 'local', configFile: values.config } };
+  }
+  return {
+    action,
+    json: values.json === true,
+    target: { mode: 'deployed', stack: values.stack ?? DEFAULT_STACK, region: values.region },
+  };
+}
+
+const COMMAND_OPTIONS: Record<Action['kind'], readonly string[]> = {
+  'quiz create': ['question', 'choice', 'correct', 'duration'],
+  'quiz show': [],
+  'quiz reveal': [],
+  'event send': ['type', 'data'],
+  state: [],
+};
+
+type Values = ReturnType<typeof parseCommandLine>['values'];
+
+function quizRequest(values: Values): CreateQuizRequest {
+  if (values.question === undefined) throw new UsageError('`quiz create` needs --question TEXT');
+  if (!values.choice?.length) throw new UsageError('`quiz create` needs --choice, 2 to 4 times');
+  if (values.correct === undefined)
+    throw new UsageError('`quiz create` needs --correct N (the 0-based index of the right choice)');
+  const request: CreateQuizRequest = {
+    question: values.question,
+    choices: values.choice,
+    correctIndex: wholeNumber('--correct', values.correct),
+  };
+  if (values.duration !== undefined) request.durationSeconds = wholeNumber('--duration', values.duration);
+  return request;
+}
+
+/** Ranges are the API's to judge (one source of truth); the CLI only checks the shape. */
+function wholeNumber(option: string, text: string): number {
+  if (!/^\d{1,9}$/.test(text.trim())) throw new UsageError(`${option} must be a whole number, not '${text}'`);
+  return Number(text);
+}
+
+function eventAction(values: Values): Action {
+  if (values.type === undefined) throw new UsageError('`event send` needs --type TYPE');
+  if (values.data === undefined) throw new UsageError('`event send` needs --data JSON');
+  let data: unknown;
+  try {
+    data = JSON.parse(values.data);
+  } catch (error) {
+    throw new UsageError(`--data is not valid JSON (${(error as Error).message})`);
+  }
+  return { kind: 'event send', type: values.type, data };
+}
