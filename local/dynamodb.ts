@@ -15,10 +15,8 @@ import {
   type Projection,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { CfnResource } from './assembly';
 import { FaultPlan } from './faults';
 import { close, listen, readBody } from './http-util';
-import type { IntrinsicResolver } from './intrinsics';
 import { SigV4Verifier, sendSignatureError } from './sigv4';
 
 // dynalite ships no types.
@@ -32,11 +30,13 @@ const { Level } = require(
 };
 
 /** The resolved `AWS::DynamoDB::Table` properties we use. */
-interface TableProperties {
-  KeySchema: KeySchemaElement[];
-  AttributeDefinitions: AttributeDefinition[];
-  GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
-  TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
+/** A table of the template: its name and the `AWS::DynamoDB::Table` properties we honour. */
+export interface TemplateTable {
+  readonly name: string;
+  readonly KeySchema: KeySchemaElement[];
+  readonly AttributeDefinitions: AttributeDefinition[];
+  readonly GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
+  readonly TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
 }
 
 /** A DynamoDB request, as fault rules see it. */
@@ -61,7 +61,8 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 /** DynamoDB's own request size limit. */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-interface LocalTable {
+/** A created table, as the TTL sweeper needs it. */
+interface CreatedTable {
   readonly name: string;
   readonly keySchema: KeySchemaElement[];
   readonly ttlAttribute?: string;
@@ -75,7 +76,7 @@ interface LocalTable {
 export class LocalDynamoDb {
   private server?: Server;
   private sweeper?: NodeJS.Timeout;
-  private tables: LocalTable[] = [];
+  private tables: CreatedTable[] = [];
   readonly endpoint: string;
   private client: DynamoDBClient;
   /** Injected faults (tests only; nothing is armed by default): matching requests get a DynamoDB error. */
@@ -98,30 +99,27 @@ export class LocalDynamoDb {
     this.verifier = new SigV4Verifier('dynamodb', { region, credentials });
   }
 
-  async start(resources: Record<string, CfnResource>, resolver: IntrinsicResolver): Promise<void> {
+  async start(tables: readonly TemplateTable[]): Promise<void> {
     if (this.dataDir) await prepareDataDir(this.dataDir);
     // createTableMs 0: tables are ACTIVE at once instead of CREATING for half a second.
     this.server = dynalite({ path: this.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     this.intercept(this.server);
     await listen(this.server, this.port, 'DynamoDB');
-    for (const [id, resource] of Object.entries(resources)) {
-      if (resource.Type !== 'AWS::DynamoDB::Table') continue;
-      const props = resolver.resolve(resource.Properties) as TableProperties;
-      const name = resolver.resolveString({ Ref: id });
+    for (const table of tables) {
       await this.createTable({
-        TableName: name,
-        KeySchema: props.KeySchema,
-        AttributeDefinitions: props.AttributeDefinitions,
+        TableName: table.name,
+        KeySchema: table.KeySchema,
+        AttributeDefinitions: table.AttributeDefinitions,
         BillingMode: 'PAY_PER_REQUEST',
-        GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((index) => ({
+        GlobalSecondaryIndexes: table.GlobalSecondaryIndexes?.map((index) => ({
           ...index,
           ProvisionedThroughput: undefined,
         })),
       });
-      const ttl = props.TimeToLiveSpecification?.Enabled
-        ? props.TimeToLiveSpecification.AttributeName
+      const ttl = table.TimeToLiveSpecification?.Enabled
+        ? table.TimeToLiveSpecification.AttributeName
         : undefined;
-      this.tables.push({ name, keySchema: props.KeySchema, ttlAttribute: ttl });
+      this.tables.push({ name: table.name, keySchema: table.KeySchema, ttlAttribute: ttl });
     }
     this.sweeper = setInterval(() => void this.sweepExpired().catch(() => undefined), 30_000);
     this.sweeper.unref();

@@ -1,5 +1,5 @@
 import { build } from 'vite';
-import { synthesize } from '../local/runtime';
+import { synthesize } from '../local/synth';
 
 /**
  * Synthesizes once before any test file runs, so the local-runtime tests (which boot cdk.out)

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { synthesize } from '../../local/runtime';
+import { synthesize } from '../../local/synth';
 import { freeBasePort } from './harness';
 
 /** `npm run dev` as a person runs it: the ready line, .cuecast/local.json, and a clean stop. */

@@ -1,0 +1,266 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CfnResource, CloudAssembly } from './assembly';
+import type { TemplateTable } from './dynamodb';
+import { type LocalRule, loadRules } from './eventbridge';
+import { IntrinsicResolver, localIdentities } from './intrinsics';
+import type { LocalFunction } from './lambda-host';
+import type { LocalSecret } from './secrets-manager';
+import { type StageThrottleSettings, stageThrottleOf } from './stage-throttle';
+
+/** The account every local ARN carries. */
+export const LOCAL_ACCOUNT_ID = '000000000000';
+
+/** Where the local services listen, which the template's own values must point to. */
+export interface LocalPlacement {
+  readonly region: string;
+  /** Base of the HTTP API's invoke URL, e.g. `http://127.0.0.1:4500`. */
+  readonly httpApiBase: string;
+  /** Base of the WebSocket API, e.g. `ws://127.0.0.1:4501`; its @connections API is `http://` there. */
+  readonly webSocketBase: string;
+  /** What the channel's `PlaybackUrl` resolves to. */
+  readonly playbackUrl: string;
+  /** AWS settings every function gets (region, credentials, service endpoints). */
+  readonly functionEnv: Readonly<Record<string, string>>;
+}
+
+/** A route of an API: its key and the ARN of the function its integration calls. */
+export interface RouteSpec {
+  readonly routeKey: string;
+  readonly functionArn: string;
+  /** `NONE` or `AWS_IAM`. */
+  readonly authorizationType: string;
+}
+
+export interface HttpApiSpec {
+  readonly apiId: string;
+  readonly routes: readonly RouteSpec[];
+  readonly corsAllowOrigins: readonly string[];
+  readonly throttle?: StageThrottleSettings;
+}
+
+export interface WebSocketApiSpec {
+  readonly apiId: string;
+  readonly stage: string;
+  readonly routeSelectionExpression: string;
+  readonly routes: readonly RouteSpec[];
+  /** The `$connect` route's Lambda REQUEST authorizer, if the template has one. */
+  readonly connectAuthorizer?: {
+    readonly functionArn: string;
+    readonly identitySource: readonly string[];
+    readonly methodArn: string;
+  };
+  readonly throttle?: StageThrottleSettings;
+}
+
+export interface ChannelSpec {
+  readonly arn: string;
+  readonly name: string;
+  readonly streamKeyArn?: string;
+}
+
+/**
+ * The stack as the local runtime boots it, read from the cloud assembly with every intrinsic
+ * resolved to its local value. Reading it starts nothing, so a template the runtime cannot boot
+ * is refused here, before any port is taken.
+ */
+export interface StackModel {
+  readonly stackName: string;
+  readonly functions: readonly LocalFunction[];
+  readonly tables: readonly TemplateTable[];
+  readonly rules: readonly LocalRule[];
+  readonly channels: readonly ChannelSpec[];
+  readonly secrets: readonly LocalSecret[];
+  readonly httpApi: HttpApiSpec;
+  readonly webSocketApi: WebSocketApiSpec;
+}
+
+type Entry = [logicalId: string, resource: CfnResource];
+
+const LAMBDA_ARN = /arn:aws:lambda:[^/]+/;
+const refOf = (value: unknown): string | undefined => (value as { Ref?: string } | undefined)?.Ref;
+
+export function readStackModel(assembly: CloudAssembly, placement: LocalPlacement): StackModel {
+  const { stackName, template } = assembly.stack();
+  const resources = template.Resources;
+  const ofType = (type: string): Entry[] => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const { region } = placement;
+  const pseudo = { region, accountId: LOCAL_ACCOUNT_ID, stackName };
+  const apiProtocol = (id: string) => String(resources[id]?.Properties?.ProtocolType);
+  const resolver = new IntrinsicResolver(
+    pseudo,
+    localIdentities(resources, pseudo, {
+      apiBaseUrl: (_id, protocol) =>
+        protocol === 'WEBSOCKET' ? placement.webSocketBase : placement.httpApiBase,
+      ingestHost: '127.0.0.1',
+      playbackUrl: placement.playbackUrl,
+    }),
+  );
+
+  // Execute-api hostnames in the template (e.g. a WebSocket stage's callback URL) point to loopback.
+  const apiHosts = ofType('AWS::ApiGatewayV2::Api').map(([id]) => ({
+    prefix: `https://${resolver.resolveString({ Ref: id })}.execute-api.${region}.amazonaws.com`,
+    local:
+      apiProtocol(id) === 'WEBSOCKET'
+        ? placement.webSocketBase.replace(/^ws/, 'http')
+        : placement.httpApiBase,
+  }));
+  const toLocal = (value: string) => apiHosts.reduce((v, h) => v.split(h.prefix).join(h.local), value);
+
+  const functions = ofType('AWS::Lambda::Function').map(([id, resource]) =>
+    localFunction(id, resource, assembly, resolver, toLocal, placement.functionEnv),
+  );
+  const functionArns = new Set(functions.map((fn) => fn.arn));
+  /** The ARN of the stack's function that a URI (integration, authorizer) invokes, or an error naming `what`. */
+  const functionArnIn = (uri: string, what: string): string => {
+    const arn = LAMBDA_ARN.exec(uri)?.[0];
+    if (!arn || !functionArns.has(arn)) throw new Error(`${what} is not a Lambda function of this stack`);
+    return arn;
+  };
+
+  const routesOf = (apiLogicalId: string): RouteSpec[] =>
+    ofType('AWS::ApiGatewayV2::Route')
+      .filter(([, r]) => refOf(r.Properties?.ApiId) === apiLogicalId)
+      .map(([, r]) => {
+        const props = r.Properties ?? {};
+        // An integration's Ref is its logical id, so `integrations/<Ref>` names the resource.
+        const integrationId = /^integrations\/(.+)$/.exec(resolver.resolveString(props.Target))?.[1] ?? '';
+        const integration = resources[integrationId];
+        const uri =
+          integration?.Type === 'AWS::ApiGatewayV2::Integration'
+            ? resolver.resolveString(integration.Properties?.IntegrationUri)
+            : '';
+        return {
+          routeKey: String(props.RouteKey),
+          functionArn: functionArnIn(uri, `route target ${integrationId}`),
+          authorizationType: String(props.AuthorizationType ?? 'NONE'),
+        };
+      });
+
+  const [httpApi] = ofType('AWS::ApiGatewayV2::Api').filter(([id]) => apiProtocol(id) === 'HTTP');
+  const [wsApi] = ofType('AWS::ApiGatewayV2::Api').filter(([id]) => apiProtocol(id) === 'WEBSOCKET');
+  if (!httpApi || !wsApi) throw new Error('the template needs one HTTP API and one WebSocket API');
+
+  const cors = resolver.resolve(httpApi[1].Properties?.CorsConfiguration) as
+    | { AllowOrigins?: string[] }
+    | undefined;
+  const wsApiId = resolver.resolveString({ Ref: wsApi[0] });
+  const wsStage = ofType('AWS::ApiGatewayV2::Stage').find(([, s]) => refOf(s.Properties?.ApiId) === wsApi[0]);
+  const wsStageName = String(wsStage?.[1].Properties?.StageName ?? 'live');
+
+  const channels = ofType('AWS::IVS::Channel').map(([id, r]): ChannelSpec => {
+    const arn = resolver.resolveString({ Ref: id });
+    const key = ofType('AWS::IVS::StreamKey').find(
+      ([, k]) => resolver.resolve(k.Properties?.ChannelArn) === arn,
+    );
+    return {
+      arn,
+      name: String(r.Properties?.Name ?? id),
+      streamKeyArn: key ? resolver.resolveString({ Ref: key[0] }) : undefined,
+    };
+  });
+  if (channels.length === 0) throw new Error('the template has no AWS::IVS::Channel');
+
+  return {
+    stackName,
+    functions,
+    tables: ofType('AWS::DynamoDB::Table').map(([id, r]) => ({
+      ...(resolver.resolve(r.Properties) as Omit<TemplateTable, 'name'>),
+      name: resolver.resolveString({ Ref: id }),
+    })),
+    rules: loadRules(resources, resolver),
+    channels,
+    secrets: ofType('AWS::SecretsManager::Secret').map(([id, r]) => {
+      const arn = resolver.resolveString({ Ref: id });
+      return {
+        arn,
+        name: /:secret:(.+)-[^-]+$/.exec(arn)?.[1] ?? id,
+        generate: r.Properties?.GenerateSecretString as LocalSecret['generate'],
+      };
+    }),
+    httpApi: {
+      apiId: resolver.resolveString({ Ref: httpApi[0] }),
+      routes: routesOf(httpApi[0]),
+      corsAllowOrigins: cors?.AllowOrigins ?? [],
+      throttle: stageThrottleOf(resources, httpApi[0]),
+    },
+    webSocketApi: {
+      apiId: wsApiId,
+      stage: wsStageName,
+      routeSelectionExpression: String(
+        wsApi[1].Properties?.RouteSelectionExpression ?? '$request.body.action',
+      ),
+      routes: routesOf(wsApi[0]),
+      connectAuthorizer: connectAuthorizerOf(wsApi[0], `${wsApiId}/${wsStageName}`),
+      throttle: stageThrottleOf(resources, wsApi[0]),
+    },
+  };
+
+  /** The `$connect` route's Lambda REQUEST authorizer, if the template puts one there. */
+  function connectAuthorizerOf(
+    apiLogicalId: string,
+    apiStage: string,
+  ): WebSocketApiSpec['connectAuthorizer'] {
+    const connect = ofType('AWS::ApiGatewayV2::Route').find(
+      ([, r]) => refOf(r.Properties?.ApiId) === apiLogicalId && r.Properties?.RouteKey === '$connect',
+    );
+    const authorizerId = refOf(connect?.[1].Properties?.AuthorizerId);
+    if (!authorizerId) return undefined;
+    const authorizer = resources[authorizerId];
+    if (
+      authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer' ||
+      authorizer.Properties?.AuthorizerType !== 'REQUEST'
+    ) {
+      throw new Error(`$connect authorizer ${authorizerId} is not a Lambda REQUEST authorizer`);
+    }
+    return {
+      functionArn: functionArnIn(
+        resolver.resolveString(authorizer.Properties?.AuthorizerUri),
+        `$connect authorizer ${authorizerId}`,
+      ),
+      identitySource: (authorizer.Properties?.IdentitySource as string[] | undefined) ?? [],
+      methodArn: `arn:aws:execute-api:${region}:${LOCAL_ACCOUNT_ID}:${apiStage}/$connect`,
+    };
+  }
+}
+
+/** A function of the template, runnable from its bundled asset with its resolved environment. */
+function localFunction(
+  id: string,
+  resource: CfnResource,
+  assembly: CloudAssembly,
+  resolver: IntrinsicResolver,
+  toLocal: (value: string) => string,
+  awsEnv: Readonly<Record<string, string>>,
+): LocalFunction {
+  const props = resource.Properties ?? {};
+  const [file, handlerName] = String(props.Handler ?? 'index.handler').split(/\.(?=[^.]+$)/);
+  const dir = assembly.functionAssetDir(resource);
+  const entry = ['.mjs', '.js', '.cjs']
+    .map((ext) => path.join(dir, `${file}${ext}`))
+    .find((f) => fs.existsSync(f));
+  if (!entry) throw new Error(`${id}: no ${file}.mjs or ${file}.js in ${dir}`);
+  const variables = (resolver.resolve((props.Environment as { Variables?: unknown })?.Variables) ??
+    {}) as Record<string, unknown>;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(variables)) env[name] = toLocal(String(value));
+  const name = resolver.resolveString({ Ref: id });
+  return {
+    logicalId: id,
+    name,
+    arn: resolver.resolveString({ 'Fn::GetAtt': [id, 'Arn'] }),
+    entry,
+    handlerName,
+    timeoutMs: Number(props.Timeout ?? 3) * 1000,
+    memorySize: Number(props.MemorySize ?? 128),
+    env: {
+      PATH: process.env.PATH ?? '',
+      TZ: 'UTC',
+      AWS_LAMBDA_FUNCTION_NAME: name,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(props.MemorySize ?? 128),
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      ...env,
+      ...awsEnv,
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+/** Where a synthesized assembly lives: cdk.out, or its own folder for the viewer-auth variant. */
+export function assemblyDirFor(projectDir: string, viewerAuth = false): string {
+  return path.join(projectDir, viewerAuth ? 'cdk.out.viewer-auth' : 'cdk.out');
+}
+
+/**
+ * Runs `cdk synth` and returns its output if it fails, so the caller can say why. With
+ * `viewerAuth` it synthesizes the variant with viewer auth on into its own folder.
+ */
+export function synthesize(
+  projectDir: string,
+  { viewerAuth = false }: { viewerAuth?: boolean } = {},
+): Promise<void> {
+  const args = viewerAuth ? ['-c', 'viewerAuth=true', '-o', assemblyDirFor(projectDir, true)] : [];
+  return new Promise((resolve, reject) => {
+    // The pinned CLI from our own node_modules: never a download, never another version.
+    const cdk = require.resolve('aws-cdk/bin/cdk');
+    const child = spawn(process.execPath, [cdk, 'synth', '--quiet', ...args], {
+      cwd: projectDir,
+      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', (error) => reject(new Error(`cdk synth could not start: ${error.message}`)));
+    child.on('close', (code) => {
+      if (code === 0) return resolve();
+      const lines = output.split('\n').filter((l) => l.trim() && !/nodedir|^npm warn/.test(l));
+      reject(new Error(`cdk synth failed (exit ${code}):\n${lines.slice(-15).join('\n')}`));
+    });
+  });
+}
