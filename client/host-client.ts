@@ -4,7 +4,7 @@
  * console (browser) share it.
  */
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { QuizPhase, ShowState } from './wire';
+import type { QuizKind, QuizPhase, RevealFigures, ShowState } from './wire';
 
 export interface HostCredentials {
   readonly accessKeyId: string;
@@ -39,7 +39,10 @@ export class HostApiError extends Error {
 export interface CreateQuizRequest {
   question: string;
   choices: string[];
-  correctIndex: number;
+  /** `poll`: no correct answer, no grades. @default 'quiz' */
+  kind?: QuizKind;
+  /** Required for a quiz, refused for a poll. */
+  correctIndex?: number;
   durationSeconds?: number;
 }
 
@@ -49,12 +52,8 @@ export interface CreatedQuiz {
   closesAt: string;
 }
 
-export interface RevealedQuiz {
-  quizId: string;
-  correctIndex: number;
-  counts: number[];
-  total: number;
-}
+/** The reveal's reply: the figures the result cue carries (no `correctIndex` for a poll). */
+export type RevealedQuiz = RevealFigures;
 
 export interface QuizDetails extends RevealedQuiz {
   question: string;

@@ -35,6 +35,9 @@ export type ErrorCode = keyof typeof HTTP_STATUS_BY_CODE;
 
 export type StreamState = 'live' | 'offline';
 export type QuizPhase = 'open' | 'closed' | 'revealed';
+/** A quiz has a correct answer and grades each viewer; a poll has neither. */
+export type QuizKind = 'quiz' | 'poll';
+export const QUIZ_KINDS: readonly QuizKind[] = ['quiz', 'poll'];
 
 /** Cues: the timed metadata every player sees at the same frame (docs/protocol.md §4). */
 export interface QuestionCue {
@@ -44,15 +47,12 @@ export interface QuestionCue {
   readonly question: string;
   readonly choices: readonly string[];
   readonly closesAt: string;
+  readonly kind: QuizKind;
 }
 
-export interface ResultCue {
+export interface ResultCue extends RevealFigures {
   readonly v: typeof CUE_VERSION;
   readonly type: 'result';
-  readonly quizId: string;
-  readonly correctIndex: number;
-  readonly counts: readonly number[];
-  readonly total: number;
 }
 
 /** A host's own event (`POST /events`); its type is any name but the reserved ones. */
@@ -63,7 +63,33 @@ export interface CustomCue {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/** Custom cue types the viewer page renders itself, with a schema the API checks (§4.5). */
+export type WellKnownCueType = 'drop' | 'announcement';
+export const DROP_DEFAULT_SECONDS = 20;
+export const ANNOUNCEMENT_DEFAULT_SECONDS = 10;
+
+/** A product card: `image` and `link` are https URLs, `price` is display text. */
+export interface DropCue extends CustomCue {
+  readonly type: 'drop';
+  readonly data: {
+    readonly title: string;
+    readonly price: string;
+    readonly image: string;
+    readonly link: string;
+    readonly seconds: number;
+  };
+}
+
+/** A banner of plain text. */
+export interface AnnouncementCue extends CustomCue {
+  readonly type: 'announcement';
+  readonly data: { readonly text: string; readonly seconds: number };
+}
+
 export type Cue = QuestionCue | ResultCue | CustomCue;
+
+/** The `window` event the viewer page dispatches for every cue, its `detail` the cue (§4.6). */
+export const CUE_EVENT = 'cuecast:cue';
 
 /** The quiz as `GET /state` and the `state` message show it: the answer only once revealed. */
 export interface QuizSnapshot {
@@ -72,6 +98,7 @@ export interface QuizSnapshot {
   readonly choices: readonly string[];
   readonly state: QuizPhase;
   readonly closesAt: string;
+  readonly kind: QuizKind;
   readonly correctIndex?: number;
   readonly counts?: readonly number[];
   readonly total?: number;
@@ -108,13 +135,9 @@ export interface PongMessage {
   readonly t: number;
 }
 
-export interface ResultMessage {
+export interface ResultMessage extends RevealFigures {
   readonly type: 'result';
   readonly v: typeof CUE_VERSION;
-  readonly quizId: string;
-  readonly correctIndex: number;
-  readonly counts: readonly number[];
-  readonly total: number;
 }
 
 export interface GradedMessage {
@@ -138,12 +161,14 @@ export type ServerMessage =
   | GradedMessage
   | StreamMessage;
 
-/** The figures of a revealed quiz, as the result cue and message carry them. */
+/** The figures of a revealed quiz or poll, as the result cue and message carry them. */
 export interface RevealFigures {
   readonly quizId: string;
-  readonly correctIndex: number;
+  /** A quiz's correct choice; a poll has none. */
+  readonly correctIndex?: number;
   readonly counts: readonly number[];
   readonly total: number;
+  readonly kind: QuizKind;
 }
 
 /**
@@ -157,15 +182,25 @@ export const questionCue = (quiz: Omit<QuestionCue, 'v' | 'type'>): QuestionCue 
   question: quiz.question,
   choices: quiz.choices,
   closesAt: quiz.closesAt,
+  kind: quiz.kind,
+});
+
+/** A revealed quiz's figures, in the contract's order; a poll's carry no `correctIndex`. */
+export const revealFigures = (
+  quiz: Pick<RevealFigures, 'quizId' | 'kind' | 'correctIndex'>,
+  result: Pick<RevealFigures, 'counts' | 'total'>,
+): RevealFigures => ({
+  quizId: quiz.quizId,
+  ...(quiz.kind === 'quiz' ? { correctIndex: quiz.correctIndex } : {}),
+  counts: result.counts,
+  total: result.total,
+  kind: quiz.kind,
 });
 
 export const resultCue = (r: RevealFigures): ResultCue => ({
   v: CUE_VERSION,
   type: 'result',
-  quizId: r.quizId,
-  correctIndex: r.correctIndex,
-  counts: r.counts,
-  total: r.total,
+  ...revealFigures(r, r),
 });
 
 export const customCue = (event: Omit<CustomCue, 'v'>): CustomCue => ({
@@ -178,10 +213,7 @@ export const customCue = (event: Omit<CustomCue, 'v'>): CustomCue => ({
 export const resultMessage = (r: RevealFigures): ResultMessage => ({
   type: 'result',
   v: CUE_VERSION,
-  quizId: r.quizId,
-  correctIndex: r.correctIndex,
-  counts: r.counts,
-  total: r.total,
+  ...revealFigures(r, r),
 });
 
 export const gradedMessage = (quizId: string, choiceIndex: number, correct: boolean): GradedMessage => ({

@@ -55,7 +55,8 @@ export async function runCli(
 async function execute(client: HostClient, { action, json }: Invocation, io: CliIo): Promise<void> {
   const print = (reply: unknown, human: string) => io.stdout(json ? `${JSON.stringify(reply)}\n` : human);
   switch (action.kind) {
-    case 'quiz create': {
+    case 'quiz create':
+    case 'poll create': {
       const created = await client.createQuiz(action.request);
       print(created, renderCreated(created));
       break;

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { BadRequestError } from './errors';
 import { parseWith } from './validation';
+import { isWellKnownType, WELL_KNOWN_DATA } from './well-known-cues';
 
 /** Cue types the platform itself sends; a host's custom event may not impersonate them. */
 export const RESERVED_CUE_TYPES: readonly string[] = ['question', 'result'];
@@ -29,7 +30,13 @@ export function parseSendEvent(body: unknown): SendEventInput {
   const data = body !== null && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
   const found = findProtoKey(data, 'data');
   if (found) throw new BadRequestError(`${found}: the key "__proto__" is not allowed`);
-  return parseWith(SendEventSchema, body);
+  const event = parseWith(SendEventSchema, body);
+  if (!isWellKnownType(event.type)) return event;
+  // A drop or an announcement: its data has a schema of its own (docs/protocol.md §4.5). Parsed
+  // under `data`, so a refusal names the field as `data.link`.
+  const checked = parseWith(z.object({ data: WELL_KNOWN_DATA[event.type] }), { data: event.data });
+  // Strings and whole numbers only: JSON by construction.
+  return { type: event.type, data: checked.data as SendEventInput['data'] };
 }
 
 /** Path of the first own `__proto__` key in a JSON value, if any. */

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import type { QuizPhase, ShowState } from '../../client/wire';
+import { QUIZ_KINDS, type QuizKind, type QuizPhase, type ShowState } from '../../client/wire';
 import { ID_PATTERN, parseWith, text } from './validation';
 
 export const QUESTION_MAX_CHARS = 200;
@@ -10,7 +10,10 @@ export const MIN_DURATION_SECONDS = 5;
 export const MAX_DURATION_SECONDS = 300;
 export const DEFAULT_DURATION_SECONDS = 20;
 
-/** Body of `POST /quizzes` (docs/protocol.md §3). Unknown fields are refused so a typo is never silently ignored. */
+/**
+ * Body of `POST /quizzes` (docs/protocol.md §3.3): a quiz (the default) names its correct choice, a
+ * poll has none. Unknown fields are refused so a typo is never silently ignored.
+ */
 export const CreateQuizSchema = z
   .strictObject(
     {
@@ -21,7 +24,13 @@ export const CreateQuizSchema = z
           z.minLength(MIN_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
           z.maxLength(MAX_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
         ),
-      correctIndex: z.int({ error: 'must be an integer' }).check(z.gte(0, { error: 'must be 0 or more' })),
+      kind: z._default(
+        z.enum(QUIZ_KINDS as [QuizKind, ...QuizKind[]], { error: 'must be "quiz" or "poll"' }),
+        'quiz',
+      ),
+      correctIndex: z.optional(
+        z.int({ error: 'must be an integer' }).check(z.gte(0, { error: 'must be 0 or more' })),
+      ),
       durationSeconds: z._default(
         z.int({ error: 'must be an integer' }).check(
           z.gte(MIN_DURATION_SECONDS, {
@@ -37,8 +46,24 @@ export const CreateQuizSchema = z
     { error: 'must be a JSON object' },
   )
   .check((ctx) => {
-    const { choices, correctIndex } = ctx.value;
-    if (Array.isArray(choices) && correctIndex >= choices.length) {
+    const { choices, correctIndex, kind } = ctx.value;
+    if (kind === 'quiz' && correctIndex === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: correctIndex,
+        path: ['correctIndex'],
+        message: 'is required for a quiz (a poll, "kind":"poll", has none)',
+      });
+    }
+    if (kind === 'poll' && correctIndex !== undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        input: correctIndex,
+        path: ['correctIndex'],
+        message: 'must not be set for a poll: a poll has no correct answer',
+      });
+    }
+    if (Array.isArray(choices) && correctIndex !== undefined && correctIndex >= choices.length) {
       ctx.issues.push({
         code: 'custom',
         input: correctIndex,
@@ -63,7 +88,9 @@ export interface Quiz {
   readonly quizId: string;
   readonly question: string;
   readonly choices: readonly string[];
-  readonly correctIndex: number;
+  readonly kind: QuizKind;
+  /** A quiz's correct choice; a poll has none. */
+  readonly correctIndex?: number;
   readonly durationSeconds: number;
   readonly opensAt: string;
   readonly closesAt: string;
@@ -86,7 +113,8 @@ export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tall
     quizId,
     question: input.question,
     choices: input.choices,
-    correctIndex: input.correctIndex,
+    kind: input.kind,
+    ...(input.kind === 'quiz' ? { correctIndex: input.correctIndex } : {}),
     durationSeconds: input.durationSeconds,
     opensAt: now.toISOString(),
     closesAt: new Date(now.getTime() + input.durationSeconds * 1000).toISOString(),
@@ -108,6 +136,7 @@ export function hostView(quiz: Quiz, live: { counts: readonly number[]; total: n
     quizId: quiz.quizId,
     question: quiz.question,
     choices: quiz.choices,
+    kind: quiz.kind,
     correctIndex: quiz.correctIndex,
     state: phaseOf(quiz, now),
     counts: figures.counts,
@@ -125,6 +154,7 @@ export function publicView(quiz: Quiz, now: Date) {
     choices: quiz.choices,
     state: phaseOf(quiz, now),
     closesAt: quiz.closesAt,
+    kind: quiz.kind,
   };
   if (!quiz.result) return base;
   return { ...base, correctIndex: quiz.correctIndex, counts: quiz.result.counts, total: quiz.result.total };

@@ -1,3 +1,4 @@
+import { type RevealFigures, revealFigures } from '../../client/wire';
 import type { Quiz } from './quiz';
 
 /**
@@ -43,22 +44,12 @@ export interface RevealProgress {
 /** A quiz as the quizzes table holds it: the quiz and its reveal's progress. */
 export type StoredQuiz = Quiz & RevealProgress;
 
-/** `POST /quizzes/{id}/reveal` reply body (docs/protocol.md §3). */
-export interface RevealReply {
-  readonly quizId: string;
-  readonly correctIndex: number;
-  readonly counts: readonly number[];
-  readonly total: number;
-}
+/** `POST /quizzes/{id}/reveal` reply body (docs/protocol.md §3.4): the figures the result cue carries. */
+export type RevealReply = RevealFigures;
 
 export function revealReply(quiz: Quiz): RevealReply {
   if (!quiz.result) throw new Error(`quiz ${quiz.quizId} has no result`);
-  return {
-    quizId: quiz.quizId,
-    correctIndex: quiz.correctIndex,
-    counts: quiz.result.counts,
-    total: quiz.result.total,
-  };
+  return revealFigures(quiz, quiz.result);
 }
 
 /** Until when a claim made now lasts: the claimer's deadline plus the clock margin. */

@@ -1,4 +1,4 @@
-import { gradedMessage, resultMessage, streamMessage } from '../../client/wire';
+import { gradedMessage, resultMessage, revealFigures, streamMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
 import type { FanOutJob } from '../domain/fan-out-job';
 import { FAN_OUT_HEARTBEAT_MS } from '../domain/reveal';
@@ -17,7 +17,7 @@ const NOTHING_SENT: FanOutReport = { connections: 0, delivered: 0, gone: 0, fail
 
 /**
  * What the fan-out function sends to one scan segment of the connections: a stream state change,
- * or a revealed result to everyone plus `graded` to each viewer whose answer was counted.
+ * or a revealed result to everyone plus, for a quiz, `graded` to each viewer whose answer was counted.
  */
 export class Broadcasts {
   constructor(
@@ -47,31 +47,36 @@ export class Broadcasts {
       logger.info('fan-out segment already finished', { quizId: quiz.quizId, segment: job.segment });
       return NOTHING_SENT;
     }
-    const result = resultMessage({ quizId: quiz.quizId, correctIndex: quiz.correctIndex, ...quiz.result });
-    // Results go out at once; the counted answers (for `graded`) load meanwhile and are awaited per viewer.
-    const choices = settledChoices(this.deps.answers, { ...quiz, result: quiz.result }).catch(
-      (error: Error) => {
-        // Results still reach everyone; only the grades are lost, and loudly.
-        logger.error('could not load answers: no graded messages in this segment', {
-          quizId: quiz.quizId,
-          error,
-        });
-        return new Map<string, number>();
-      },
-    );
+    const result = resultMessage(revealFigures(quiz, quiz.result));
+    // Results go out at once; for a quiz, the counted answers (for `graded`) load meanwhile and
+    // are awaited per viewer. A poll grades no one, so it reads no answers.
+    const choices =
+      quiz.kind === 'quiz'
+        ? settledChoices(this.deps.answers, { ...quiz, result: quiz.result }).catch((error: Error) => {
+            // Results still reach everyone; only the grades are lost, and loudly.
+            logger.error('could not load answers: no graded messages in this segment', {
+              quizId: quiz.quizId,
+              error,
+            });
+            return new Map<string, number>();
+          })
+        : undefined;
     const progress = mark ? this.segmentProgress(quiz.quizId, job.segment) : undefined;
     const report = await fanOut(
       this.deps.connections,
       this.deps.poster,
-      ({ viewerId }) => [
-        result,
-        choices.then((byViewer) => {
-          const choice = byViewer.get(viewerId);
-          return choice === undefined
-            ? undefined
-            : gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice));
-        }),
-      ],
+      ({ viewerId }) =>
+        choices
+          ? [
+              result,
+              choices.then((byViewer) => {
+                const choice = byViewer.get(viewerId);
+                return choice === undefined
+                  ? undefined
+                  : gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice));
+              }),
+            ]
+          : [result],
       this.segmentOf(job),
     ).finally(() => progress?.stop());
     await progress?.finish(report);

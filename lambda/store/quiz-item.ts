@@ -23,8 +23,11 @@ export type QuizUpdate = Pick<
 export const updateQuizIf = (table: string, quizId: string, update: QuizUpdate): Promise<boolean> =>
   conditional(dynamo.send(new UpdateCommand({ TableName: table, Key: { quizId }, ...update })));
 
-/** A stored item as the domain sees it: without the TTL attribute. */
+/**
+ * A stored item as the domain sees it: without the TTL attribute, and a quiz stored before polls
+ * existed (no `kind`) is a quiz.
+ */
 export function toQuiz(item: Record<string, unknown>): StoredQuiz {
   const { expiresAt: _expiresAt, ...quiz } = item;
-  return quiz as unknown as StoredQuiz;
+  return { kind: 'quiz', ...quiz } as unknown as StoredQuiz;
 }

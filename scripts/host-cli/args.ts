@@ -15,6 +15,15 @@ commands:
                         choice; S: 5 to 300 seconds, default 20)
   quiz show QUIZ_ID     the quiz, its state and its live counts
   quiz reveal QUIZ_ID   fix the counts, send the result cue and grade every viewer
+  poll create --question TEXT --choice A --choice B [--choice C] [--choice D] [--duration S]
+                        open a poll: a question with no correct answer, no one graded
+  poll show|reveal POLL_ID
+                        the same as quiz show and quiz reveal
+  drop --title TEXT --price TEXT --image URL --link URL [--seconds S]
+                        show a product card on every viewer's screen (URLs: https; S: 3 to
+                        120 seconds, default 20)
+  announce TEXT [--seconds S]
+                        show a banner on every viewer's screen (S: 3 to 120, default 10)
   event send --type TYPE --data JSON
                         send a custom cue (JSON: an object)
   state                 the stream state and the current quiz
@@ -33,6 +42,9 @@ Exit status: 0 done, 1 the API or the environment refused, 2 wrong command line.
 
 export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT --choice A --choice B [...] --correct N [--duration S]
        npm run host -- quiz show|reveal QUIZ_ID
+       npm run host -- poll create --question TEXT --choice A --choice B [...] [--duration S]
+       npm run host -- drop --title TEXT --price TEXT --image URL --link URL [--seconds S]
+       npm run host -- announce TEXT [--seconds S]
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
@@ -51,6 +63,11 @@ const OPTIONS = {
   duration: { type: 'string' },
   type: { type: 'string' },
   data: { type: 'string' },
+  title: { type: 'string' },
+  price: { type: 'string' },
+  image: { type: 'string' },
+  link: { type: 'string' },
+  seconds: { type: 'string' },
 } as const;
 
 const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
@@ -64,7 +81,7 @@ const VALUED_OPTIONS = new Set(
 export class UsageError extends Error {}
 
 export type Action =
-  | { readonly kind: 'quiz create'; readonly request: CreateQuizRequest }
+  | { readonly kind: 'quiz create' | 'poll create'; readonly request: CreateQuizRequest }
   | { readonly kind: 'quiz show' | 'quiz reveal'; readonly quizId: string }
   | { readonly kind: 'event send'; readonly type: string; readonly data: unknown }
   | { readonly kind: 'state' };
@@ -130,47 +147,31 @@ export function parseInvocation(argv: string[]): Invocation {
   const [first, second, ...rest] = positionals;
   if (!first) throw new UsageError('no command');
 
-  let kind: Action['kind'];
+  let command: Command;
   let operands: string[];
-  if (first === 'state') {
-    kind = 'state';
+  if (first === 'state' || first === 'drop' || first === 'announce') {
+    command = first;
     operands = positionals.slice(1);
-  } else if (first === 'quiz' || first === 'event') {
-    const sub = first === 'quiz' ? ['create', 'show', 'reveal'] : ['send'];
+  } else if (first in SUBCOMMANDS) {
+    const sub: readonly string[] = SUBCOMMANDS[first as keyof typeof SUBCOMMANDS];
     if (!second) throw new UsageError(`\`${first}\` needs a subcommand: ${sub.join(', ')}`);
     if (!sub.includes(second)) throw new UsageError(`unknown command \`${first} ${second}\``);
-    kind = `${first} ${second}` as Action['kind'];
+    command = `${first} ${second}` as Command;
     operands = rest;
   } else {
     throw new UsageError(`unknown command \`${first}\``);
   }
 
-  const allowed = COMMAND_OPTIONS[kind];
+  const allowed = COMMAND_OPTIONS[command];
   for (const name of Object.keys(values)) {
     if (!GLOBAL_OPTIONS.has(name) && !allowed.includes(name))
-      throw new UsageError(`--${name} is not an option of \`${kind}\``);
+      throw new UsageError(`--${name} is not an option of \`${command}\``);
   }
-  const takesId = kind === 'quiz show' || kind === 'quiz reveal';
-  if (operands.length > (takesId ? 1 : 0))
-    throw new UsageError(`unexpected argument \`${operands[takesId ? 1 : 0]}\` after \`${kind}\``);
+  const operandCount = OPERANDS[command] ?? 0;
+  if (operands.length > operandCount)
+    throw new UsageError(`unexpected argument \`${operands[operandCount]}\` after \`${command}\``);
 
-  let action: Action;
-  switch (kind) {
-    case 'quiz create':
-      action = { kind, request: quizRequest(values) };
-      break;
-    case 'quiz show':
-    case 'quiz reveal':
-      if (!operands[0]) throw new UsageError(`\`${kind}\` needs a QUIZ_ID`);
-      action = { kind, quizId: operands[0] };
-      break;
-    case 'event send':
-      action = eventAction(values);
-      break;
-    default:
-      action = { kind: 'state' };
-  }
-
+  const action = actionFor(command, operands, values);
   if (values.local || values.config !== undefined) {
     if (values.stack !== undefined || values.region !== undefined)
       throw new UsageError(
@@ -185,29 +186,101 @@ export function parseInvocation(argv: string[]): Invocation {
   };
 }
 
-const COMMAND_OPTIONS: Record<Action['kind'], readonly string[]> = {
+const SUBCOMMANDS = {
+  quiz: ['create', 'show', 'reveal'],
+  poll: ['create', 'show', 'reveal'],
+  event: ['send'],
+} as const;
+
+/** What the user typed; `poll show`, `drop` and `announce` map onto the API's own actions. */
+type Command =
+  | `${'quiz' | 'poll'} ${'create' | 'show' | 'reveal'}`
+  | 'event send'
+  | 'drop'
+  | 'announce'
+  | 'state';
+
+const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'quiz create': ['question', 'choice', 'correct', 'duration'],
   'quiz show': [],
   'quiz reveal': [],
+  'poll create': ['question', 'choice', 'duration'],
+  'poll show': [],
+  'poll reveal': [],
   'event send': ['type', 'data'],
+  drop: ['title', 'price', 'image', 'link', 'seconds'],
+  announce: ['seconds'],
   state: [],
+};
+
+/** Positional operands after the command: an id, or the announcement's text. */
+const OPERANDS: Partial<Record<Command, number>> = {
+  'quiz show': 1,
+  'quiz reveal': 1,
+  'poll show': 1,
+  'poll reveal': 1,
+  announce: 1,
 };
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
 
-function quizRequest(values: Values): CreateQuizRequest {
-  if (values.question === undefined) throw new UsageError('`quiz create` needs --question TEXT');
-  if (!values.choice?.length) throw new UsageError('`quiz create` needs --choice, 2 to 4 times');
-  if (values.correct === undefined)
-    throw new UsageError('`quiz create` needs --correct N (the 0-based index of the right choice)');
-  const request: CreateQuizRequest = {
-    question: values.question,
-    choices: values.choice,
-    correctIndex: wholeNumber('--correct', values.correct),
-  };
+function actionFor(command: Command, operands: string[], values: Values): Action {
+  switch (command) {
+    case 'quiz create':
+    case 'poll create':
+      return { kind: command, request: quizRequest(command, values) };
+    case 'quiz show':
+    case 'quiz reveal':
+    case 'poll show':
+    case 'poll reveal': {
+      const [noun, verb] = command.split(' ');
+      if (!operands[0]) throw new UsageError(`\`${command}\` needs a ${noun.toUpperCase()}_ID`);
+      return { kind: `quiz ${verb}` as 'quiz show' | 'quiz reveal', quizId: operands[0] };
+    }
+    case 'event send':
+      return eventAction(values);
+    case 'drop':
+      return { kind: 'event send', type: 'drop', data: dropData(values) };
+    case 'announce':
+      if (!operands[0]) throw new UsageError('`announce` needs the TEXT to show');
+      return { kind: 'event send', type: 'announcement', data: { text: operands[0], ...seconds(values) } };
+    case 'state':
+      return { kind: 'state' };
+  }
+}
+
+function quizRequest(command: 'quiz create' | 'poll create', values: Values): CreateQuizRequest {
+  if (values.question === undefined) throw new UsageError(`\`${command}\` needs --question TEXT`);
+  if (!values.choice?.length) throw new UsageError(`\`${command}\` needs --choice, 2 to 4 times`);
+  const { question, choice: choices } = values;
+  let request: CreateQuizRequest;
+  if (command === 'poll create') {
+    request = { kind: 'poll', question, choices };
+  } else {
+    if (values.correct === undefined)
+      throw new UsageError('`quiz create` needs --correct N (the 0-based index of the right choice)');
+    request = { question, choices, correctIndex: wholeNumber('--correct', values.correct) };
+  }
   if (values.duration !== undefined) request.durationSeconds = wholeNumber('--duration', values.duration);
   return request;
 }
+
+/** The drop's fields as given; the API checks them (https URLs, lengths) and names a wrong one. */
+function dropData(values: Values): Record<string, unknown> {
+  for (const name of ['title', 'price', 'image', 'link'] as const) {
+    if (values[name] === undefined) throw new UsageError(`\`drop\` needs --${name}`);
+  }
+  return {
+    title: values.title,
+    price: values.price,
+    image: values.image,
+    link: values.link,
+    ...seconds(values),
+  };
+}
+
+const seconds = (values: Values) =>
+  values.seconds === undefined ? {} : { seconds: wholeNumber('--seconds', values.seconds) };
 
 /** Ranges are the API's to judge (one source of truth); the CLI only checks the shape. */
 function wholeNumber(option: string, text: string): number {

@@ -3,7 +3,7 @@
  * the counts, and times relative to now. (`--json` output and errors are not rendered here.)
  */
 import type { CreatedQuiz, HostClient, QuizDetails, RevealedQuiz } from '../../client/host-client';
-import type { ShowState } from '../../client/wire';
+import type { QuizKind, ShowState } from '../../client/wire';
 
 const BAR_WIDTH = 24;
 
@@ -54,17 +54,24 @@ function tally(
 const correctLabel = (choices: readonly string[], index: number) =>
   choices[index] === undefined ? String(index) : `${index} (${choices[index]})`;
 
+/** The closing lines under a tally: the total, and for a quiz its correct choice (a poll has none). */
+function summary(kind: QuizKind, choices: readonly string[], total: number, correctIndex?: number): string {
+  const rows: Array<[string, string]> = [['total', counted(kind, total)]];
+  if (kind === 'quiz') rows.push(['correct', correctLabel(choices, correctIndex ?? -1)]);
+  return lines(...rows);
+}
+
 export function renderQuiz(quiz: QuizDetails): string {
   return [
     lines(
-      ['quizId', quiz.quizId],
+      [`${quiz.kind}Id`, quiz.quizId],
       ['question', quiz.question],
       ['state', quiz.state],
       ['opensAt', quiz.opensAt],
       ['closesAt', `${quiz.closesAt} (${relative(quiz.closesAt)})`],
     ),
     tally(quiz.choices, quiz.counts, quiz.total, quiz.correctIndex),
-    lines(['total', answers(quiz.total)], ['correct', correctLabel(quiz.choices, quiz.correctIndex)]),
+    summary(quiz.kind, quiz.choices, quiz.total, quiz.correctIndex),
   ].join('');
 }
 
@@ -75,9 +82,9 @@ export async function renderResult(client: HostClient, result: RevealedQuiz): Pr
     () => result.counts.map((_, i) => `choice ${i}`),
   );
   return [
-    `revealed quiz ${result.quizId}\n`,
+    `revealed ${result.kind} ${result.quizId}\n`,
     tally(choices, result.counts, result.total, result.correctIndex),
-    lines(['total', answers(result.total)], ['correct', correctLabel(choices, result.correctIndex)]),
+    summary(result.kind, choices, result.total, result.correctIndex),
   ].join('');
 }
 
@@ -88,20 +95,16 @@ export function renderState(state: ShowState): string {
   return [
     lines(
       ['stream', state.stream],
-      ['quiz', `${quiz.quizId} (${quiz.state})`],
+      [quiz.kind, `${quiz.quizId} (${quiz.state})`],
       ['question', quiz.question],
       ['closesAt', `${quiz.closesAt} (${relative(quiz.closesAt)})`],
     ),
     revealed
       ? tally(quiz.choices, quiz.counts ?? [], quiz.total ?? 0, quiz.correctIndex)
       : quiz.choices.map((choice, i) => `  ${i}  ${choice}\n`).join(''),
-    revealed
-      ? lines(
-          ['total', answers(quiz.total ?? 0)],
-          ['correct', correctLabel(quiz.choices, quiz.correctIndex ?? -1)],
-        )
-      : '',
+    revealed ? summary(quiz.kind, quiz.choices, quiz.total ?? 0, quiz.correctIndex) : '',
   ].join('');
 }
 
-const answers = (n: number) => `${n} answer${n === 1 ? '' : 's'}`;
+const counted = (kind: QuizKind, n: number) =>
+  `${n} ${kind === 'poll' ? 'vote' : 'answer'}${n === 1 ? '' : 's'}`;

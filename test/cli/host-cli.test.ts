@@ -141,6 +141,23 @@ describe('when the command line is wrong', () => {
       /^error: --question is not an option of `state`$/m,
     ],
     ['an option without its value', ['event', 'send', '--type'], /^error: --type needs a value$/m],
+    [
+      'a poll with a correct answer',
+      ['poll', 'create', ...PLANETS, '--correct', '1'],
+      /^error: --correct is not an option of `poll create`$/m,
+    ],
+    ['poll reveal without an id', ['poll', 'reveal'], /^error: `poll reveal` needs a POLL_ID$/m],
+    [
+      'a drop without its link',
+      ['drop', '--title', 'Tee', '--price', '€25', '--image', 'https://x.example/a.jpg'],
+      /^error: `drop` needs --link$/m,
+    ],
+    ['an announcement without its text', ['announce'], /^error: `announce` needs the TEXT to show$/m],
+    [
+      'an announcement with --seconds that is not a number',
+      ['announce', 'Hello', '--seconds', 'soon'],
+      /^error: --seconds must be a whole number, not 'soon'$/m,
+    ],
   ])('exits 2 on %s, with the reason and the usage', async (_name, args, reason) => {
     const run = await cli([...args, ...nowhere]);
     expect(run.code).toBe(2);
@@ -279,6 +296,7 @@ describe('when the host runs a quiz on the local runtime', () => {
       correctIndex: 1,
       counts: [1, 2, 0],
       total: 3,
+      kind: 'quiz',
     });
     expect((await cues()).length).toBe(sent);
     expect((await hostJson('quiz', 'show', quizId)).state).toBe('revealed');
@@ -286,18 +304,89 @@ describe('when the host runs a quiz on the local runtime', () => {
 
   it('sends a custom event as a cue', async () => {
     await roomFor(1);
-    const run = await host('event', 'send', '--type', 'drop', '--data', '{"sku":"TEE-42"}');
+    const run = await host('event', 'send', '--type', 'confetti', '--data', '{"colour":"gold"}');
     expect(run.code).toBe(0);
     const eventId = /^eventId: +(\S+)$/m.exec(run.stdout)?.[1];
     const bytes = Number(/^bytes: +(\d+) of 1024$/m.exec(run.stdout)?.[1]);
     const last = (await cues()).at(-1);
     expect(JSON.parse(last?.metadata ?? '{}')).toEqual({
       v: 1,
-      type: 'drop',
+      type: 'confetti',
       eventId,
-      data: { sku: 'TEE-42' },
+      data: { colour: 'gold' },
     });
     expect(bytes).toBe(Buffer.byteLength(last?.metadata ?? ''));
+  });
+
+  it('opens a poll, and its reveal shows votes with no correct choice', async () => {
+    await roomFor(2);
+    const pollId = (await hostJson('poll', 'create', ...PLANETS)).quizId;
+    await answer(pollId, [1, 1, 0]);
+    const run = await host('poll', 'reveal', pollId);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^revealed poll ${pollId}$`, 'm'));
+    expect(run.stdout).toMatch(/^ {2}1 {2}Jupiter {2}█{16}·{8} {2}2 {3}67%$/m);
+    expect(run.stdout).toMatch(/^total: +3 votes$/m);
+    expect(run.stdout).not.toMatch(/correct/);
+    expect(await hostJson('poll', 'reveal', pollId)).toEqual({
+      quizId: pollId,
+      counts: [1, 2],
+      total: 3,
+      kind: 'poll',
+    });
+    const question = (await cues())
+      .map((cue) => JSON.parse(cue.metadata))
+      .find((cue) => cue.quizId === pollId);
+    expect(question).toMatchObject({ type: 'question', kind: 'poll' });
+  });
+
+  it('shows a product drop and an announcement on every screen', async () => {
+    await roomFor(2);
+    const drop = await host(
+      'drop',
+      '--title',
+      'Tour tee',
+      '--price',
+      '€25',
+      '--image',
+      'https://shop.example/tee.jpg',
+      '--link',
+      'https://shop.example/tee',
+    );
+    expect(drop.code).toBe(0);
+    expect(JSON.parse((await cues()).at(-1)?.metadata ?? '{}')).toMatchObject({
+      type: 'drop',
+      data: {
+        title: 'Tour tee',
+        price: '€25',
+        image: 'https://shop.example/tee.jpg',
+        link: 'https://shop.example/tee',
+        seconds: 20,
+      },
+    });
+    expect((await host('announce', 'Round two soon!', '--seconds', '5')).code).toBe(0);
+    expect(JSON.parse((await cues()).at(-1)?.metadata ?? '{}')).toMatchObject({
+      type: 'announcement',
+      data: { text: 'Round two soon!', seconds: 5 },
+    });
+  });
+
+  it('refuses a drop whose link is not https, naming the field, and sends nothing', async () => {
+    const before = (await cues()).length;
+    const run = await host(
+      'drop',
+      '--title',
+      'Tee',
+      '--price',
+      '€25',
+      '--image',
+      'https://shop.example/tee.jpg',
+      '--link',
+      'javascript:alert(1)',
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: BAD_REQUEST: data\.link: must be an absolute https:\/\/ URL/m);
+    expect((await cues()).length).toBe(before);
   });
 
   it('prints the stream state and the current quiz', async () => {
@@ -345,7 +434,7 @@ describe('when the API refuses', () => {
       'event',
       'send',
       '--type',
-      'drop',
+      'confetti',
       '--data',
       JSON.stringify({ text: 'x'.repeat(1100) }),
     );

@@ -38,12 +38,31 @@ describe('when a byte count is taken', () => {
 });
 
 describe('when a result cue is encoded', () => {
-  it('writes exactly {"v":1,"type":"result","quizId","correctIndex","counts","total"}', () => {
-    const cue = encodeResultCue({ quizId: 'quiz-1', correctIndex: 2, counts: [3, 0, 9], total: 12 });
+  it('writes exactly {"v":1,"type":"result","quizId","correctIndex","counts","total","kind"}', () => {
+    const cue = encodeResultCue({
+      quizId: 'quiz-1',
+      correctIndex: 2,
+      counts: [3, 0, 9],
+      total: 12,
+      kind: 'quiz',
+    });
     expect(cue.metadata).toBe(
-      '{"v":1,"type":"result","quizId":"quiz-1","correctIndex":2,"counts":[3,0,9],"total":12}',
+      '{"v":1,"type":"result","quizId":"quiz-1","correctIndex":2,"counts":[3,0,9],"total":12,"kind":"quiz"}',
     );
     expect(cue.bytes).toBe(Buffer.byteLength(cue.metadata, 'utf8'));
+  });
+
+  it("writes a poll's result with no correctIndex, even if one is passed", () => {
+    const cue = encodeResultCue({
+      quizId: 'poll-1',
+      correctIndex: 0,
+      counts: [4, 1],
+      total: 5,
+      kind: 'poll',
+    });
+    expect(cue.metadata).toBe(
+      '{"v":1,"type":"result","quizId":"poll-1","counts":[4,1],"total":5,"kind":"poll"}',
+    );
   });
 
   it('carries only the result fields, whatever else the object holds', () => {
@@ -53,6 +72,7 @@ describe('when a result cue is encoded', () => {
       correctIndex: 1,
       counts: [1, 2],
       total: 3,
+      kind: 'quiz' as const,
       revealedAt: '2030-01-01T00:00:00.000Z',
     };
     expect(Object.keys(JSON.parse(encodeResultCue(quiz).metadata))).toEqual([
@@ -62,6 +82,7 @@ describe('when a result cue is encoded', () => {
       'correctIndex',
       'counts',
       'total',
+      'kind',
     ]);
   });
 
@@ -73,7 +94,7 @@ describe('when a result cue is encoded', () => {
         fc.array(fc.nat({ max: 1_000_000_000 }), { minLength: 2, maxLength: 4 }),
         (quizId, correctIndex, counts) => {
           const total = counts.reduce((a, b) => a + b, 0);
-          const cue = encodeResultCue({ quizId, correctIndex, counts, total });
+          const cue = encodeResultCue({ quizId, correctIndex, counts, total, kind: 'quiz' });
           expect(JSON.parse(cue.metadata)).toEqual({
             v: 1,
             type: 'result',
@@ -81,6 +102,7 @@ describe('when a result cue is encoded', () => {
             correctIndex,
             counts,
             total,
+            kind: 'quiz',
           });
           expect(cue.bytes).toBe(Buffer.byteLength(cue.metadata, 'utf8'));
         },
@@ -90,17 +112,18 @@ describe('when a result cue is encoded', () => {
 });
 
 describe('when a question cue is encoded', () => {
-  it('writes exactly {"v":1,"type":"question","quizId","question","choices","closesAt"} and no answer', () => {
+  it('writes exactly {"v":1,"type":"question","quizId","question","choices","closesAt","kind"} and no answer', () => {
     const quiz = {
       quizId: 'quiz-1',
       question: 'Capital?',
       choices: ['Paris', 'Lyon'],
       correctIndex: 0,
       closesAt: '2030-01-01T00:00:20.000Z',
+      kind: 'quiz' as const,
     };
     const cue = encodeQuestionCue(quiz);
     expect(cue.metadata).toBe(
-      '{"v":1,"type":"question","quizId":"quiz-1","question":"Capital?","choices":["Paris","Lyon"],"closesAt":"2030-01-01T00:00:20.000Z"}',
+      '{"v":1,"type":"question","quizId":"quiz-1","question":"Capital?","choices":["Paris","Lyon"],"closesAt":"2030-01-01T00:00:20.000Z","kind":"quiz"}',
     );
     expect(cue.bytes).toBe(Buffer.byteLength(cue.metadata, 'utf8'));
   });

@@ -126,13 +126,19 @@ describe('every error code in the code', () => {
 
 describe('every message and cue type the server sends', () => {
   const pushes = [
-    resultMessage({ quizId: 'q1', correctIndex: 1, counts: [1, 2], total: 3 }),
+    resultMessage({ quizId: 'q1', correctIndex: 1, counts: [1, 2], total: 3, kind: 'quiz' }),
     gradedMessage('q1', 1, true),
     streamMessage('live'),
   ];
   const cues = [
-    encodeQuestionCue({ quizId: 'q1', question: 'Largest?', choices: ['Mars', 'Jupiter'], closesAt: 'x' }),
-    encodeResultCue({ quizId: 'q1', correctIndex: 1, counts: [1, 2], total: 3 }),
+    encodeQuestionCue({
+      quizId: 'q1',
+      question: 'Largest?',
+      choices: ['Mars', 'Jupiter'],
+      closesAt: 'x',
+      kind: 'quiz',
+    }),
+    encodeResultCue({ quizId: 'q1', correctIndex: 1, counts: [1, 2], total: 3, kind: 'quiz' }),
     encodeCustomCue({ type: 'drop', eventId: 'e1', data: { sku: 'TEE-42' } }),
   ].map((cue) => JSON.parse(cue.metadata) as Record<string, unknown>);
   const builtTypes = [...pushes.map((m) => m.type), ...cues.slice(0, 2).map((c) => String(c.type))];

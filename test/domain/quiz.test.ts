@@ -25,8 +25,9 @@ import {
   validText,
 } from './support';
 
-const FIELDS = ['question', 'choices', 'correctIndex', 'durationSeconds'];
-const FIELD_IN_MESSAGE = /^(body|question|choices|correctIndex|durationSeconds)(?:\[\d+\])?: \S/;
+const FIELDS = ['question', 'choices', 'kind', 'correctIndex', 'durationSeconds'];
+const FIELD_IN_MESSAGE = /^(body|question|choices|kind|correctIndex|durationSeconds)(?:\[\d+\])?: \S/;
+const KINDS = ['quiz', 'poll'];
 
 const isText = (value: unknown, max: number): boolean =>
   typeof value === 'string' && codePoints(value) >= 1 && codePoints(value) <= max && hasNonSpace(value);
@@ -36,8 +37,9 @@ function createQuizProblems(input: unknown): Set<string> {
   if (!isPlainRecord(input)) return new Set(['body']);
   const problems = new Set<string>();
   if (Object.keys(input).some((key) => !FIELDS.includes(key))) problems.add('body');
-  const { question, choices, correctIndex, durationSeconds } = input;
+  const { question, choices, kind, correctIndex, durationSeconds } = input;
   if (!isText(question, 200)) problems.add('question');
+  if (kind !== undefined && !KINDS.includes(kind as string)) problems.add('kind');
   if (
     !Array.isArray(choices) ||
     choices.length < 2 ||
@@ -46,12 +48,18 @@ function createQuizProblems(input: unknown): Set<string> {
   ) {
     problems.add('choices');
   }
-  if (
-    typeof correctIndex !== 'number' ||
-    !Number.isSafeInteger(correctIndex) ||
-    correctIndex < 0 ||
-    (Array.isArray(choices) && correctIndex >= choices.length)
-  ) {
+  const wellFormedIndex =
+    typeof correctIndex === 'number' &&
+    Number.isSafeInteger(correctIndex) &&
+    correctIndex >= 0 &&
+    !(Array.isArray(choices) && correctIndex >= choices.length);
+  // A quiz (the default) needs a well-formed correct choice; a poll must not have one. With a bad
+  // kind, only a malformed index is wrong as well.
+  if (kind === 'poll') {
+    if (correctIndex !== undefined) problems.add('correctIndex');
+  } else if (kind === undefined || kind === 'quiz') {
+    if (!wellFormedIndex) problems.add('correctIndex');
+  } else if (correctIndex !== undefined && !wellFormedIndex) {
     problems.add('correctIndex');
   }
   if (
@@ -73,10 +81,23 @@ const validCreateQuiz = fc.integer({ min: 2, max: 4 }).chain((n) =>
     {
       question: validText(1, 200),
       choices: fc.array(validText(1, 80), { minLength: n, maxLength: n }),
+      kind: fc.constant('quiz' as const),
       correctIndex: fc.nat(n - 1),
       durationSeconds: fc.integer({ min: 5, max: 300 }),
     },
     { requiredKeys: ['question', 'choices', 'correctIndex'] },
+  ),
+);
+
+const validCreatePoll = fc.integer({ min: 2, max: 4 }).chain((n) =>
+  fc.record(
+    {
+      question: validText(1, 200),
+      choices: fc.array(validText(1, 80), { minLength: n, maxLength: n }),
+      kind: fc.constant('poll' as const),
+      durationSeconds: fc.integer({ min: 5, max: 300 }),
+    },
+    { requiredKeys: ['question', 'choices', 'kind'] },
   ),
 );
 
@@ -88,6 +109,10 @@ const nearValidCreateQuiz = fc
         choices: fc.oneof(
           fc.array(validText(1, 80), { minLength: 2, maxLength: 4 }),
           fc.array(fc.oneof(validText(1, 80), invalidText(1, 80), fc.anything()), { maxLength: 6 }),
+          fc.anything(),
+        ),
+        kind: fc.oneof(
+          fc.constantFrom<unknown>('quiz', 'poll', 'Poll', 'survey', '', null, 0),
           fc.anything(),
         ),
         correctIndex: fc.oneof(
@@ -114,6 +139,7 @@ const anyBody = fc.oneof(
   { arbitrary: fc.jsonValue(), weight: 1 },
   { arbitrary: nearValidCreateQuiz, weight: 4 },
   { arbitrary: validCreateQuiz, weight: 2 },
+  { arbitrary: validCreatePoll, weight: 1 },
 );
 
 const quizId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
@@ -140,6 +166,7 @@ describe('when a create-quiz body is parsed', () => {
           expect(parseCreateQuiz(body)).toEqual({
             question: input.question,
             choices: input.choices,
+            kind: input.kind ?? 'quiz',
             correctIndex: input.correctIndex,
             durationSeconds: input.durationSeconds ?? 20,
           });
@@ -172,6 +199,7 @@ describe('when a create-quiz body is parsed', () => {
           question: body.question,
           choices: body.choices,
           closesAt: quiz.closesAt,
+          kind: 'quiz',
         });
         const outcome = outcomeOf(() => encodeQuestionCue(quiz));
         if (outcome.ok) {
@@ -206,7 +234,15 @@ describe('when a create-quiz body is parsed', () => {
         const outcome = outcomeOf(() => encodeQuestionCue(quiz));
         fc.pre(outcome.ok);
         const cue = JSON.parse(outcome.value.metadata);
-        expect(Object.keys(cue).sort()).toEqual(['choices', 'closesAt', 'question', 'quizId', 'type', 'v']);
+        expect(Object.keys(cue).sort()).toEqual([
+          'choices',
+          'closesAt',
+          'kind',
+          'question',
+          'quizId',
+          'type',
+          'v',
+        ]);
         expect(cue).not.toHaveProperty('correctIndex');
         expect(cue).toEqual({
           v: 1,
@@ -215,6 +251,7 @@ describe('when a create-quiz body is parsed', () => {
           question: body.question,
           choices: body.choices,
           closesAt: quiz.closesAt,
+          kind: 'quiz',
         });
       }),
       200,
@@ -223,7 +260,7 @@ describe('when a create-quiz body is parsed', () => {
 
   describe('when the body is well formed', () => {
     it('defaults durationSeconds to 20', () => {
-      expect(parseCreateQuiz(VALID)).toEqual({ ...VALID, durationSeconds: 20 });
+      expect(parseCreateQuiz(VALID)).toEqual({ ...VALID, kind: 'quiz', durationSeconds: 20 });
     });
 
     it('keeps the bounds 5 and 300 of durationSeconds', () => {
@@ -301,7 +338,7 @@ describe('when a create-quiz body is parsed', () => {
         /^correctIndex: must be an integer$/,
       ],
       ['correctIndex is negative', { ...VALID, correctIndex: -1 }, /^correctIndex: must be 0 or more$/],
-      ['correctIndex is missing', { question: 'q', choices: ['a', 'b'] }, /^correctIndex: is required$/],
+      ['correctIndex is missing', { question: 'q', choices: ['a', 'b'] }, /^correctIndex: is required for a quiz/],
       ['there is 1 choice', { ...VALID, choices: ['a'] }, /^choices: must have 2 to 4 entries$/],
       [
         'there are 5 choices',
@@ -430,6 +467,7 @@ describe('when a quiz is opened', () => {
       quizId: 'quiz-1',
       question: VALID.question,
       choices: VALID.choices,
+      kind: 'quiz',
       correctIndex: 0,
       durationSeconds: 30,
       opensAt: '2030-01-01T00:00:00.000Z',
@@ -496,6 +534,7 @@ describe('when the host views a quiz', () => {
       quizId: 'quiz-1',
       question: VALID.question,
       choices: VALID.choices,
+      kind: 'quiz',
       correctIndex: 0,
       state: 'open',
       counts: [1, 1, 0],
@@ -526,6 +565,7 @@ describe('when a viewer views a quiz', () => {
         choices: VALID.choices,
         state: ms < 30_000 ? 'open' : 'closed',
         closesAt: '2030-01-01T00:00:30.000Z',
+        kind: 'quiz',
       });
       expect(view).not.toHaveProperty('correctIndex');
       expect(view).not.toHaveProperty('counts');
@@ -540,6 +580,7 @@ describe('when a viewer views a quiz', () => {
       choices: VALID.choices,
       state: 'revealed',
       closesAt: '2030-01-01T00:00:30.000Z',
+      kind: 'quiz',
       correctIndex: 0,
       counts: [5, 2, 1],
       total: 8,
@@ -557,5 +598,65 @@ describe('when a viewer views a quiz', () => {
     });
     expect(stateView('unknown', revealedQuiz(), at(1_000)).quiz).toHaveProperty('correctIndex', 0);
     expect(stateView('live', openedQuiz(), at(1_000)).quiz).not.toHaveProperty('correctIndex');
+  });
+});
+
+describe('when a poll is created', () => {
+  const POLL = { kind: 'poll', question: 'Which song next?', choices: ['Encore', 'Ballad'] };
+
+  it('parses a poll with no correctIndex, and a quiz stays the default kind', () => {
+    expect(parseCreateQuiz(POLL)).toEqual({ ...POLL, durationSeconds: 20 });
+    expect(parseCreateQuiz(VALID).kind).toBe('quiz');
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    ['a poll has a correctIndex', { ...POLL, correctIndex: 0 }, /^correctIndex: must not be set for a poll/],
+    ['a quiz has none', { question: 'Q?', choices: ['a', 'b'] }, /^correctIndex: is required for a quiz/],
+    [
+      'an explicit quiz has none',
+      { kind: 'quiz', question: 'Q?', choices: ['a', 'b'] },
+      /^correctIndex: is required/,
+    ],
+    ['the kind is unknown', { ...VALID, kind: 'survey' }, /^kind: must be "quiz" or "poll"$/],
+    ['the kind is not a string', { ...VALID, kind: 1 }, /^kind: must be "quiz" or "poll"$/],
+  ])('refuses it with a 400 naming the field when %s', (_case, body, message) => {
+    const error = thrownBy(() => parseCreateQuiz(body));
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as DomainError).message).toMatch(message);
+  });
+
+  it('opens a poll that stores no correct answer and carries its kind into every view', () => {
+    const poll = openQuiz(parseCreateQuiz(POLL), 'poll-1', OPENED_AT, 4);
+    expect(poll).not.toHaveProperty('correctIndex');
+    expect(poll.kind).toBe('poll');
+    const revealed = { ...poll, result: { counts: [3, 1], total: 4, revealedAt: at(40_000).toISOString() } };
+    expect(publicView(revealed, at(50_000))).toEqual({
+      quizId: 'poll-1',
+      question: POLL.question,
+      choices: POLL.choices,
+      state: 'revealed',
+      closesAt: poll.closesAt,
+      kind: 'poll',
+      counts: [3, 1],
+      total: 4,
+    });
+    expect(hostView(poll, { counts: [1, 0], total: 1 }, at(1_000))).toMatchObject({
+      kind: 'poll',
+      counts: [1, 0],
+    });
+    expect(hostView(poll, { counts: [1, 0], total: 1 }, at(1_000)).correctIndex).toBeUndefined();
+  });
+
+  it('sends a question cue that says it is a poll', () => {
+    const poll = openQuiz(parseCreateQuiz(POLL), 'poll-1', OPENED_AT, 4);
+    expect(JSON.parse(encodeQuestionCue(poll).metadata)).toEqual({
+      v: 1,
+      type: 'question',
+      quizId: 'poll-1',
+      question: POLL.question,
+      choices: POLL.choices,
+      closesAt: poll.closesAt,
+      kind: 'poll',
+    });
   });
 });

@@ -1,4 +1,14 @@
-import { type Browser, chromium } from 'playwright-core';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import type { LocalRuntime } from '../../local/runtime';
+import { bootTestRuntime } from '../local/harness';
+
+const root = path.join(__dirname, '..', '..');
+const run = promisify(execFile);
 
 /** Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM_PATH), headless and quiet, as every browser suite runs it. */
 export function launchChromium(): Promise<Browser> {
@@ -15,4 +25,76 @@ export function launchChromium(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** A viewer page at `url`, connected; fails on any page error meanwhile. */
+export async function openViewer(browser: Browser, url: string): Promise<Page> {
+  const page = await (await browser.newContext({ viewport: { width: 800, height: 900 } })).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(url);
+  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+  expect(errors).toEqual([]);
+  return page;
+}
+
+/** The host CLI, exactly as `npm run host` runs it, against the runtime in `configFile`; its JSON reply. */
+export async function hostCli(configFile: string, ...args: string[]): Promise<any> {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      'scripts/host.ts',
+      ...args,
+      '--config',
+      configFile,
+      '--json',
+    ],
+    { cwd: root, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
+  );
+  return JSON.parse(stdout);
+}
+
+/** What a browser suite shares: one runtime, one Chromium, the CLI and viewer pages against them. */
+export interface BrowserSuite {
+  readonly runtime: LocalRuntime;
+  readonly browser: Browser;
+  /** The host CLI as `npm run host` runs it; its `--json` reply. */
+  host(...args: string[]): Promise<any>;
+  openViewer(): Promise<Page>;
+}
+
+/** Boots the runtime and Chromium before the file's tests and stops both after them. */
+export function browserSuite(): BrowserSuite {
+  let runtime: LocalRuntime | undefined;
+  let browser: Browser | undefined;
+  const configFile = path.join(
+    os.tmpdir(),
+    `cuecast-e2e-${process.pid}-${Math.random().toString(36).slice(2)}.json`,
+  );
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the browser suite has no ${what}: did beforeAll fail?`);
+    return value;
+  };
+  beforeAll(async () => {
+    runtime = await bootTestRuntime();
+    fs.writeFileSync(configFile, JSON.stringify(runtime.config));
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await runtime?.stop();
+    fs.rmSync(configFile, { force: true });
+  });
+  return {
+    get runtime() {
+      return started(runtime, 'runtime');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    host: (...args) => hostCli(configFile, ...args),
+    openViewer: () =>
+      openViewer(started(browser, 'browser'), started(runtime, 'runtime').config.viewerUrl ?? ''),
+  };
 }

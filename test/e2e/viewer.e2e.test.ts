@@ -1,67 +1,19 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, setStream } from '../local/harness';
-import { launchChromium } from './browser';
+import { setStream } from '../local/harness';
+import { browserSuite } from './browser';
 
 /**
  * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
  * running the CLI, answers by clicking, a reveal, and every page showing counts and its grade.
  */
-const root = path.join(__dirname, '..', '..');
-const screenshots = path.join(root, 'test-output');
-const run = promisify(execFile);
-let runtime: LocalRuntime;
-let browser: Browser;
-let configFile: string;
-
-/** The host CLI, exactly as `npm run host` runs it. */
-async function host(...args: string[]): Promise<any> {
-  const { stdout } = await run(
-    process.execPath,
-    [
-      path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
-      'scripts/host.ts',
-      ...args,
-      '--config',
-      configFile,
-      '--json',
-    ],
-    { cwd: root, env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } },
-  );
-  return JSON.parse(stdout);
-}
-
-beforeAll(async () => {
-  runtime = await bootTestRuntime();
-  configFile = path.join(os.tmpdir(), `cuecast-e2e-${process.pid}.json`);
-  fs.writeFileSync(configFile, JSON.stringify(runtime.config));
-  browser = await launchChromium();
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-  if (configFile) fs.rmSync(configFile, { force: true });
-});
-
-async function openViewer(): Promise<Page> {
-  const page = await (await browser.newContext({ viewport: { width: 800, height: 900 } })).newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(runtime.config.viewerUrl ?? '');
-  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
-  expect(errors).toEqual([]);
-  return page;
-}
+const screenshots = path.join(__dirname, '..', '..', 'test-output');
+const suite = browserSuite();
+const { host, openViewer } = suite;
 
 describe('when three viewers play a quiz in the browser', () => {
   it('shows the question, takes clicked answers, and shows every viewer the counts and their grade', async () => {
-    expect(runtime.config.viewerUrl).toBeDefined();
+    expect(suite.runtime.config.viewerUrl).toBeDefined();
     const pages = await Promise.all([openViewer(), openViewer(), openViewer()]);
     for (const page of pages)
       await expect(page.getByTestId('idle').textContent()).resolves.toContain('Waiting');
@@ -107,7 +59,13 @@ describe('when three viewers play a quiz in the browser', () => {
     expect(shown).toMatchObject({ counts: [1, 2, 0], total: 3, state: 'open' });
 
     const revealed = await host('quiz', 'reveal', created.quizId);
-    expect(revealed).toEqual({ quizId: created.quizId, correctIndex: 1, counts: [1, 2, 0], total: 3 });
+    expect(revealed).toEqual({
+      quizId: created.quizId,
+      correctIndex: 1,
+      counts: [1, 2, 0],
+      total: 3,
+      kind: 'quiz',
+    });
 
     for (const [i, page] of pages.entries()) {
       await page.getByTestId('graded').waitFor({ timeout: 20_000 });
@@ -148,7 +106,7 @@ describe('when three viewers play a quiz in the browser', () => {
   it('shows the stream going offline and live again', async () => {
     const page = await openViewer();
     await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
-    const set = (state: string) => setStream(runtime.config, state);
+    const set = (state: string) => setStream(suite.runtime.config, state);
     try {
       await set('offline');
       await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
@@ -163,8 +121,8 @@ describe('when three viewers play a quiz in the browser', () => {
 describe('when the host uses the console', () => {
   it('opens a quiz, sees live counts, and reveals it', async () => {
     const viewer = await openViewer();
-    const console = await (await browser.newContext()).newPage();
-    await console.goto(runtime.config.hostUrl ?? '');
+    const console = await (await suite.browser.newContext()).newPage();
+    await console.goto(suite.runtime.config.hostUrl ?? '');
     await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
     await console.getByTestId('question').fill('Best season?');
     await console.getByTestId('choice-0').fill('Spring');
@@ -185,7 +143,7 @@ describe('when the host uses the console', () => {
     await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 20_000 });
 
     // An error reply is shown plainly, with its code.
-    await console.getByTestId('event-type').fill('drop');
+    await console.getByTestId('event-type').fill('confetti');
     await console.getByTestId('event-data').fill(JSON.stringify({ blob: 'x'.repeat(1100) }));
     await console.getByTestId('send-event').click();
     await console

@@ -110,8 +110,29 @@ describe('when the host opens a valid quiz', () => {
       question: VALID.question,
       choices: VALID.choices,
       closesAt: body.closesAt,
+      kind: 'quiz',
     });
     expect(input.metadata).not.toContain('correctIndex');
+  });
+
+  it('opens a poll: its cue says so, and its stored item has no correct answer', async () => {
+    const poll = { kind: 'poll', question: VALID.question, choices: VALID.choices };
+    const reply = await createQuiz(poll);
+
+    expect(reply.statusCode).toBe(201);
+    const cue = JSON.parse(String(ivsMock.commandCalls(PutMetadataCommand)[0].args[0].input.metadata));
+    expect(cue).toMatchObject({ type: 'question', kind: 'poll', choices: VALID.choices });
+    const { put } = storedWrites();
+    expect(put.Item).toMatchObject({ kind: 'poll', question: VALID.question });
+    expect(put.Item).not.toHaveProperty('correctIndex');
+  });
+
+  it('refuses a poll with a correct answer with a 400 naming correctIndex, and sends nothing', async () => {
+    const reply = await createQuiz({ ...VALID, kind: 'poll' });
+
+    expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toMatch(/^correctIndex: must not be set for a poll/);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expectNothingStored();
   });
 
   it('stores the quiz with its answer, shard count and expiry, then makes it current', async () => {
@@ -128,6 +149,7 @@ describe('when the host opens a valid quiz', () => {
         quizId: body.quizId,
         question: VALID.question,
         choices: VALID.choices,
+        kind: 'quiz',
         correctIndex: 1,
         durationSeconds: 20,
         opensAt: body.opensAt,

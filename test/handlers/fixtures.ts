@@ -65,6 +65,7 @@ export function storedQuiz(overrides: Partial<Quiz> = {}, offsetSeconds = -5): Q
     quizId: 'quiz_ABC-123',
     question: 'Which planet is largest?',
     choices: ['Mars', 'Jupiter', 'Venus'],
+    kind: 'quiz',
     correctIndex: 1,
     durationSeconds,
     opensAt: opensAt.toISOString(),

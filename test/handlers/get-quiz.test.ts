@@ -68,6 +68,7 @@ describe('when the quiz is still open', () => {
       quizId: QUIZ_ID,
       question: quiz.question,
       choices: quiz.choices,
+      kind: 'quiz',
       correctIndex: 1,
       state: 'open',
       counts: [3, 1, 4],

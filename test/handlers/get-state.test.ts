@@ -77,6 +77,7 @@ describe('when the current quiz is open', () => {
         choices: quiz.choices,
         state: 'open',
         closesAt: quiz.closesAt,
+        kind: 'quiz',
       },
     });
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
@@ -115,6 +116,7 @@ describe('when the current quiz has been revealed', () => {
         choices: quiz.choices,
         state: 'revealed',
         closesAt: quiz.closesAt,
+        kind: 'quiz',
         correctIndex: 1,
         counts: [4, 11, 2],
         total: 17,

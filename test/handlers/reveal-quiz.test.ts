@@ -40,7 +40,7 @@ const SHARDS = [
   tallyShard(QUIZ.quizId, 2, [0, 0, 0, 0]),
   tallyShard(QUIZ.quizId, 3, [1, 4, 0, 1]),
 ];
-const EXPECTED = { quizId: QUIZ.quizId, correctIndex: 1, counts: [4, 11, 0, 2], total: 17 };
+const EXPECTED = { quizId: QUIZ.quizId, correctIndex: 1, counts: [4, 11, 0, 2], total: 17, kind: 'quiz' };
 
 const CLAIM = {
   TableName: TABLES.quizzes,
@@ -80,6 +80,30 @@ beforeEach(() => {
   ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });
   ddbMock.on(UpdateCommand, { TableName: TABLES.quizzes }).resolves({});
   tallyReturns(ddbMock, SHARDS);
+});
+
+describe('when the quiz is a poll', () => {
+  const { correctIndex: _correct, ...question } = QUIZ;
+  const POLL = { ...question, kind: 'poll' };
+  const { correctIndex: _index, ...figures } = { ...EXPECTED, kind: 'poll' };
+
+  beforeEach(() => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: POLL });
+  });
+
+  it('answers 200 with the counts and no correct answer', async () => {
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(figures);
+  });
+
+  it('sends one result cue with the same figures and no correctIndex, then fans out', async () => {
+    await reveal();
+
+    expect(sentCues(ivsMock)).toStrictEqual([{ v: 1, type: 'result', ...figures }]);
+    expect(fanOutJobs()).toHaveLength(FAN_OUT_SEGMENTS);
+  });
 });
 
 describe('when the quiz has not been revealed yet', () => {
@@ -226,6 +250,7 @@ describe('when the quiz was already revealed', () => {
       correctIndex: 1,
       counts: [9, 8, 7, 6],
       total: 30,
+      kind: 'quiz',
     });
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
   });
@@ -279,6 +304,7 @@ describe('when a concurrent reveal claims the result first', () => {
       correctIndex: 1,
       counts: [5, 11, 0, 2],
       total: 18,
+      kind: 'quiz',
     });
     expect(ddbMock.commandCalls(GetCommand, QUIZ_KEY)).toHaveLength(2);
   });
@@ -469,6 +495,7 @@ describe('when the claim is lost twice and the third read shows the winner store
       correctIndex: 1,
       counts: [6, 11, 0, 2],
       total: 19,
+      kind: 'quiz',
     });
     expect(ddbMock.commandCalls(UpdateCommand, CLAIM)).toHaveLength(2);
     expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
@@ -498,7 +525,7 @@ const STORED_RESULT = {
   total: 30,
   revealedAt: new Date(Date.now() - 60_000).toISOString(),
 };
-const STORED_REPLY = { quizId: QUIZ.quizId, correctIndex: 1, counts: [9, 8, 7, 6], total: 30 };
+const STORED_REPLY = { quizId: QUIZ.quizId, correctIndex: 1, counts: [9, 8, 7, 6], total: 30, kind: 'quiz' };
 const iso = (offsetMs: number) => new Date(Date.now() + offsetMs).toISOString();
 const throttled = () =>
   new ProvisionedThroughputExceededException({ message: 'x', $metadata: { httpStatusCode: 400 } });

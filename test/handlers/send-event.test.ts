@@ -24,6 +24,37 @@ beforeEach(() => {
   allowPublishing(ddbMock, ivsMock);
 });
 
+describe('when the host sends a product drop', () => {
+  const DROP = {
+    title: 'Tour tee',
+    price: '€25',
+    image: 'https://s.example/t.png',
+    link: 'https://s.example/t',
+  };
+
+  it('sends the drop with its default seconds filled in', async () => {
+    const reply = await sendEvent({ type: 'drop', data: DROP });
+
+    expect(reply.statusCode).toBe(200);
+    const cue = JSON.parse(String(ivsMock.commandCalls(PutMetadataCommand)[0].args[0].input.metadata));
+    expect(cue).toStrictEqual({
+      v: 1,
+      type: 'drop',
+      eventId: (reply.body as SentBody).eventId,
+      data: { ...DROP, seconds: 20 },
+    });
+  });
+
+  it('refuses a link that is not https with a 400 naming data.link, and sends nothing', async () => {
+    const reply = await sendEvent({ type: 'drop', data: { ...DROP, link: 'http://s.example/t' } });
+
+    expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toMatch(
+      /^data\.link: must be an absolute https:\/\/ URL/,
+    );
+    expectNothingSent();
+  });
+});
+
 describe('when the host sends a valid custom event', () => {
   const DATA = { title: 'Größte Stadt? 🌍', round: 3, tags: ['geo', null], nested: { ok: true } };
 

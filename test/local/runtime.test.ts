@@ -134,6 +134,7 @@ describe('when the host creates a quiz', () => {
       question: 'Is the answer hidden?',
       choices: ['yes', 'no'],
       closesAt: created.body.closesAt,
+      kind: 'quiz',
     });
     expect(cue).not.toHaveProperty('correctIndex');
   });
@@ -149,9 +150,17 @@ describe('when the host reveals', () => {
 
     const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
     expect(revealed.status).toBe(200);
-    expect(revealed.body).toEqual({ quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 });
+    expect(revealed.body).toEqual({ quizId, correctIndex: 1, counts: [0, 1, 1], total: 2, kind: 'quiz' });
 
-    const expectedResult = { type: 'result', v: 1, quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 };
+    const expectedResult = {
+      type: 'result',
+      v: 1,
+      quizId,
+      correctIndex: 1,
+      counts: [0, 1, 1],
+      total: 2,
+      kind: 'quiz',
+    };
     for (const viewer of [right, wrong, silent]) {
       expect(await viewer.waitFor((f) => f.type === 'result' && f.quizId === quizId)).toEqual(expectedResult);
     }
@@ -174,7 +183,7 @@ describe('when the host reveals', () => {
       .map((c) => JSON.parse(c.metadata))
       .filter((m) => m.type === 'result' && m.quizId === quizId);
     expect(resultCues).toEqual([
-      { v: 1, type: 'result', quizId, correctIndex: 1, counts: [0, 1, 1], total: 2 },
+      { v: 1, type: 'result', quizId, correctIndex: 1, counts: [0, 1, 1], total: 2, kind: 'quiz' },
     ]);
 
     const again = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
@@ -182,6 +191,66 @@ describe('when the host reveals', () => {
     expect((await cues()).filter((c) => c.metadata.includes(`"result","quizId":"${quizId}"`))).toHaveLength(
       1,
     );
+  });
+});
+
+describe('when the host runs a poll', () => {
+  it('sends a poll cue, takes votes, and reveals counts with no correct answer and no grades', async () => {
+    const created = await createQuiz({
+      kind: 'poll',
+      correctIndex: undefined,
+      choices: ['Encore', 'Ballad'],
+    });
+    expect(created.status).toBe(201);
+    const pollId = created.body.quizId;
+    const questionCue = (await cues()).map((c) => JSON.parse(c.metadata)).find((m) => m.quizId === pollId);
+    expect(questionCue).toMatchObject({ type: 'question', kind: 'poll', choices: ['Encore', 'Ballad'] });
+
+    const [a, b, c] = await Promise.all([connect(), connect(), connect()]);
+    for (const [viewer, choiceIndex] of [
+      [a, 0],
+      [b, 1],
+      [c, 1],
+    ] as const) {
+      expect(
+        await viewer.request({ action: 'answer', quizId: pollId, choiceIndex }, ['answer']),
+      ).toMatchObject({
+        status: 'accepted',
+      });
+    }
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${pollId}/reveal`);
+    expect(revealed.body).toEqual({ quizId: pollId, counts: [1, 2], total: 3, kind: 'poll' });
+    const expected = { type: 'result', v: 1, quizId: pollId, counts: [1, 2], total: 3, kind: 'poll' };
+    for (const viewer of [a, b, c]) {
+      expect(await viewer.waitFor((f) => f.type === 'result' && f.quizId === pollId)).toEqual(expected);
+    }
+    // Every segment has finished (and would have sent its grades) once nothing is in flight.
+    const fanOut = runtime.host.all().find((fn) => fn.logicalId.startsWith('RealtimeApiFanOut'));
+    expect(fanOut).toBeDefined();
+    for (let waited = 0; runtime.host.inFlight(fanOut?.arn ?? '') > 0 && waited < 10_000; waited += 50)
+      await sleep(50);
+    expect(runtime.host.inFlight(fanOut?.arn ?? '')).toBe(0);
+    for (const viewer of [a, b, c]) expect(viewer.frames.filter((f) => f.type === 'graded')).toEqual([]);
+    const resultCue = (await cues())
+      .map((m) => JSON.parse(m.metadata))
+      .find((m) => m.type === 'result' && m.quizId === pollId);
+    expect(resultCue).toEqual({
+      v: 1,
+      type: 'result',
+      quizId: pollId,
+      counts: [1, 2],
+      total: 3,
+      kind: 'poll',
+    });
+
+    const state = await callApi(runtime.config, 'GET', '/state');
+    expect(state.body.quiz).toMatchObject({
+      quizId: pollId,
+      kind: 'poll',
+      state: 'revealed',
+      counts: [1, 2],
+    });
+    expect(state.body.quiz).not.toHaveProperty('correctIndex');
   });
 });
 
@@ -322,7 +391,7 @@ describe('when an event is too large', () => {
   it('answers 413 and sends nothing', async () => {
     const before = (await cues()).length;
     const reply = await callApi(runtime.config, 'POST', '/events', {
-      type: 'drop',
+      type: 'confetti',
       data: { blob: 'x'.repeat(1100) },
     });
     expect(reply.status).toBe(413);

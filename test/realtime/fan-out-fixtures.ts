@@ -33,6 +33,7 @@ export const RESULT_FRAME = {
   correctIndex: 1,
   counts: [1, 3, 1],
   total: 5,
+  kind: 'quiz',
 };
 
 export type Item = Record<string, unknown>;

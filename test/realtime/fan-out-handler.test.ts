@@ -13,10 +13,44 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { BROKEN, deletedIds, GONE, mockFanOut, QUIZ, RESULT_FRAME, resultJob, run } from './fan-out-fixtures';
+import { quizItem } from '../handlers/fixtures';
+import {
+  BROKEN,
+  deletedIds,
+  GONE,
+  mockFanOut,
+  QUIZ,
+  RESULT_FRAME,
+  REVEALED,
+  resultJob,
+  run,
+} from './fan-out-fixtures';
 import { CONNECTIONS_TABLE, framesTo, sentFrames } from './ws-events';
 
 const { ddbMock, mgmtMock } = mockFanOut();
+
+describe('when the revealed quiz is a poll', () => {
+  const { correctIndex: _correct, ...question } = REVEALED;
+  const POLL = { ...question, kind: 'poll' };
+  const { correctIndex: _index, ...pollFrame } = { ...RESULT_FRAME, kind: 'poll' };
+
+  beforeEach(() => {
+    ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: POLL });
+  });
+
+  it('sends every live connection the result without a correct answer, and grades no one', async () => {
+    await run(resultJob());
+
+    for (const id of ['alice', 'bob', 'carol', 'legacy'])
+      expect(framesTo(mgmtMock, id)).toStrictEqual([pollFrame]);
+  });
+
+  it('reads no answers, since there is nothing to grade', async () => {
+    await run(resultJob());
+
+    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+});
 
 describe('when a result is fanned out to live and gone connections', () => {
   it('sends the result frame to every live connection', async () => {

@@ -57,6 +57,7 @@ describe('when a quiz is open', () => {
         choices: quiz.choices,
         state: 'open',
         closesAt: quiz.closesAt,
+        kind: 'quiz',
       },
     });
   });
@@ -81,7 +82,7 @@ describe('when the quiz has closed but is not revealed', () => {
     expect(frame.stream).toBe('offline');
     const quiz = frame.quiz as Record<string, unknown>;
     expect(quiz.state).toBe('closed');
-    expect(Object.keys(quiz).sort()).toEqual(['choices', 'closesAt', 'question', 'quizId', 'state']);
+    expect(Object.keys(quiz).sort()).toEqual(['choices', 'closesAt', 'kind', 'question', 'quizId', 'state']);
   });
 });
 
@@ -100,6 +101,7 @@ describe('when the quiz has been revealed', () => {
         choices: quiz.choices,
         state: 'revealed',
         closesAt: quiz.closesAt,
+        kind: 'quiz',
         correctIndex: 1,
         counts: [4, 11, 2],
         total: 17,

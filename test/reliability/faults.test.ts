@@ -212,7 +212,7 @@ describe('when IVS throttles PutMetadata', () => {
     await sleep(1000);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
     expect(retried.status).toBe(200);
-    expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [0, 0, 1], total: 1 });
+    expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [0, 0, 1], total: 1, kind: 'quiz' });
     expect(resultCues(quizId)).toEqual([{ v: 1, type: 'result', ...retried.body }]);
     await viewer.waitFor((f) => f.type === 'result' && f.quizId === quizId);
   });
@@ -485,7 +485,7 @@ describe('when a reveal crashes before its cue went out and the host reveals aga
     await sleep(wait * 1000);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
     expect(retried.status).toBe(200);
-    expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [1, 1, 1], total: 3 });
+    expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [1, 1, 1], total: 3, kind: 'quiz' });
     expect(retried.body.counts).toEqual(claimed.Item?.result.counts);
     expect(resultCues(quizId)).toEqual([{ v: 1, type: 'result', ...retried.body }]);
     for (const viewer of crowd) await viewer.waitFor((f) => f.type === 'result' && f.quizId === quizId);

@@ -34,7 +34,7 @@ function renderQuiz(quiz: QuizDetails): void {
         ),
       ),
     ),
-    h('p', { 'data-testid': 'live-total' }, `${quiz.total} answers`),
+    h('p', { 'data-testid': 'live-total' }, `${quiz.total} ${quiz.kind === 'poll' ? 'votes' : 'answers'}`),
   );
   reveal.disabled = quiz.state === 'revealed';
 }
@@ -73,8 +73,9 @@ async function main(): Promise<void> {
     const slots = [0, 1, 2, 3].map((i) => String(form.get(`choice${i}`) ?? '').trim());
     const correctSlot = Number(form.get('correct'));
     const filled = slots.map((text, slot) => ({ text, slot })).filter((c) => c.text !== '');
+    const isPoll = form.get('kind') === 'poll';
     const correctIndex = filled.findIndex((c) => c.slot === correctSlot);
-    if (correctIndex < 0) {
+    if (!isPoll && correctIndex < 0) {
       message.textContent = 'The correct answer must be one of the filled-in choices.';
       return;
     }
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
       const created = await client.createQuiz({
         question: String(form.get('question') ?? ''),
         choices: filled.map((c) => c.text),
-        correctIndex,
+        ...(isPoll ? { kind: 'poll' as const } : { correctIndex }),
         durationSeconds: Number(form.get('duration') ?? 20),
       });
       currentQuizId = created.quizId;
@@ -106,6 +107,21 @@ async function main(): Promise<void> {
     }
   });
 
+  onSubmit('drop-form', (form) => ({
+    type: 'drop',
+    data: {
+      title: form.get('title'),
+      price: form.get('price'),
+      image: form.get('image'),
+      link: form.get('link'),
+      seconds: Number(form.get('seconds')),
+    },
+  }));
+  onSubmit('announce-form', (form) => ({
+    type: 'announcement',
+    data: { text: form.get('text'), seconds: Number(form.get('seconds')) },
+  }));
+
   byId<HTMLFormElement>('event-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     message.textContent = '';
@@ -117,12 +133,27 @@ async function main(): Promise<void> {
       message.textContent = 'Data must be valid JSON.';
       return;
     }
-    try {
-      const sent = await client.sendEvent(String(form.get('type') ?? ''), data);
-      message.textContent = `Sent event ${sent.eventId} (${sent.bytes} bytes).`;
-    } catch (error) {
-      show(error);
-    }
+    await send(String(form.get('type') ?? ''), data);
+  });
+}
+
+/** Sends one event and says what happened in the message line. */
+async function send(type: string, data: unknown): Promise<void> {
+  try {
+    const sent = await client.sendEvent(type, data);
+    message.textContent = `Sent ${type} ${sent.eventId} (${sent.bytes} bytes).`;
+  } catch (error) {
+    show(error);
+  }
+}
+
+/** A form that sends one well-known event; the API checks its fields and names a wrong one. */
+function onSubmit(formId: string, event: (form: FormData) => { type: string; data: unknown }): void {
+  byId<HTMLFormElement>(formId).addEventListener('submit', async (submitted) => {
+    submitted.preventDefault();
+    message.textContent = '';
+    const { type, data } = event(new FormData(submitted.target as HTMLFormElement));
+    await send(type, data);
   });
 }
 

@@ -1,28 +1,22 @@
 import '../styles.css';
-import type {
-  Cue,
-  ErrorCode,
-  QuestionCue,
-  QuizSnapshot,
-  RevealFigures,
-  ServerMessage,
-  ShowState,
+import {
+  type AnnouncementCue,
+  CUE_EVENT,
+  type Cue,
+  type DropCue,
+  type ErrorCode,
+  type QuestionCue,
+  type QuizSnapshot,
+  type RevealFigures,
+  type ServerMessage,
+  type ShowState,
 } from '../../../client/wire';
 import { h, loadConfig } from '../config';
 import { type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
+import { Overlays } from './overlays';
+import { type QuizState, renderQuiz } from './quiz-view';
 import { type ConnectionState, RealtimeClient } from './realtime';
 import { ViewerTokenKeeper } from './viewer-token';
-
-interface QuizState {
-  quizId: string;
-  question?: string;
-  choices?: readonly string[];
-  closesAt?: string;
-  myChoice?: number;
-  answer?: 'sending' | 'accepted';
-  result?: Omit<RevealFigures, 'quizId'>;
-  graded?: { choiceIndex: number; correct: boolean };
-}
 
 /** Plain words for the answer errors a viewer can meet. */
 const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
@@ -33,6 +27,7 @@ const ERROR_TEXT: Partial<Record<ErrorCode, string>> = {
 };
 
 const app = document.getElementById('app') as HTMLElement;
+const overlays = new Overlays(document.getElementById('overlays') as HTMLElement);
 let stream: ShowState['stream'] = 'unknown';
 let connection: ConnectionState = 'connecting';
 let quiz: QuizState | undefined;
@@ -42,16 +37,23 @@ let realtime: RealtimeClient;
 let streamPushedSinceSync = false;
 
 function startQuiz(next: QuizSnapshot | QuestionCue): void {
+  // A cue from before polls existed carries no kind: it is a quiz.
+  const shown = {
+    question: next.question,
+    choices: next.choices,
+    closesAt: next.closesAt,
+    kind: next.kind ?? 'quiz',
+  };
   if (quiz?.quizId === next.quizId) {
-    Object.assign(quiz, { question: next.question, choices: next.choices, closesAt: next.closesAt });
+    Object.assign(quiz, shown);
   } else {
-    quiz = { quizId: next.quizId, question: next.question, choices: next.choices, closesAt: next.closesAt };
+    quiz = { quizId: next.quizId, ...shown };
     notice = '';
   }
 }
 
 function showResult(result: RevealFigures): void {
-  if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId };
+  if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId, kind: result.kind ?? 'quiz' };
   quiz.result = { correctIndex: result.correctIndex, counts: result.counts, total: result.total };
   notice = '';
 }
@@ -59,7 +61,11 @@ function showResult(result: RevealFigures): void {
 function onCue(cue: Cue): void {
   if (cue.type === 'question' && 'question' in cue) startQuiz(cue);
   else if (cue.type === 'result' && 'counts' in cue) showResult(cue);
+  else if (cue.type === 'drop' && 'data' in cue) overlays.showDrop(cue as DropCue);
+  else if (cue.type === 'announcement' && 'data' in cue) overlays.showAnnouncement(cue as AnnouncementCue);
   render();
+  // Every cue, known or not, for the integrator's own types (docs/protocol.md §4.6).
+  window.dispatchEvent(new CustomEvent(CUE_EVENT, { detail: cue }));
 }
 
 function onMessage(message: ServerMessage): void {
@@ -68,9 +74,9 @@ function onMessage(message: ServerMessage): void {
       if (!streamPushedSinceSync) stream = message.stream;
       if (message.quiz) {
         startQuiz(message.quiz);
-        const { correctIndex, counts, total } = message.quiz;
-        if (correctIndex !== undefined && counts && total !== undefined) {
-          showResult({ quizId: message.quiz.quizId, correctIndex, counts, total });
+        const { quizId, kind, correctIndex, counts, total } = message.quiz;
+        if (message.quiz.state === 'revealed' && counts && total !== undefined) {
+          showResult({ quizId, kind, correctIndex, counts, total });
         }
       }
       break;
@@ -82,7 +88,7 @@ function onMessage(message: ServerMessage): void {
       if (quiz?.quizId === message.quizId) {
         quiz.answer = 'accepted';
         quiz.myChoice = message.choiceIndex;
-        notice = 'Answer locked in. Wait for the reveal!';
+        notice = quiz.kind === 'poll' ? 'Thanks for voting!' : 'Answer locked in. Wait for the reveal!';
       }
       break;
     case 'error':
@@ -139,7 +145,7 @@ function render(): void {
     ),
   );
   const body = quiz
-    ? renderQuiz(quiz)
+    ? renderQuiz(quiz, secondsLeft(), answer)
     : h('p', { class: 'idle', 'data-testid': 'idle' }, 'Waiting for the next question…');
   const status = h(
     'p',
@@ -147,76 +153,6 @@ function render(): void {
     notice,
   );
   app.replaceChildren(header, body, status);
-}
-
-function renderQuiz(q: QuizState): HTMLElement {
-  const left = secondsLeft();
-  const closed = Boolean(q.result) || left === 0;
-  const choices = q.choices ?? q.result?.counts.map((_, i) => `Choice ${i + 1}`) ?? [];
-  const total = q.result?.total ?? 0;
-  return h(
-    'section',
-    { class: 'quiz', 'aria-labelledby': 'question' },
-    h('h1', { id: 'question', 'data-testid': 'question' }, q.question ?? 'Results'),
-    q.result
-      ? h('p', { class: 'countdown', 'data-testid': 'countdown' }, 'Revealed')
-      : h(
-          'p',
-          { class: 'countdown', 'data-testid': 'countdown', 'aria-live': 'off' },
-          left === undefined ? '' : left > 0 ? `${left} s left` : 'Time is up',
-        ),
-    h(
-      'ol',
-      { class: 'choices' },
-      ...choices.map((text, i) => {
-        const isMine = q.myChoice === i;
-        const isCorrect = q.result?.correctIndex === i;
-        const count = q.result?.counts[i] ?? 0;
-        const percent = total > 0 ? Math.round((count / total) * 100) : 0;
-        return h(
-          'li',
-          {},
-          h(
-            'button',
-            {
-              type: 'button',
-              class: `choice${isMine ? ' mine' : ''}${isCorrect ? ' correct' : ''}`,
-              'data-testid': `choice-${i}`,
-              'aria-pressed': isMine ? 'true' : 'false',
-              disabled: closed || Boolean(q.answer),
-              onclick: () => answer(i),
-            },
-            h('span', { class: 'label' }, text),
-            isCorrect ? h('span', { class: 'tag' }, ' ✓ correct') : null,
-            isMine ? h('span', { class: 'tag' }, ' (your answer)') : null,
-          ),
-          q.result
-            ? h(
-                'div',
-                { class: 'bar-row', 'data-testid': `result-${i}` },
-                h('div', { class: 'bar-fill', style: `width:${percent}%`, role: 'presentation' }),
-                h('span', { class: 'bar-text', 'data-testid': `count-${i}` }, `${count}`),
-                h('span', { class: 'sr-only' }, ` answers (${percent}%)`),
-              )
-            : null,
-        );
-      }),
-    ),
-    q.result
-      ? h('p', { class: 'total', 'data-testid': 'total' }, `${total} answer${total === 1 ? '' : 's'} in all`)
-      : null,
-    q.graded
-      ? h(
-          'p',
-          {
-            class: `graded ${q.graded.correct ? 'right' : 'wrong'}`,
-            'data-testid': 'graded',
-            role: 'status',
-          },
-          q.graded.correct ? 'You got it right!' : 'Not this time.',
-        )
-      : null,
-  );
 }
 
 async function main(): Promise<void> {

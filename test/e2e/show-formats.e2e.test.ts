@@ -1,0 +1,217 @@
+import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import type { Page } from 'playwright-core';
+import { browserSuite } from './browser';
+
+/**
+ * Polls, product drops, announcements and the `cuecast:cue` event (docs/protocol.md §3.3, §4.5,
+ * §4.6) as a viewer meets them in headless Chromium, sent with the host CLI.
+ */
+const suite = browserSuite();
+const { host, openViewer } = suite;
+
+/** A 1×1 PNG, served for the drop's image: the tests reach no network. */
+const PIXEL = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+const SHOP = 'https://shop.example';
+
+/** Serves the shop's image and page to this page's context, as the real shop would. */
+async function fakeShop(page: Page): Promise<void> {
+  await page
+    .context()
+    .route(`${SHOP}/**`, (route) =>
+      route.request().url().endsWith('.png')
+        ? route.fulfill({ status: 200, contentType: 'image/png', body: PIXEL })
+        : route.fulfill({ status: 200, contentType: 'text/html', body: '<title>Tour tee</title>' }),
+    );
+}
+
+describe('when viewers vote in a poll', () => {
+  it('takes a vote with its own thanks, and shows the counts with no correct answer and no grade', async () => {
+    const page = await openViewer();
+    const created = await host(
+      'poll',
+      'create',
+      '--question',
+      'Which song next?',
+      '--choice',
+      'Encore',
+      '--choice',
+      'Ballad',
+      '--duration',
+      '60',
+    );
+    await page.getByTestId('question').filter({ hasText: 'Which song next?' }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Ballad' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Thanks for voting!' }).waitFor({ timeout: 20_000 });
+
+    expect(await host('poll', 'reveal', created.quizId)).toEqual({
+      quizId: created.quizId,
+      counts: [0, 1],
+      total: 1,
+      kind: 'poll',
+    });
+    await page.getByTestId('total').filter({ hasText: '1 vote in all' }).waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('count-1').textContent()).resolves.toBe('1');
+    await expect(page.getByTestId('choice-1').textContent()).resolves.not.toContain('correct');
+    await expect(page.getByTestId('choice-0').textContent()).resolves.not.toContain('correct');
+    // The fan-out sends no grade for a poll: the result arrived, and no grade follows it.
+    await page.waitForTimeout(500);
+    await expect(page.getByTestId('graded').count()).resolves.toBe(0);
+  }, 60_000);
+});
+
+describe('when the host drops a product', () => {
+  it('shows a card with the image, the price and a button to the link, and removes it after its seconds', async () => {
+    const page = await openViewer();
+    await fakeShop(page);
+    await host(
+      'drop',
+      '--title',
+      'Tour tee',
+      '--price',
+      '€25',
+      '--image',
+      `${SHOP}/tee.png`,
+      '--link',
+      `${SHOP}/tee`,
+      '--seconds',
+      '4',
+    );
+    const card = page.getByRole('region', { name: 'Product drop: Tour tee' });
+    await card.waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('drop-title').textContent()).resolves.toBe('Tour tee');
+    await expect(page.getByTestId('drop-price').textContent()).resolves.toBe('€25');
+    const image = page.getByRole('img', { name: 'Tour tee' });
+    await expect(image.getAttribute('src')).resolves.toBe(`${SHOP}/tee.png`);
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('[data-testid="drop-image"]');
+      return img?.complete && img.naturalWidth > 0;
+    });
+
+    const [shop] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('button', { name: 'Get it now' }).click(),
+    ]);
+    expect(shop.url()).toBe(`${SHOP}/tee`);
+    await shop.close();
+
+    await card.waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+});
+
+describe('when the host announces', () => {
+  it('shows the text as a banner, as text even when it looks like markup, and then removes it', async () => {
+    const page = await openViewer();
+    const text = '<img src=x onerror="window.__hacked=1"> Round two!';
+    await host('announce', text, '--seconds', '3');
+    const banner = page.getByTestId('announcement');
+    await banner.waitFor({ timeout: 20_000 });
+    await expect(banner.textContent()).resolves.toBe(text);
+    await expect(banner.locator('img').count()).resolves.toBe(0);
+    await expect(page.evaluate(() => (window as { __hacked?: number }).__hacked)).resolves.toBeUndefined();
+    await expect(page.getByRole('status').filter({ hasText: 'Round two!' }).count()).resolves.toBe(1);
+    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+  }, 60_000);
+});
+
+describe('when an integrator listens for cuecast:cue', () => {
+  it('receives every cue, including a type the page does not know', async () => {
+    const page = await openViewer();
+    await page.evaluate(() => {
+      const seen: unknown[] = [];
+      (window as { __cues?: unknown[] }).__cues = seen;
+      window.addEventListener('cuecast:cue', (event) => seen.push((event as CustomEvent).detail));
+    });
+    const sent = await host('event', 'send', '--type', 'confetti', '--data', '{"colour":"gold"}');
+    const received = await page.waitForFunction(
+      (eventId) =>
+        ((window as { __cues?: Array<{ eventId?: string }> }).__cues ?? []).find(
+          (cue) => cue.eventId === eventId,
+        ),
+      sent.eventId,
+      { timeout: 20_000 },
+    );
+    expect(await received.jsonValue()).toEqual({
+      v: 1,
+      type: 'confetti',
+      eventId: sent.eventId,
+      data: { colour: 'gold' },
+    });
+  }, 60_000);
+});
+
+describe('when the host uses the console for a poll, a drop and an announcement', () => {
+  it('opens a poll with no correct answer, and shows a drop and a banner on the viewer page', async () => {
+    const viewer = await openViewer();
+    await fakeShop(viewer);
+    const console = await (await suite.browser.newContext()).newPage();
+    await console.goto(suite.runtime.config.hostUrl ?? '');
+    await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
+
+    await console.getByLabel('Poll: no correct answer').check();
+    await console.getByTestId('question').fill('Tea or coffee?');
+    await console.getByTestId('choice-0').fill('Tea');
+    await console.getByTestId('choice-1').fill('Coffee');
+    await console.getByLabel('Seconds to answer').fill('60');
+    await console.getByTestId('send').click();
+    await viewer.getByTestId('question').filter({ hasText: 'Tea or coffee?' }).waitFor({ timeout: 20_000 });
+    await viewer.getByRole('button', { name: 'Coffee' }).click();
+    await console.getByTestId('live-total').filter({ hasText: '1 votes' }).waitFor({ timeout: 20_000 });
+    await expect(console.getByTestId('live').textContent()).resolves.not.toContain('✓');
+
+    await console.getByLabel('Title').fill('Mug');
+    await console.getByLabel('Price (as shown)').fill('€12');
+    await console.getByLabel('Image URL (https)').fill(`${SHOP}/mug.png`);
+    await console.getByLabel('Link URL (https)').fill(`${SHOP}/mug`);
+    await console.getByTestId('send-drop').click();
+    await viewer.getByRole('region', { name: 'Product drop: Mug' }).waitFor({ timeout: 20_000 });
+    await console.getByTestId('message').filter({ hasText: 'Sent drop' }).waitFor();
+
+    await console.getByLabel('Text').fill('Back in five!');
+    await console.getByTestId('send-announce').click();
+    await viewer
+      .getByTestId('announcement')
+      .filter({ hasText: 'Back in five!' })
+      .waitFor({ timeout: 20_000 });
+  }, 60_000);
+});
+
+describe('when a drop reaches the page with a link that is not https', () => {
+  it('shows no card: the page checks the URLs again, whatever put the cue into the stream', async () => {
+    const page = await openViewer();
+    const { config } = suite.runtime;
+    const ivs = new IvsClient({
+      endpoint: config.ivsEndpoint,
+      region: config.region,
+      credentials: config.credentials,
+    });
+    const put = (cue: Record<string, unknown>) =>
+      ivs.send(
+        new PutMetadataCommand({ channelArn: config.channelArn, metadata: JSON.stringify({ v: 1, ...cue }) }),
+      );
+    // Straight into the channel, past the API that would refuse it (as anyone with IVS access could).
+    const data = {
+      title: 'Forged',
+      price: '€1',
+      image: `${SHOP}/x.png`,
+      link: 'javascript:alert(1)',
+      seconds: 60,
+    };
+    await put({ type: 'drop', eventId: 'forged', data });
+    // A later cue in the same feed: once it shows, the drop before it has been handled.
+    await put({
+      type: 'announcement',
+      eventId: 'after',
+      data: { text: 'After the forged drop', seconds: 60 },
+    });
+    await page
+      .getByTestId('announcement')
+      .filter({ hasText: 'After the forged drop' })
+      .waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('drop').count()).resolves.toBe(0);
+    await expect(page.getByTestId('drop-slot').innerHTML()).resolves.toBe('');
+    ivs.destroy();
+  }, 60_000);
+});

@@ -1,0 +1,93 @@
+import type { QuizKind, RevealFigures } from '../../../client/wire';
+import { h } from '../config';
+
+/** What the viewer page knows of the current quiz or poll. */
+export interface QuizState {
+  quizId: string;
+  kind: QuizKind;
+  question?: string;
+  choices?: readonly string[];
+  closesAt?: string;
+  myChoice?: number;
+  answer?: 'sending' | 'accepted';
+  result?: Omit<RevealFigures, 'quizId' | 'kind'>;
+  graded?: { choiceIndex: number; correct: boolean };
+}
+
+/**
+ * The question, its countdown, the choices as buttons and, once revealed, the figures. A poll
+ * marks no choice correct and has no grade.
+ */
+export function renderQuiz(
+  q: QuizState,
+  left: number | undefined,
+  answer: (choiceIndex: number) => void,
+): HTMLElement {
+  const closed = Boolean(q.result) || left === 0;
+  const choices = q.choices ?? q.result?.counts.map((_, i) => `Choice ${i + 1}`) ?? [];
+  const total = q.result?.total ?? 0;
+  const noun = q.kind === 'poll' ? 'vote' : 'answer';
+  return h(
+    'section',
+    { class: 'quiz', 'aria-labelledby': 'question' },
+    h('h1', { id: 'question', 'data-testid': 'question' }, q.question ?? 'Results'),
+    q.result
+      ? h('p', { class: 'countdown', 'data-testid': 'countdown' }, 'Revealed')
+      : h(
+          'p',
+          { class: 'countdown', 'data-testid': 'countdown', 'aria-live': 'off' },
+          left === undefined ? '' : left > 0 ? `${left} s left` : 'Time is up',
+        ),
+    h(
+      'ol',
+      { class: 'choices' },
+      ...choices.map((text, i) => {
+        const isMine = q.myChoice === i;
+        const isCorrect = q.result?.correctIndex === i;
+        const count = q.result?.counts[i] ?? 0;
+        const percent = total > 0 ? Math.round((count / total) * 100) : 0;
+        return h(
+          'li',
+          {},
+          h(
+            'button',
+            {
+              type: 'button',
+              class: `choice${isMine ? ' mine' : ''}${isCorrect ? ' correct' : ''}`,
+              'data-testid': `choice-${i}`,
+              'aria-pressed': isMine ? 'true' : 'false',
+              disabled: closed || Boolean(q.answer),
+              onclick: () => answer(i),
+            },
+            h('span', { class: 'label' }, text),
+            isCorrect ? h('span', { class: 'tag' }, ' ✓ correct') : null,
+            isMine ? h('span', { class: 'tag' }, ' (your answer)') : null,
+          ),
+          q.result
+            ? h(
+                'div',
+                { class: 'bar-row', 'data-testid': `result-${i}` },
+                h('div', { class: 'bar-fill', style: `width:${percent}%`, role: 'presentation' }),
+                h('span', { class: 'bar-text', 'data-testid': `count-${i}` }, `${count}`),
+                h('span', { class: 'sr-only' }, ` ${noun}s (${percent}%)`),
+              )
+            : null,
+        );
+      }),
+    ),
+    q.result
+      ? h('p', { class: 'total', 'data-testid': 'total' }, `${total} ${noun}${total === 1 ? '' : 's'} in all`)
+      : null,
+    q.graded
+      ? h(
+          'p',
+          {
+            class: `graded ${q.graded.correct ? 'right' : 'wrong'}`,
+            'data-testid': 'graded',
+            role: 'status',
+          },
+          q.graded.correct ? 'You got it right!' : 'Not this time.',
+        )
+      : null,
+  );
+}
