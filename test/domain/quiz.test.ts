@@ -338,7 +338,11 @@ describe('when a create-quiz body is parsed', () => {
         /^correctIndex: must be an integer$/,
       ],
       ['correctIndex is negative', { ...VALID, correctIndex: -1 }, /^correctIndex: must be 0 or more$/],
-      ['correctIndex is missing', { question: 'q', choices: ['a', 'b'] }, /^correctIndex: is required for a quiz/],
+      [
+        'correctIndex is missing',
+        { question: 'q', choices: ['a', 'b'] },
+        /^correctIndex: is required for a quiz/,
+      ],
       ['there is 1 choice', { ...VALID, choices: ['a'] }, /^choices: must have 2 to 4 entries$/],
       [
         'there are 5 choices',

@@ -28,7 +28,11 @@ describe('when a drop is sent', () => {
   });
 
   it.each<[string, Record<string, unknown>, RegExp]>([
-    ['the title is missing', { price: DROP.price, image: DROP.image, link: DROP.link }, /^data\.title: is required$/],
+    [
+      'the title is missing',
+      { price: DROP.price, image: DROP.image, link: DROP.link },
+      /^data\.title: is required$/,
+    ],
     ['the title is blank', { ...DROP, title: ' \u200b ' }, /^data\.title: must not be blank$/],
     [
       'the title is too long',
