@@ -204,7 +204,7 @@ async function run(
       variant,
       live,
       async () => {
-        await host.revealQuiz(quiz.quizId);
+        await host.revealQuiz(quiz.quizId, { force: true });
         return {};
       },
       `${stale} stale posted to and deleted, scan included`,

@@ -76,8 +76,13 @@ export class HostClient {
     return this.call('POST', 'quizzes', request);
   }
 
-  revealQuiz(quizId: string): Promise<RevealedQuiz> {
-    return this.call('POST', `quizzes/${encodeURIComponent(quizId)}/reveal`);
+  /**
+   * Reveals a quiz. Before its answers close (`closesAt` plus the grace) the API refuses with
+   * `ANSWERS_STILL_OPEN` and `Retry-After`, unless `force` cuts the late viewers short.
+   */
+  revealQuiz(quizId: string, options: { force?: boolean } = {}): Promise<RevealedQuiz> {
+    const query = options.force ? '?force=true' : '';
+    return this.call('POST', `quizzes/${encodeURIComponent(quizId)}/reveal${query}`);
   }
 
   getQuiz(quizId: string): Promise<QuizDetails> {

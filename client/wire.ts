@@ -23,6 +23,7 @@ export const HTTP_STATUS_BY_CODE = {
   NOT_FOUND: 404,
   CHANNEL_NOT_BROADCASTING: 409,
   QUIZ_CLOSED: 409,
+  ANSWERS_STILL_OPEN: 409,
   ALREADY_ANSWERED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -48,6 +49,10 @@ export interface QuestionCue {
   readonly choices: readonly string[];
   readonly closesAt: string;
   readonly kind: QuizKind;
+  /** How long each viewer has to answer, from the moment the question shows on their screen. */
+  readonly durationSeconds: number;
+  /** How long after `closesAt` answers are still taken, for viewers further behind in the video. */
+  readonly graceSeconds: number;
 }
 
 export interface ResultCue extends RevealFigures {
@@ -99,6 +104,8 @@ export interface QuizSnapshot {
   readonly state: QuizPhase;
   readonly closesAt: string;
   readonly kind: QuizKind;
+  readonly durationSeconds: number;
+  readonly graceSeconds: number;
   readonly correctIndex?: number;
   readonly counts?: readonly number[];
   readonly total?: number;
@@ -183,6 +190,8 @@ export const questionCue = (quiz: Omit<QuestionCue, 'v' | 'type'>): QuestionCue 
   choices: quiz.choices,
   closesAt: quiz.closesAt,
   kind: quiz.kind,
+  durationSeconds: quiz.durationSeconds,
+  graceSeconds: quiz.graceSeconds,
 });
 
 /** A revealed quiz's figures, in the contract's order; a poll's carry no `correctIndex`. */

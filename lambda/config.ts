@@ -1,4 +1,5 @@
 import { type Bounded, FAN_OUT_CONCURRENCY, FAN_OUT_SEGMENTS } from './domain/fan-out-job';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from './domain/quiz';
 import { DEFAULT_TALLY_SHARDS, MAX_TALLY_SHARDS } from './domain/tally';
 import {
   DEFAULT_TOKEN_TTL_SECONDS,
@@ -43,6 +44,7 @@ const SETTINGS = {
   fanOutConcurrency: bounded(ENV.FAN_OUT_CONCURRENCY, FAN_OUT_CONCURRENCY),
   fanOutSegments: bounded(ENV.FAN_OUT_SEGMENTS, FAN_OUT_SEGMENTS),
   tallyShards: integer(ENV.TALLY_SHARDS, DEFAULT_TALLY_SHARDS, 1, MAX_TALLY_SHARDS),
+  answerGraceSeconds: integer(ENV.ANSWER_GRACE_SECONDS, DEFAULT_GRACE_SECONDS.LOW, 0, MAX_GRACE_SECONDS),
   dataRetentionDays: integer(ENV.DATA_RETENTION_DAYS, 30, 1, 3650),
   metadataRatePerSecond: integer(ENV.METADATA_RATE_PER_SECOND, 5, 1, 5),
   viewerTokenSecret: required(ENV.VIEWER_TOKEN_SECRET),

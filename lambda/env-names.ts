@@ -15,6 +15,8 @@ export const ENV = {
   FAN_OUT_SEGMENTS: 'CUECAST_FAN_OUT_SEGMENTS',
   CHANNEL_ARN: 'CUECAST_CHANNEL_ARN',
   TALLY_SHARDS: 'CUECAST_TALLY_SHARDS',
+  /** Seconds after `closesAt` that a new quiz still takes answers (docs/protocol.md §3.3). */
+  ANSWER_GRACE_SECONDS: 'CUECAST_ANSWER_GRACE_SECONDS',
   DATA_RETENTION_DAYS: 'CUECAST_DATA_RETENTION_DAYS',
   METADATA_RATE_PER_SECOND: 'CUECAST_METADATA_RATE_PER_SECOND',
   /** The Secrets Manager secret (ARN) holding the viewer-token signing key; set only with viewer auth. */

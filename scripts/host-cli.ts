@@ -8,14 +8,12 @@
  */
 import { HostApiError, type HostClient } from '../client/host-client';
 import { type Invocation, parseInvocation, SHORT_USAGE, USAGE, UsageError, wantsHelp } from './host-cli/args';
+import { revealWhenAnswersClose } from './host-cli/countdown';
+import type { CliIo } from './host-cli/io';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
 import { CliError, connect, isError } from './host-cli/target';
 
-/** Where the CLI writes: one call per block of text, each ending with a newline. */
-export interface CliIo {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
+export type { CliIo } from './host-cli/io';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -67,7 +65,7 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
       break;
     }
     case 'quiz reveal': {
-      const result = await client.revealQuiz(action.quizId);
+      const result = await revealWhenAnswersClose(client, action, io);
       print(result, json ? '' : await renderResult(client, result));
       break;
     }

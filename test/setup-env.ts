@@ -16,6 +16,7 @@ export const TEST_ENV = {
   [ENV.CONTROL_TABLE]: 'test-control',
   [ENV.CHANNEL_ARN]: 'arn:aws:ivs:eu-west-1:123456789012:channel/abcdEFGH1234',
   [ENV.TALLY_SHARDS]: '4',
+  [ENV.ANSWER_GRACE_SECONDS]: '6',
   [ENV.DATA_RETENTION_DAYS]: '30',
   [ENV.METADATA_RATE_PER_SECOND]: '5',
   [ENV.CONNECTIONS_TABLE]: 'test-connections',

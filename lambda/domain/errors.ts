@@ -5,6 +5,9 @@ import { type ErrorCode, HTTP_STATUS_BY_CODE } from '../../client/wire';
  * (client/wire.ts, docs/protocol.md §7). Handlers throw these; nothing else picks codes.
  */
 export class DomainError extends Error {
+  /** When set, the caller may retry after this many seconds; HTTP replies carry it as `Retry-After`. */
+  readonly retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -74,6 +77,23 @@ export class RateLimitedError extends DomainError {
     message = `at most 5 timed-metadata events per second per channel; retry in ${retryAfterSeconds} s`,
   ) {
     super('RATE_LIMITED', message);
+  }
+}
+
+/**
+ * A reveal while viewers further behind in the video may still answer (docs/protocol.md §3.4):
+ * it would cut them short. Retry once the grace is over, or force it.
+ */
+export class AnswersStillOpenError extends DomainError {
+  constructor(
+    readonly quizId: string,
+    override readonly retryAfterSeconds: number,
+  ) {
+    super(
+      'ANSWERS_STILL_OPEN',
+      `quiz "${quizId}" still takes answers from viewers behind in the video for ${retryAfterSeconds} s; ` +
+        'reveal then, or add ?force=true to cut them short now',
+    );
   }
 }
 

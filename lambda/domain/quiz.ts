@@ -9,6 +9,14 @@ export const MAX_CHOICES = 4;
 export const MIN_DURATION_SECONDS = 5;
 export const MAX_DURATION_SECONDS = 300;
 export const DEFAULT_DURATION_SECONDS = 20;
+/** The answer grace a stack may set (docs/protocol.md §3.3): from none to a minute. */
+export const MAX_GRACE_SECONDS = 60;
+/**
+ * The default grace for each IVS latency mode: how far behind the question cue's send time a
+ * viewer may see it. LOW runs about 2 to 5 s glass to glass; NORMAL (standard HLS) is commonly 10
+ * to 15 s. Each default adds a few seconds for the viewer's network and the answer's trip back.
+ */
+export const DEFAULT_GRACE_SECONDS = { LOW: 8, NORMAL: 20 } as const;
 
 /**
  * Body of `POST /quizzes` (docs/protocol.md §3.3): a quiz (the default) names its correct choice, a
@@ -83,6 +91,17 @@ export const QuizIdSchema = z
 
 export const parseQuizId = (value: unknown): string => parseWith(QuizIdSchema, value, 'quizId');
 
+/** The reveal's query string: `force=true` reveals before the answers close (docs/protocol.md §3.4). */
+const RevealQuerySchema = z.object({
+  force: z.optional(z.enum(['true', 'false'], { error: 'must be true or false' })),
+});
+
+export function parseRevealQuery(query: Readonly<Record<string, string | undefined>> | undefined): {
+  force: boolean;
+} {
+  return { force: parseWith(RevealQuerySchema, query ?? {}, 'query').force === 'true' };
+}
+
 /** What a quiz is, as stored. `result` is present once revealed and never changes after. */
 export interface Quiz {
   readonly quizId: string;
@@ -94,6 +113,11 @@ export interface Quiz {
   readonly durationSeconds: number;
   readonly opensAt: string;
   readonly closesAt: string;
+  /**
+   * Answers are taken until `closesAt` plus this, so a viewer who sees the question later in the
+   * video still has the whole `durationSeconds`. Fixed at creation; 0 on quizzes stored before it.
+   */
+  readonly graceSeconds: number;
   /** How many tally shards answers were spread over; fixed at creation so reveal reads the same ones. */
   readonly tallyShards: number;
   /** When a reveal closed it to answers (it may still be before `closesAt`). */
@@ -108,7 +132,13 @@ export interface QuizResult {
 }
 
 /** Builds a new quiz from valid input; times are ISO-8601 UTC. */
-export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tallyShards: number): Quiz {
+export function openQuiz(
+  input: CreateQuizInput,
+  quizId: string,
+  now: Date,
+  tallyShards: number,
+  graceSeconds = 0,
+): Quiz {
   return {
     quizId,
     question: input.question,
@@ -118,16 +148,27 @@ export function openQuiz(input: CreateQuizInput, quizId: string, now: Date, tall
     durationSeconds: input.durationSeconds,
     opensAt: now.toISOString(),
     closesAt: new Date(now.getTime() + input.durationSeconds * 1000).toISOString(),
+    graceSeconds,
     tallyShards,
   };
 }
 
-/** Open until `closesAt` (exclusive) or until a reveal closed it, revealed once a result is stored. */
+/** The first instant (epoch ms) at which no answer is taken any more: `closesAt` plus the grace. */
+export const answersCloseAt = (quiz: Pick<Quiz, 'closesAt' | 'graceSeconds'>): number =>
+  Date.parse(quiz.closesAt) + quiz.graceSeconds * 1000;
+
+/**
+ * Open until `closesAt` plus the grace (exclusive) or until a reveal closed it, revealed once a
+ * result is stored.
+ */
 export function phaseOf(quiz: Quiz, now: Date): QuizPhase {
   if (quiz.result) return 'revealed';
   if (quiz.closedAt !== undefined) return 'closed';
-  return now.getTime() < Date.parse(quiz.closesAt) ? 'open' : 'closed';
+  return now.getTime() < answersCloseAt(quiz) ? 'open' : 'closed';
 }
+
+/** A quiz's correct choice as a field to spread in; a poll has none, so not even the key. */
+const correctChoice = (quiz: Quiz) => (quiz.kind === 'quiz' ? { correctIndex: quiz.correctIndex } : {});
 
 /** `GET /quizzes/{quizId}`: everything, with live counts until the result is fixed. */
 export function hostView(quiz: Quiz, live: { counts: readonly number[]; total: number }, now: Date) {
@@ -137,12 +178,13 @@ export function hostView(quiz: Quiz, live: { counts: readonly number[]; total: n
     question: quiz.question,
     choices: quiz.choices,
     kind: quiz.kind,
-    correctIndex: quiz.correctIndex,
+    ...correctChoice(quiz),
     state: phaseOf(quiz, now),
     counts: figures.counts,
     total: figures.total,
     opensAt: quiz.opensAt,
     closesAt: quiz.closesAt,
+    graceSeconds: quiz.graceSeconds,
   };
 }
 
@@ -155,9 +197,11 @@ export function publicView(quiz: Quiz, now: Date) {
     state: phaseOf(quiz, now),
     closesAt: quiz.closesAt,
     kind: quiz.kind,
+    durationSeconds: quiz.durationSeconds,
+    graceSeconds: quiz.graceSeconds,
   };
   if (!quiz.result) return base;
-  return { ...base, correctIndex: quiz.correctIndex, counts: quiz.result.counts, total: quiz.result.total };
+  return { ...base, ...correctChoice(quiz), counts: quiz.result.counts, total: quiz.result.total };
 }
 
 export type StreamState = ShowState['stream'];

@@ -1,5 +1,6 @@
 import { type RevealFigures, revealFigures } from '../../client/wire';
-import type { Quiz } from './quiz';
+import { answersCloseAt, type Quiz } from './quiz';
+import { retryAfterSeconds } from './rate-window';
 
 /**
  * The reveal's timing policy and the progress it records on the quiz, so that a retried reveal
@@ -50,6 +51,17 @@ export type RevealReply = RevealFigures;
 export function revealReply(quiz: Quiz): RevealReply {
   if (!quiz.result) throw new Error(`quiz ${quiz.quizId} has no result`);
   return revealFigures(quiz, quiz.result);
+}
+
+/**
+ * The early-reveal rule (docs/protocol.md §3.4): a reveal before `closesAt` plus the grace would
+ * cut short the viewers furthest behind in the video. Returns the whole seconds until the answers
+ * close, or undefined once a reveal may go ahead (they closed, or an earlier reveal closed them).
+ */
+export function secondsUntilAnswersClose(quiz: Quiz, now: Date): number | undefined {
+  if (quiz.result || quiz.closedAt !== undefined) return undefined;
+  const leftMs = answersCloseAt(quiz) - now.getTime();
+  return leftMs > 0 ? retryAfterSeconds(leftMs) : undefined;
 }
 
 /** Until when a claim made now lasts: the claimer's deadline plus the clock margin. */

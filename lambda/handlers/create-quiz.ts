@@ -1,9 +1,9 @@
 import { loadConfig } from '../config';
 import { parseCreateQuiz } from '../domain/quiz';
 import { httpHandler, readJsonBody, reply } from '../http/http-handler';
-import { QUIZ_SETTINGS, quizServiceFor } from '../services/wiring';
+import { CREATE_SETTINGS, quizServiceFor } from '../services/wiring';
 
-const quizzes = quizServiceFor(loadConfig(QUIZ_SETTINGS));
+const quizzes = quizServiceFor(loadConfig(CREATE_SETTINGS));
 
 /** `POST /quizzes` (host): opens a quiz and sends its question cue. */
 export const handler = httpHandler(async (event) =>

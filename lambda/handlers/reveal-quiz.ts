@@ -1,6 +1,6 @@
 import { logger } from '../clients/logger';
 import { loadConfig } from '../config';
-import { parseQuizId } from '../domain/quiz';
+import { parseQuizId, parseRevealQuery } from '../domain/quiz';
 import { httpHandler, reply } from '../http/http-handler';
 import { DISPATCH_SETTINGS, dispatcherFor, QUIZ_SETTINGS, revealServiceFor } from '../services/wiring';
 
@@ -15,10 +15,13 @@ const reveals = revealServiceFor(config, {
 });
 
 /**
- * `POST /quizzes/{quizId}/reveal` (host): fixes the figures, sends the result cue once, then fans
- * out. The invocation's deadline bounds the claim's lease, so a retry can take over a crashed one.
+ * `POST /quizzes/{quizId}/reveal[?force=true]` (host): fixes the figures, sends the result cue
+ * once, then fans out. The invocation's deadline bounds the claim's lease, so a retry can take
+ * over a crashed one.
  */
 export const handler = httpHandler(async (event, context) => {
   const deadline = Date.now() + context.getRemainingTimeInMillis();
-  return reply(200, await reveals.reveal(parseQuizId(event.pathParameters?.quizId), { deadline }));
+  const quizId = parseQuizId(event.pathParameters?.quizId);
+  const { force } = parseRevealQuery(event.queryStringParameters);
+  return reply(200, await reveals.reveal(quizId, { deadline, force }));
 });

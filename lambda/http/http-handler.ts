@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
-import { BadRequestError, DomainError, RateLimitedError, UnsupportedMediaTypeError } from '../domain/errors';
+import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../domain/errors';
 import { parseJson } from '../domain/validation';
 import { throttlingAsRateLimited } from '../transport/error-mapping';
 
@@ -37,9 +37,9 @@ function errorReply(error: unknown, requestId: string): APIGatewayProxyResultV2 
   if (error instanceof DomainError) {
     logger.info('request refused', { code: error.code, reason: error.message });
     const headers: Record<string, string> =
-      error instanceof RateLimitedError
-        ? { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) }
-        : JSON_HEADERS;
+      error.retryAfterSeconds === undefined
+        ? JSON_HEADERS
+        : { ...JSON_HEADERS, 'retry-after': String(error.retryAfterSeconds) };
     return { statusCode: error.status, headers, body: errorBody(error.code, error.message) };
   }
   logger.error('unexpected failure', error as Error);

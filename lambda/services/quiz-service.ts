@@ -1,6 +1,6 @@
 import { encodeQuestionCue } from '../domain/cue';
 import { NotFoundError, RateLimitedError } from '../domain/errors';
-import { type CreateQuizInput, hostView, openQuiz, stateView } from '../domain/quiz';
+import { answersCloseAt, type CreateQuizInput, hostView, openQuiz, stateView } from '../domain/quiz';
 import type { StoredQuiz } from '../domain/reveal';
 import { expiryFrom } from '../store/quiz-item';
 import type { ShowStore } from '../store/show-store';
@@ -11,6 +11,8 @@ import type { MetadataPublisher } from './metadata-publisher';
 
 export interface QuizServiceOptions {
   readonly tallyShards: number;
+  /** Seconds after `closesAt` that a new quiz still takes answers. @default 0 */
+  readonly answerGraceSeconds?: number;
   readonly dataRetentionDays: number;
   readonly now?: () => Date;
 }
@@ -42,7 +44,7 @@ export class QuizService {
   async create(input: CreateQuizInput) {
     if (!this.publisher) throw new Error('this function was not configured to send timed metadata');
     const now = this.now();
-    const quiz = openQuiz(input, newId(), now, this.options.tallyShards);
+    const quiz = openQuiz(input, newId(), now, this.options.tallyShards, this.options.answerGraceSeconds);
     await this.publisher.publish(encodeQuestionCue(quiz));
     // The question is on air now: the store rides out throttling on each write, or viewers' answers find no quiz.
     try {
@@ -54,7 +56,13 @@ export class QuizService {
         `the question cue went out, but quiz "${quiz.quizId}" could not be stored (the tables are throttling); open the quiz again in 1 s`,
       );
     }
-    return { quizId: quiz.quizId, opensAt: quiz.opensAt, closesAt: quiz.closesAt };
+    return {
+      quizId: quiz.quizId,
+      opensAt: quiz.opensAt,
+      closesAt: quiz.closesAt,
+      graceSeconds: quiz.graceSeconds,
+      answersCloseAt: new Date(answersCloseAt(quiz)).toISOString(),
+    };
   }
 
   async describe(quizId: string) {

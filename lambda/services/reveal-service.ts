@@ -1,6 +1,6 @@
 import { logger } from '../clients/logger';
 import { encodeResultCue } from '../domain/cue';
-import { RateLimitedError } from '../domain/errors';
+import { AnswersStillOpenError, RateLimitedError } from '../domain/errors';
 import {
   DEFAULT_REVEAL_BUDGET_MS,
   leaseUntil,
@@ -8,6 +8,7 @@ import {
   type RevealReply,
   revealReply,
   type StoredQuiz,
+  secondsUntilAnswersClose,
   staleSegments,
 } from '../domain/reveal';
 import type { RevealStore } from '../store/reveal-store';
@@ -37,6 +38,11 @@ export interface RevealOptions {
    * be running any more. @default now + 30 s (API Gateway's integration limit)
    */
   readonly deadline?: number;
+  /**
+   * Reveal even while viewers behind in the video may still answer (the early-reveal rule,
+   * docs/protocol.md §3.4), closing the quiz to them now. @default false
+   */
+  readonly force?: boolean;
 }
 
 /**
@@ -79,6 +85,8 @@ export class RevealService {
       const quiz = await mustGetQuiz(this.show, quizId);
 
       if (!quiz.result) {
+        const waitSeconds = options.force ? undefined : secondsUntilAnswersClose(quiz, this.now());
+        if (waitSeconds !== undefined) throw new AnswersStillOpenError(quizId, waitSeconds);
         const figures = await this.fixFigures(quiz);
         const result = { ...figures, revealedAt: this.now().toISOString() };
         const until = lease();

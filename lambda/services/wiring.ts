@@ -26,6 +26,8 @@ export const READ_SETTINGS = [
 export const CUE_SETTINGS = ['controlTable', 'channelArn', 'metadataRatePerSecond'] as const;
 /** Settings a function needs to run quizzes: both of the above. */
 export const QUIZ_SETTINGS = [...READ_SETTINGS, 'channelArn', 'metadataRatePerSecond'] as const;
+/** Settings the function that opens quizzes needs besides. */
+export const CREATE_SETTINGS = [...QUIZ_SETTINGS, 'answerGraceSeconds'] as const;
 
 /** Settings a function needs to reply to viewers. */
 export const REPLY_SETTINGS = ['callbackUrl', 'connectionsTable'] as const;

@@ -24,10 +24,10 @@ export const updateQuizIf = (table: string, quizId: string, update: QuizUpdate):
   conditional(dynamo.send(new UpdateCommand({ TableName: table, Key: { quizId }, ...update })));
 
 /**
- * A stored item as the domain sees it: without the TTL attribute, and a quiz stored before polls
- * existed (no `kind`) is a quiz.
+ * A stored item as the domain sees it: without the TTL attribute. A quiz stored before polls (no
+ * `kind`) is a quiz, and one stored before the answer grace (no `graceSeconds`) has none.
  */
 export function toQuiz(item: Record<string, unknown>): StoredQuiz {
   const { expiresAt: _expiresAt, ...quiz } = item;
-  return { kind: 'quiz', ...quiz } as unknown as StoredQuiz;
+  return { kind: 'quiz', graceSeconds: 0, ...quiz } as unknown as StoredQuiz;
 }

@@ -5,6 +5,8 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../../lambda/domain/quiz';
+import { ENV } from '../../lambda/env-names';
 import { AppFunction } from './app-function';
 import type { LiveChannel } from './live-channel';
 import type { ShowData } from './show-data';
@@ -29,6 +31,13 @@ export interface HostApiProps {
   readonly corsAllowOrigins?: string[];
   /** Emit `HttpApiUrl` as a stack output. @default true */
   readonly outputs?: boolean;
+  /**
+   * Seconds after a quiz's `closesAt` that answers are still taken, so a viewer who sees the
+   * question later in the video still has its whole duration (docs/protocol.md §3.3). A reveal
+   * before the grace is over is refused unless forced. 0 to 60.
+   * @default 8 for a LOW-latency channel, 20 for a NORMAL one
+   */
+  readonly answerGraceSeconds?: number;
 }
 
 /**
@@ -51,6 +60,15 @@ export class HostApi extends Construct {
     const throttle = props.throttle ?? { rateLimit: 200, burstLimit: 400 };
     if ((throttle.rateLimit ?? 1) <= 0 || (throttle.burstLimit ?? 1) <= 0) {
       throw new Error('HostApi: throttle limits must be positive; a zero limit would refuse every request');
+    }
+
+    const answerGraceSeconds = props.answerGraceSeconds ?? DEFAULT_GRACE_SECONDS[channel.latencyMode];
+    if (
+      !Number.isInteger(answerGraceSeconds) ||
+      answerGraceSeconds < 0 ||
+      answerGraceSeconds > MAX_GRACE_SECONDS
+    ) {
+      throw new Error(`HostApi: answerGraceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`);
     }
 
     const corsAllowOrigins = props.corsAllowOrigins ?? [];
@@ -91,6 +109,7 @@ export class HostApi extends Construct {
     this.createQuizFunction = fn('CreateQuiz', 'create-quiz.ts', 'POST /quizzes');
     data.bind(this.createQuizFunction, { quizzes: 'readWrite', tally: 'read', control: 'readWrite' });
     channel.bindPublisher(this.createQuizFunction);
+    this.createQuizFunction.addEnvironment(ENV.ANSWER_GRACE_SECONDS, String(answerGraceSeconds));
 
     this.revealQuizFunction = fn('RevealQuiz', 'reveal-quiz.ts', 'POST /quizzes/{quizId}/reveal');
     // The reveal seals the tally shards (one write each) as it fixes the figures.

@@ -42,6 +42,8 @@ export class LiveChannel extends Construct {
   /** `rtmps://<ingest endpoint>:443/app/`, what OBS calls the server. */
   readonly ingestUrl: string;
   readonly playbackUrl: string;
+  /** How far behind the streamer viewers play: decides the default answer grace (HostApi). */
+  readonly latencyMode: LatencyMode;
   /** Set when recording is on. */
   readonly recordingBucket?: s3.IBucket;
 
@@ -57,10 +59,11 @@ export class LiveChannel extends Construct {
       recordingConfigurationArn = recording.attrArn;
     }
 
+    this.latencyMode = props.latencyMode ?? 'LOW';
     this.channel = new ivs.CfnChannel(this, 'Channel', {
       name: props.channelName,
       type: props.channelType ?? 'STANDARD',
-      latencyMode: props.latencyMode ?? 'LOW',
+      latencyMode: this.latencyMode,
       // RTMPS only: plain RTMP would send the stream key in clear text.
       insecureIngest: false,
       recordingConfigurationArn,

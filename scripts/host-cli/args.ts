@@ -14,7 +14,10 @@ commands:
                         open a quiz and send its question cue (N: 0-based index of the right
                         choice; S: 5 to 300 seconds, default 20)
   quiz show QUIZ_ID     the quiz, its state and its live counts
-  quiz reveal QUIZ_ID   fix the counts, send the result cue and grade every viewer
+  quiz reveal QUIZ_ID [--force]
+                        fix the counts, send the result cue and grade every viewer. While
+                        viewers behind in the video may still answer, wait with a countdown;
+                        --force reveals now and cuts them short
   poll create --question TEXT --choice A --choice B [--choice C] [--choice D] [--duration S]
                         open a poll: a question with no correct answer, no one graded
   poll show|reveal POLL_ID
@@ -41,7 +44,7 @@ Exit status: 0 done, 1 the API or the environment refused, 2 wrong command line.
 `;
 
 export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT --choice A --choice B [...] --correct N [--duration S]
-       npm run host -- quiz show|reveal QUIZ_ID
+       npm run host -- quiz show QUIZ_ID | quiz reveal QUIZ_ID [--force]
        npm run host -- poll create --question TEXT --choice A --choice B [...] [--duration S]
        npm run host -- drop --title TEXT --price TEXT --image URL --link URL [--seconds S]
        npm run host -- announce TEXT [--seconds S]
@@ -68,6 +71,7 @@ const OPTIONS = {
   image: { type: 'string' },
   link: { type: 'string' },
   seconds: { type: 'string' },
+  force: { type: 'boolean' },
 } as const;
 
 const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
@@ -82,7 +86,8 @@ export class UsageError extends Error {}
 
 export type Action =
   | { readonly kind: 'quiz create' | 'poll create'; readonly request: CreateQuizRequest }
-  | { readonly kind: 'quiz show' | 'quiz reveal'; readonly quizId: string }
+  | { readonly kind: 'quiz show'; readonly quizId: string }
+  | { readonly kind: 'quiz reveal'; readonly quizId: string; readonly force: boolean }
   | { readonly kind: 'event send'; readonly type: string; readonly data: unknown }
   | { readonly kind: 'state' };
 
@@ -203,10 +208,10 @@ type Command =
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'quiz create': ['question', 'choice', 'correct', 'duration'],
   'quiz show': [],
-  'quiz reveal': [],
+  'quiz reveal': ['force'],
   'poll create': ['question', 'choice', 'duration'],
   'poll show': [],
-  'poll reveal': [],
+  'poll reveal': ['force'],
   'event send': ['type', 'data'],
   drop: ['title', 'price', 'image', 'link', 'seconds'],
   announce: ['seconds'],
@@ -235,7 +240,9 @@ function actionFor(command: Command, operands: string[], values: Values): Action
     case 'poll reveal': {
       const [noun, verb] = command.split(' ');
       if (!operands[0]) throw new UsageError(`\`${command}\` needs a ${noun.toUpperCase()}_ID`);
-      return { kind: `quiz ${verb}` as 'quiz show' | 'quiz reveal', quizId: operands[0] };
+      return verb === 'reveal'
+        ? { kind: 'quiz reveal', quizId: operands[0], force: values.force === true }
+        : { kind: 'quiz show', quizId: operands[0] };
     }
     case 'event send':
       return eventAction(values);

@@ -181,7 +181,7 @@ describe('when the command line is wrong', () => {
   it('prints the help on stdout and exits 0 with --help, whatever else is there', async () => {
     const run = await cli(['quiz', 'create', '--help', '--nonsense']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^ {2}quiz reveal QUIZ_ID +fix the counts/m);
+    expect(run.stdout).toMatch(/^ {2}quiz reveal QUIZ_ID \[--force\]\n +fix the counts/m);
     expect(run.stdout).toMatch(/^ {2}--json +print the API's JSON reply/m);
     expect(run.stderr).toBe('');
   });
@@ -258,7 +258,13 @@ describe('when the host runs a quiz on the local runtime', () => {
     expect(run.code).toBe(0);
     expect(run.stdout.trimEnd().split('\n')).toHaveLength(1);
     const created = JSON.parse(run.stdout);
-    expect(Object.keys(created).sort()).toEqual(['closesAt', 'opensAt', 'quizId']);
+    expect(Object.keys(created).sort()).toEqual([
+      'answersCloseAt',
+      'closesAt',
+      'graceSeconds',
+      'opensAt',
+      'quizId',
+    ]);
     expect(Date.parse(created.closesAt) - Date.parse(created.opensAt)).toBe(45_000);
     expect((await hostJson('quiz', 'show', created.quizId)).correctIndex).toBe(0);
   });
@@ -282,7 +288,7 @@ describe('when the host runs a quiz on the local runtime', () => {
     await roomFor(2);
     const quizId = await createQuiz();
     await answer(quizId, [0, 1, 1]);
-    const run = await host('quiz', 'reveal', quizId);
+    const run = await host('quiz', 'reveal', quizId, '--force');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^revealed quiz ${quizId}$`, 'm'));
     expect(run.stdout).toMatch(/^ {2}0 {2}Mars {5}█{8}·{16} {2}1 {3}33%$/m);
@@ -291,7 +297,7 @@ describe('when the host runs a quiz on the local runtime', () => {
     expect(run.stdout).toMatch(/^correct: +1 \(Jupiter\)$/m);
 
     const sent = (await cues()).length;
-    expect(await hostJson('quiz', 'reveal', quizId)).toEqual({
+    expect(await hostJson('quiz', 'reveal', quizId, '--force')).toEqual({
       quizId,
       correctIndex: 1,
       counts: [1, 2, 0],
@@ -318,17 +324,32 @@ describe('when the host runs a quiz on the local runtime', () => {
     expect(bytes).toBe(Buffer.byteLength(last?.metadata ?? ''));
   });
 
+  it('waits with a countdown while viewers behind in the video may answer, then reveals', async () => {
+    await roomFor(2);
+    const quizId = await createQuiz('--duration', '5');
+    const started = Date.now();
+    const run = await host('quiz', 'reveal', quizId);
+    expect(run.code).toBe(0);
+    // 5 s of quiz and the default stack's 8 s of grace, counted from the quiz's opening.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(11_000);
+    expect(run.stderr).toMatch(
+      /^revealing in 1[23] s: viewers behind in the video can still answer \(Ctrl-C stops, --force reveals now\)$/m,
+    );
+    expect(run.stderr).toMatch(/^revealing in 5 s: /m);
+    expect(run.stdout).toMatch(new RegExp(`^revealed quiz ${quizId}$`, 'm'));
+  }, 40_000);
+
   it('opens a poll, and its reveal shows votes with no correct choice', async () => {
     await roomFor(2);
     const pollId = (await hostJson('poll', 'create', ...PLANETS)).quizId;
     await answer(pollId, [1, 1, 0]);
-    const run = await host('poll', 'reveal', pollId);
+    const run = await host('poll', 'reveal', pollId, '--force');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^revealed poll ${pollId}$`, 'm'));
     expect(run.stdout).toMatch(/^ {2}1 {2}Jupiter {2}█{16}·{8} {2}2 {3}67%$/m);
     expect(run.stdout).toMatch(/^total: +3 votes$/m);
     expect(run.stdout).not.toMatch(/correct/);
-    expect(await hostJson('poll', 'reveal', pollId)).toEqual({
+    expect(await hostJson('poll', 'reveal', pollId, '--force')).toEqual({
       quizId: pollId,
       counts: [1, 2],
       total: 3,

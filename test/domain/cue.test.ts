@@ -120,10 +120,12 @@ describe('when a question cue is encoded', () => {
       correctIndex: 0,
       closesAt: '2030-01-01T00:00:20.000Z',
       kind: 'quiz' as const,
+      durationSeconds: 20,
+      graceSeconds: 8,
     };
     const cue = encodeQuestionCue(quiz);
     expect(cue.metadata).toBe(
-      '{"v":1,"type":"question","quizId":"quiz-1","question":"Capital?","choices":["Paris","Lyon"],"closesAt":"2030-01-01T00:00:20.000Z","kind":"quiz"}',
+      '{"v":1,"type":"question","quizId":"quiz-1","question":"Capital?","choices":["Paris","Lyon"],"closesAt":"2030-01-01T00:00:20.000Z","kind":"quiz","durationSeconds":20,"graceSeconds":8}',
     );
     expect(cue.bytes).toBe(Buffer.byteLength(cue.metadata, 'utf8'));
   });

@@ -3,6 +3,7 @@ import { HTTP_STATUS_BY_CODE } from '../../client/wire';
 import * as errors from '../../lambda/domain/errors';
 import {
   AlreadyAnsweredError,
+  AnswersStillOpenError,
   BadRequestError,
   ChannelNotBroadcastingError,
   DomainError,
@@ -47,6 +48,7 @@ const EVERY_SUBCLASS: Array<[string, DomainError, Code, number]> = [
   ['ChannelNotBroadcastingError', new ChannelNotBroadcastingError(), 'CHANNEL_NOT_BROADCASTING', 409],
   ['RateLimitedError', new RateLimitedError(2), 'RATE_LIMITED', 429],
   ['QuizClosedError', new QuizClosedError('quiz-1'), 'QUIZ_CLOSED', 409],
+  ['AnswersStillOpenError', new AnswersStillOpenError('quiz-1', 8), 'ANSWERS_STILL_OPEN', 409],
   ['AlreadyAnsweredError', new AlreadyAnsweredError('quiz-1'), 'ALREADY_ANSWERED', 409],
   ['UnknownActionError', new UnknownActionError('dance'), 'UNKNOWN_ACTION', 400],
   ['TryAgainError', new TryAgainError('quiz-1'), 'TRY_AGAIN', 429],

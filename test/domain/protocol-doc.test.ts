@@ -137,6 +137,8 @@ describe('every message and cue type the server sends', () => {
       choices: ['Mars', 'Jupiter'],
       closesAt: 'x',
       kind: 'quiz',
+      durationSeconds: 20,
+      graceSeconds: 8,
     }),
     encodeResultCue({ quizId: 'q1', correctIndex: 1, counts: [1, 2], total: 3, kind: 'quiz' }),
     encodeCustomCue({ type: 'drop', eventId: 'e1', data: { sku: 'TEE-42' } }),

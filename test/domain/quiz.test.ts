@@ -200,6 +200,8 @@ describe('when a create-quiz body is parsed', () => {
           choices: body.choices,
           closesAt: quiz.closesAt,
           kind: 'quiz',
+          durationSeconds: quiz.durationSeconds,
+          graceSeconds: 0,
         });
         const outcome = outcomeOf(() => encodeQuestionCue(quiz));
         if (outcome.ok) {
@@ -237,6 +239,8 @@ describe('when a create-quiz body is parsed', () => {
         expect(Object.keys(cue).sort()).toEqual([
           'choices',
           'closesAt',
+          'durationSeconds',
+          'graceSeconds',
           'kind',
           'question',
           'quizId',
@@ -252,6 +256,8 @@ describe('when a create-quiz body is parsed', () => {
           choices: body.choices,
           closesAt: quiz.closesAt,
           kind: 'quiz',
+          durationSeconds: quiz.durationSeconds,
+          graceSeconds: 0,
         });
       }),
       200,
@@ -476,6 +482,7 @@ describe('when a quiz is opened', () => {
       durationSeconds: 30,
       opensAt: '2030-01-01T00:00:00.000Z',
       closesAt: '2030-01-01T00:00:30.000Z',
+      graceSeconds: 0,
       tallyShards: 4,
     });
   });
@@ -545,6 +552,7 @@ describe('when the host views a quiz', () => {
       total: 2,
       opensAt: '2030-01-01T00:00:00.000Z',
       closesAt: '2030-01-01T00:00:30.000Z',
+      graceSeconds: 0,
     });
     expect(hostView(openedQuiz(), live, at(30_000)).state).toBe('closed');
   });
@@ -570,6 +578,8 @@ describe('when a viewer views a quiz', () => {
         state: ms < 30_000 ? 'open' : 'closed',
         closesAt: '2030-01-01T00:00:30.000Z',
         kind: 'quiz',
+        durationSeconds: 30,
+        graceSeconds: 0,
       });
       expect(view).not.toHaveProperty('correctIndex');
       expect(view).not.toHaveProperty('counts');
@@ -585,6 +595,8 @@ describe('when a viewer views a quiz', () => {
       state: 'revealed',
       closesAt: '2030-01-01T00:00:30.000Z',
       kind: 'quiz',
+      durationSeconds: 30,
+      graceSeconds: 0,
       correctIndex: 0,
       counts: [5, 2, 1],
       total: 8,
@@ -641,6 +653,8 @@ describe('when a poll is created', () => {
       state: 'revealed',
       closesAt: poll.closesAt,
       kind: 'poll',
+      durationSeconds: 20,
+      graceSeconds: 0,
       counts: [3, 1],
       total: 4,
     });
@@ -648,7 +662,7 @@ describe('when a poll is created', () => {
       kind: 'poll',
       counts: [1, 0],
     });
-    expect(hostView(poll, { counts: [1, 0], total: 1 }, at(1_000)).correctIndex).toBeUndefined();
+    expect(hostView(poll, { counts: [1, 0], total: 1 }, at(1_000))).not.toHaveProperty('correctIndex');
   });
 
   it('sends a question cue that says it is a poll', () => {
@@ -661,6 +675,8 @@ describe('when a poll is created', () => {
       choices: POLL.choices,
       closesAt: poll.closesAt,
       kind: 'poll',
+      durationSeconds: 20,
+      graceSeconds: 0,
     });
   });
 });

@@ -62,6 +62,21 @@ export interface BrowserSuite {
   /** The host CLI as `npm run host` runs it; its `--json` reply. */
   host(...args: string[]): Promise<any>;
   openViewer(): Promise<Page>;
+  /** The host console, ready (local mode). */
+  openConsole(): Promise<Page>;
+}
+
+/** Opens a quiz (or, with `poll`, a poll) from the host console's form. */
+export async function openFromConsole(
+  console: Page,
+  quiz: { question: string; choices: [string, string]; seconds: number; poll?: boolean },
+): Promise<void> {
+  if (quiz.poll) await console.getByLabel('Poll: no correct answer').check();
+  await console.getByTestId('question').fill(quiz.question);
+  await console.getByTestId('choice-0').fill(quiz.choices[0]);
+  await console.getByTestId('choice-1').fill(quiz.choices[1]);
+  await console.getByLabel('Seconds to answer').fill(String(quiz.seconds));
+  await console.getByTestId('send').click();
 }
 
 /** Boots the runtime and Chromium before the file's tests and stops both after them. */
@@ -96,5 +111,11 @@ export function browserSuite(): BrowserSuite {
     host: (...args) => hostCli(configFile, ...args),
     openViewer: () =>
       openViewer(started(browser, 'browser'), started(runtime, 'runtime').config.viewerUrl ?? ''),
+    openConsole: async () => {
+      const console = await (await started(browser, 'browser').newContext()).newPage();
+      await console.goto(started(runtime, 'runtime').config.hostUrl ?? '');
+      await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
+      return console;
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { Page } from 'playwright-core';
-import { browserSuite } from './browser';
+import { browserSuite, openFromConsole } from './browser';
 
 /**
  * Polls, product drops, announcements and the `cuecast:cue` event (docs/protocol.md §3.3, §4.5,
@@ -46,7 +46,7 @@ describe('when viewers vote in a poll', () => {
     await page.getByRole('button', { name: 'Ballad' }).click();
     await page.getByTestId('notice').filter({ hasText: 'Thanks for voting!' }).waitFor({ timeout: 20_000 });
 
-    expect(await host('poll', 'reveal', created.quizId)).toEqual({
+    expect(await host('poll', 'reveal', created.quizId, '--force')).toEqual({
       quizId: created.quizId,
       counts: [0, 1],
       total: 1,
@@ -146,16 +146,13 @@ describe('when the host uses the console for a poll, a drop and an announcement'
   it('opens a poll with no correct answer, and shows a drop and a banner on the viewer page', async () => {
     const viewer = await openViewer();
     await fakeShop(viewer);
-    const console = await (await suite.browser.newContext()).newPage();
-    await console.goto(suite.runtime.config.hostUrl ?? '');
-    await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
-
-    await console.getByLabel('Poll: no correct answer').check();
-    await console.getByTestId('question').fill('Tea or coffee?');
-    await console.getByTestId('choice-0').fill('Tea');
-    await console.getByTestId('choice-1').fill('Coffee');
-    await console.getByLabel('Seconds to answer').fill('60');
-    await console.getByTestId('send').click();
+    const console = await suite.openConsole();
+    await openFromConsole(console, {
+      question: 'Tea or coffee?',
+      choices: ['Tea', 'Coffee'],
+      seconds: 60,
+      poll: true,
+    });
     await viewer.getByTestId('question').filter({ hasText: 'Tea or coffee?' }).waitFor({ timeout: 20_000 });
     await viewer.getByRole('button', { name: 'Coffee' }).click();
     await console.getByTestId('live-total').filter({ hasText: '1 votes' }).waitFor({ timeout: 20_000 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setStream } from '../local/harness';
-import { browserSuite } from './browser';
+import { browserSuite, openFromConsole } from './browser';
 
 /**
  * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
@@ -58,7 +58,7 @@ describe('when three viewers play a quiz in the browser', () => {
     const shown = await host('quiz', 'show', created.quizId);
     expect(shown).toMatchObject({ counts: [1, 2, 0], total: 3, state: 'open' });
 
-    const revealed = await host('quiz', 'reveal', created.quizId);
+    const revealed = await host('quiz', 'reveal', created.quizId, '--force');
     expect(revealed).toEqual({
       quizId: created.quizId,
       correctIndex: 1,
@@ -121,14 +121,8 @@ describe('when three viewers play a quiz in the browser', () => {
 describe('when the host uses the console', () => {
   it('opens a quiz, sees live counts, and reveals it', async () => {
     const viewer = await openViewer();
-    const console = await (await suite.browser.newContext()).newPage();
-    await console.goto(suite.runtime.config.hostUrl ?? '');
-    await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
-    await console.getByTestId('question').fill('Best season?');
-    await console.getByTestId('choice-0').fill('Spring');
-    await console.getByTestId('choice-1').fill('Autumn');
-    await console.getByLabel('Seconds to answer').fill('60');
-    await console.getByTestId('send').click();
+    const console = await suite.openConsole();
+    await openFromConsole(console, { question: 'Best season?', choices: ['Spring', 'Autumn'], seconds: 60 });
     await console
       .getByTestId('live-question')
       .filter({ hasText: 'Best season? (open)' })
@@ -138,7 +132,7 @@ describe('when the host uses the console', () => {
     await viewer.getByRole('button', { name: 'Spring' }).click();
     await console.getByTestId('live-total').filter({ hasText: '1 answers' }).waitFor({ timeout: 20_000 });
 
-    await console.getByTestId('reveal').click();
+    await console.getByTestId('reveal-now').click();
     await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 20_000 });
     await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 20_000 });
 
@@ -150,5 +144,29 @@ describe('when the host uses the console', () => {
       .getByTestId('message')
       .filter({ hasText: 'PAYLOAD_TOO_LARGE' })
       .waitFor({ timeout: 20_000 });
+  }, 60_000);
+});
+
+describe('when the host reveals before the answers close', () => {
+  it('the viewer counts the whole duration down, and the console waits out the grace, then reveals', async () => {
+    const viewer = await openViewer();
+    const console = await suite.openConsole();
+    await openFromConsole(console, { question: 'Quick, in video time?', choices: ['Yes', 'No'], seconds: 5 });
+
+    await viewer
+      .getByTestId('question')
+      .filter({ hasText: 'Quick, in video time?' })
+      .waitFor({ timeout: 20_000 });
+    // The countdown starts from the moment the question showed here: the whole 5 s.
+    await expect(viewer.getByTestId('countdown').textContent()).resolves.toMatch(/^[45] s left$/);
+
+    await console.getByTestId('reveal').click();
+    await console
+      .getByTestId('reveal-wait')
+      .filter({ hasText: /^Revealing in \d+ s: viewers behind/ })
+      .waitFor();
+    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 25_000 });
+    await expect(console.getByTestId('message').textContent()).resolves.toBe('');
+    await viewer.getByTestId('countdown').filter({ hasText: 'Revealed' }).waitFor({ timeout: 20_000 });
   }, 60_000);
 });

@@ -78,12 +78,30 @@ describe('when the host opens a valid quiz', () => {
     expect(reply.statusCode).toBe(201);
     expect(String(reply.headers['content-type'])).toMatch(/^application\/json\b/);
     const body = reply.body as CreatedBody;
-    expect(Object.keys(body).sort()).toEqual(['closesAt', 'opensAt', 'quizId']);
+    expect(Object.keys(body).sort()).toEqual([
+      'answersCloseAt',
+      'closesAt',
+      'graceSeconds',
+      'opensAt',
+      'quizId',
+    ]);
     expect(body.quizId).toMatch(GENERATED_ID);
     expect(new Date(body.opensAt).toISOString()).toBe(body.opensAt);
     expect(Date.parse(body.opensAt)).toBeGreaterThanOrEqual(before);
     expect(Date.parse(body.opensAt)).toBeLessThanOrEqual(after);
     expect(Date.parse(body.closesAt) - Date.parse(body.opensAt)).toBe(20_000);
+  });
+
+  it("takes answers until closesAt plus the stack's grace, and says so in the reply and the cue", async () => {
+    const reply = await createQuiz(VALID);
+    const body = reply.body as CreatedBody & { graceSeconds: number; answersCloseAt: string };
+
+    // test/setup-env.ts sets the grace to 6 s, as the construct sets it from its props.
+    expect(body.graceSeconds).toBe(6);
+    expect(Date.parse(body.answersCloseAt) - Date.parse(body.closesAt)).toBe(6_000);
+    const cue = JSON.parse(String(ivsMock.commandCalls(PutMetadataCommand)[0].args[0].input.metadata));
+    expect(cue).toMatchObject({ durationSeconds: 20, graceSeconds: 6 });
+    expect(storedWrites().put.Item).toMatchObject({ graceSeconds: 6 });
   });
 
   it('honours an explicit durationSeconds', async () => {
@@ -111,6 +129,8 @@ describe('when the host opens a valid quiz', () => {
       choices: VALID.choices,
       closesAt: body.closesAt,
       kind: 'quiz',
+      durationSeconds: 20,
+      graceSeconds: 6,
     });
     expect(input.metadata).not.toContain('correctIndex');
   });
@@ -154,6 +174,7 @@ describe('when the host opens a valid quiz', () => {
         durationSeconds: 20,
         opensAt: body.opensAt,
         closesAt: body.closesAt,
+        graceSeconds: 6,
         tallyShards: TALLY_SHARDS,
         expiresAt: Math.floor(Date.parse(body.opensAt) / 1000) + RETENTION_DAYS * 86_400,
       },

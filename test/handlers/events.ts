@@ -11,6 +11,8 @@ export interface HttpEventOptions {
   readonly isBase64Encoded?: boolean;
   /** Replaces the default headers (`content-type: application/json` and a host). */
   readonly headers?: Record<string, string>;
+  /** The query string's parameters, as API Gateway parses them. */
+  readonly query?: Record<string, string>;
 }
 
 /** An API Gateway HTTP API payload v2 event, as the gateway would send it for `routeKey`. */
@@ -25,7 +27,7 @@ export function httpEvent(routeKey: RouteKey, options: HttpEventOptions = {}): A
     version: '2.0',
     routeKey,
     rawPath,
-    rawQueryString: '',
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     headers: options.headers ?? { 'content-type': 'application/json', host: 'api.example.test' },
     requestContext: {
       accountId: '123456789012',
@@ -40,6 +42,7 @@ export function httpEvent(routeKey: RouteKey, options: HttpEventOptions = {}): A
       timeEpoch: now.getTime(),
     },
     pathParameters: options.pathParameters,
+    ...(options.query ? { queryStringParameters: options.query } : {}),
     body,
     isBase64Encoded: options.isBase64Encoded ?? false,
   };

@@ -70,6 +70,7 @@ export function storedQuiz(overrides: Partial<Quiz> = {}, offsetSeconds = -5): Q
     durationSeconds,
     opensAt: opensAt.toISOString(),
     closesAt: new Date(opensAt.getTime() + durationSeconds * 1000).toISOString(),
+    graceSeconds: 0,
     tallyShards: TALLY_SHARDS,
     expiresAt: Math.floor(opensAt.getTime() / 1000) + RETENTION_DAYS * 86_400,
     ...overrides,

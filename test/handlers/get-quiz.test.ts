@@ -75,6 +75,7 @@ describe('when the quiz is still open', () => {
       total: 8,
       opensAt: quiz.opensAt,
       closesAt: quiz.closesAt,
+      graceSeconds: 0,
     });
   });
 

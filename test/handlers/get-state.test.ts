@@ -78,6 +78,8 @@ describe('when the current quiz is open', () => {
         state: 'open',
         closesAt: quiz.closesAt,
         kind: 'quiz',
+        durationSeconds: quiz.durationSeconds,
+        graceSeconds: 0,
       },
     });
     expect(ddbMock.commandCalls(BatchGetCommand)).toHaveLength(0);
@@ -117,6 +119,8 @@ describe('when the current quiz has been revealed', () => {
         state: 'revealed',
         closesAt: quiz.closesAt,
         kind: 'quiz',
+        durationSeconds: quiz.durationSeconds,
+        graceSeconds: 0,
         correctIndex: 1,
         counts: [4, 11, 2],
         total: 17,

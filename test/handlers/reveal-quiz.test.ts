@@ -53,8 +53,8 @@ const RELEASE = {
   UpdateExpression: 'REMOVE #result, revealLeaseUntil',
 };
 
-const reveal = (quizId: string = QUIZ.quizId) =>
-  invoke(handler, httpEvent('POST /quizzes/{quizId}/reveal', { pathParameters: { quizId } }));
+const reveal = (quizId: string = QUIZ.quizId, query?: Record<string, string>) =>
+  invoke(handler, httpEvent('POST /quizzes/{quizId}/reveal', { pathParameters: { quizId }, query }));
 
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'x', $metadata: {} });
 
@@ -80,6 +80,50 @@ beforeEach(() => {
   ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: QUIZ });
   ddbMock.on(UpdateCommand, { TableName: TABLES.quizzes }).resolves({});
   tallyReturns(ddbMock, SHARDS);
+});
+
+describe('when viewers behind in the video may still answer (the early-reveal rule)', () => {
+  /** Opened 35 s ago for 30 s with a 10 s grace: closesAt was 5 s ago, answers close in 5 s. */
+  const graced = (offsetSeconds: number) =>
+    storedQuiz({ quizId: QUIZ.quizId, choices: QUIZ.choices, graceSeconds: 10 }, offsetSeconds);
+  const IN_GRACE = graced(-35);
+
+  it('answers 409 ANSWERS_STILL_OPEN with Retry-After until the answers close, and closes, seals and sends nothing', async () => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: IN_GRACE });
+    const reply = await reveal();
+
+    expect(expectErrorReply(reply, 409, 'ANSWERS_STILL_OPEN')).toMatch(/add \?force=true/);
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(4);
+    expect(Number(reply.headers['retry-after'])).toBeLessThanOrEqual(5);
+    expect(ddbMock.commandCalls(UpdateCommand)).toHaveLength(0);
+    expect(ivsMock.commandCalls(PutMetadataCommand)).toHaveLength(0);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
+  it('counts the wait from an open quiz to closesAt plus its grace', async () => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: graced(-5) });
+    const reply = await reveal();
+
+    expect(reply.statusCode).toBe(409);
+    expect(Number(reply.headers['retry-after'])).toBeGreaterThanOrEqual(34);
+    expect(Number(reply.headers['retry-after'])).toBeLessThanOrEqual(35);
+  });
+
+  it('reveals at once with force=true: closes, seals and sends the result cue', async () => {
+    ddbMock.on(GetCommand, QUIZ_KEY).resolves({ Item: IN_GRACE });
+    const reply = await reveal(QUIZ.quizId, { force: 'true' });
+
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toStrictEqual(EXPECTED);
+    expect(sentCues(ivsMock)).toHaveLength(1);
+  });
+
+  it('refuses a force that is not true or false with a 400 naming it, and touches nothing', async () => {
+    const reply = await reveal(QUIZ.quizId, { force: 'yes' });
+
+    expect(expectErrorReply(reply, 400, 'BAD_REQUEST')).toBe('force: must be true or false');
+    expect(ddbMock.commandCalls(GetCommand, QUIZ_KEY)).toHaveLength(0);
+  });
 });
 
 describe('when the quiz is a poll', () => {

@@ -231,6 +231,37 @@ describe('when the stack is synthesized', () => {
     });
   });
 
+  describe('the answer grace (docs/protocol.md §3.3)', () => {
+    const graceOf = (t: Template) => {
+      const fn = Object.values(t.findResources('AWS::Lambda::Function')).find(
+        (f) => f.Properties.Description === 'POST /quizzes',
+      );
+      return fn?.Properties.Environment.Variables[ENV.ANSWER_GRACE_SECONDS];
+    };
+
+    it('defaults to 8 s on a LOW-latency channel and 20 s on a NORMAL one', () => {
+      expect(graceOf(template)).toBe('8');
+      expect(graceOf(buildStack({ channel: { latencyMode: 'NORMAL' } }).template)).toBe('20');
+    });
+
+    it('takes the stack prop, from 0 to 60 s, and refuses anything else', () => {
+      expect(graceOf(buildStack({ hostApi: { answerGraceSeconds: 0 } }).template)).toBe('0');
+      expect(graceOf(buildStack({ hostApi: { answerGraceSeconds: 60 } }).template)).toBe('60');
+      for (const bad of [-1, 61, 2.5]) {
+        expect(() => buildStack({ hostApi: { answerGraceSeconds: bad } })).toThrow(
+          /answerGraceSeconds must be a whole number from 0 to 60/,
+        );
+      }
+    });
+
+    it('is given only to the function that opens quizzes', () => {
+      const withGrace = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+        (f) => f.Properties.Environment?.Variables?.[ENV.ANSWER_GRACE_SECONDS] !== undefined,
+      );
+      expect(withGrace.map((f) => f.Properties.Description)).toEqual(['POST /quizzes']);
+    });
+  });
+
   describe('cdk-nag AwsSolutions', () => {
     it('reports no unacknowledged finding', () => {
       const report = new AwsSolutionsChecks(app).validateScope(app);

@@ -135,6 +135,8 @@ describe('when the host creates a quiz', () => {
       choices: ['yes', 'no'],
       closesAt: created.body.closesAt,
       kind: 'quiz',
+      durationSeconds: 60,
+      graceSeconds: 8,
     });
     expect(cue).not.toHaveProperty('correctIndex');
   });
@@ -148,7 +150,7 @@ describe('when the host reveals', () => {
     await right.request({ action: 'answer', quizId, choiceIndex: 1 }, ['answer']);
     await wrong.request({ action: 'answer', quizId, choiceIndex: 2 }, ['answer']);
 
-    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(revealed.status).toBe(200);
     expect(revealed.body).toEqual({ quizId, correctIndex: 1, counts: [0, 1, 1], total: 2, kind: 'quiz' });
 
@@ -186,12 +188,43 @@ describe('when the host reveals', () => {
       { v: 1, type: 'result', quizId, correctIndex: 1, counts: [0, 1, 1], total: 2, kind: 'quiz' },
     ]);
 
-    const again = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    const again = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(again.body).toEqual(revealed.body);
     expect((await cues()).filter((c) => c.metadata.includes(`"result","quizId":"${quizId}"`))).toHaveLength(
       1,
     );
   });
+});
+
+describe('when viewers see the question late in the video (the answer grace)', () => {
+  it('gives the whole duration to a viewer up to the grace behind, not to one further behind', async () => {
+    const created = await createQuiz({ durationSeconds: 5, choices: ['yes', 'no'], correctIndex: 0 });
+    const { quizId, opensAt, graceSeconds } = created.body;
+    // The default stack: a LOW-latency channel, so an 8 s grace. Answers close at opensAt + 13 s.
+    expect(graceSeconds).toBe(8);
+    const opened = Date.parse(opensAt);
+
+    const early = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    expect(early.status).toBe(409);
+    expect(early.body.error.code).toBe('ANSWERS_STILL_OPEN');
+    const retryAfter = Number(early.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(11);
+    expect(retryAfter).toBeLessThanOrEqual(13);
+
+    // Each viewer sees the question `lateMs` after it went out, and answers 4.5 s into their 5 s.
+    const answerLate = async (lateMs: number) => {
+      const viewer = await connect();
+      await sleep(opened + lateMs + 4_500 - Date.now());
+      return viewer.request({ action: 'answer', quizId, choiceIndex: 0 }, ['answer', 'error']);
+    };
+    const [withinGrace, pastGrace] = await Promise.all([answerLate(7_000), answerLate(9_500)]);
+    expect(withinGrace).toMatchObject({ type: 'answer', status: 'accepted' }); // arrived at +11.5 s
+    expect(pastGrace).toMatchObject({ type: 'error', code: 'QUIZ_CLOSED' }); // arrived at +14 s
+
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    expect(revealed.status).toBe(200);
+    expect(revealed.body).toMatchObject({ counts: [1, 0], total: 1 });
+  }, 30_000);
 });
 
 describe('when the host runs a poll', () => {
@@ -218,7 +251,7 @@ describe('when the host runs a poll', () => {
         status: 'accepted',
       });
     }
-    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${pollId}/reveal`);
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${pollId}/reveal?force=true`);
     expect(revealed.body).toEqual({ quizId: pollId, counts: [1, 2], total: 3, kind: 'poll' });
     const expected = { type: 'result', v: 1, quizId: pollId, counts: [1, 2], total: 3, kind: 'poll' };
     for (const viewer of [a, b, c]) {
@@ -278,7 +311,7 @@ describe('when a connection is gone', () => {
     );
     const live = await connect();
     const created = await createQuiz();
-    await callApi(runtime.config, 'POST', `/quizzes/${created.body.quizId}/reveal`);
+    await callApi(runtime.config, 'POST', `/quizzes/${created.body.quizId}/reveal?force=true`);
     await live.waitFor((f) => f.type === 'result' && f.quizId === created.body.quizId);
     let ids: string[] = [];
     for (let i = 0; i < 50; i++) {
@@ -460,7 +493,7 @@ describe('when 500 viewers answer one quiz', () => {
     expect(accepted).toHaveLength(500);
     expect(repeats.every((r) => r.code === 'ALREADY_ANSWERED')).toBe(true);
 
-    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(revealed.body.total).toBe(accepted.length);
     const expected = [0, 1, 2, 3].map((c) => accepted.filter((r) => r.choiceIndex === c).length);
     expect(revealed.body.counts).toEqual(expected);

@@ -58,6 +58,8 @@ describe('when a quiz is open', () => {
         state: 'open',
         closesAt: quiz.closesAt,
         kind: 'quiz',
+        durationSeconds: quiz.durationSeconds,
+        graceSeconds: 0,
       },
     });
   });
@@ -82,7 +84,16 @@ describe('when the quiz has closed but is not revealed', () => {
     expect(frame.stream).toBe('offline');
     const quiz = frame.quiz as Record<string, unknown>;
     expect(quiz.state).toBe('closed');
-    expect(Object.keys(quiz).sort()).toEqual(['choices', 'closesAt', 'kind', 'question', 'quizId', 'state']);
+    expect(Object.keys(quiz).sort()).toEqual([
+      'choices',
+      'closesAt',
+      'durationSeconds',
+      'graceSeconds',
+      'kind',
+      'question',
+      'quizId',
+      'state',
+    ]);
   });
 });
 
@@ -102,6 +113,8 @@ describe('when the quiz has been revealed', () => {
         state: 'revealed',
         closesAt: quiz.closesAt,
         kind: 'quiz',
+        durationSeconds: quiz.durationSeconds,
+        graceSeconds: 0,
         correctIndex: 1,
         counts: [4, 11, 2],
         total: 17,

@@ -199,7 +199,7 @@ describe('when IVS throttles PutMetadata', () => {
     expect(await answer(viewer, quizId, 2)).toMatchObject({ status: 'accepted' });
     runtime.ivs.faults.inject({ action: 'throttle', times: 1 });
 
-    const refused = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const refused = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
 
     expect(refused.status).toBe(429);
     expect(refused.body.error.code).toBe('RATE_LIMITED');
@@ -210,7 +210,7 @@ describe('when IVS throttles PutMetadata', () => {
     expect(await answer(late, quizId, 0)).toMatchObject({ type: 'error', code: 'QUIZ_CLOSED' });
 
     await sleep(1000);
-    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [0, 0, 1], total: 1, kind: 'quiz' });
     expect(resultCues(quizId)).toEqual([{ v: 1, type: 'result', ...retried.body }]);
@@ -229,7 +229,7 @@ describe('when the stream goes offline', () => {
       choices: ['a', 'b'],
       correctIndex: 0,
     });
-    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
 
     expect(created.status).toBe(409);
     expect(created.body.error.code).toBe('CHANNEL_NOT_BROADCASTING');
@@ -242,12 +242,12 @@ describe('when the stream goes offline', () => {
     // The stream drops between the rate guard and IVS: the same 409, the claim released.
     expect((await setStream(runtime.config, 'live')).status).toBe(200);
     const dropped = runtime.ivs.faults.inject({ action: 'offline', times: 1 });
-    const droppedReveal = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const droppedReveal = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(dropped.hits).toBe(1);
     expect(droppedReveal.status).toBe(409);
     expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('closed');
 
-    const live = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const live = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(live.status).toBe(200);
     expect(resultCues(quizId)).toHaveLength(1);
   });
@@ -313,7 +313,7 @@ describe('when DynamoDB throttles the answer path', () => {
     expect(await answer(crowd[0], quizId, 3)).toMatchObject({ code: 'ALREADY_ANSWERED' });
 
     expect(accepted.reduce((a, b) => a + b)).toBe(10);
-    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(revealed.status).toBe(200);
     expect(revealed.body.counts).toEqual(accepted);
     expect(revealed.body.total).toBe(10);
@@ -325,7 +325,7 @@ describe('when DynamoDB throttles the host path', () => {
     const quizId = await openQuiz();
     const claims = throttle('UpdateItem', tables.quizzes);
 
-    const refused = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const refused = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
 
     expect(claims.hits).toBeGreaterThanOrEqual(4);
     expect(refused.status).toBe(429);
@@ -338,7 +338,7 @@ describe('when DynamoDB throttles the host path', () => {
     claims.clear();
     expect((await api('GET', `/quizzes/${quizId}`)).body.state).toBe('open');
 
-    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
     expect(resultCues(quizId)).toHaveLength(1);
   }, 30_000);
@@ -364,7 +364,7 @@ describe('when the @connections API answers 410 and 500', () => {
     const broken = faults.inject({ match: postTo(3), action: { status: 500 } });
     const before = fanOutOutcomes().length;
 
-    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const revealed = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(revealed.status).toBe(200);
     await until(() => fanOutOutcomes().length >= before + 4, 'the four fan-out segments');
 
@@ -408,7 +408,7 @@ describe('when the fan-out crashes mid-way and the host reveals again', () => {
     });
     const before = fanOutOutcomes().length;
 
-    const first = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const first = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(first.status).toBe(200);
     await until(
       () => fanOutOutcomes().length === before + 3 && hang.hits === 1,
@@ -420,14 +420,14 @@ describe('when the fan-out crashes mid-way and the host reveals again', () => {
     hang.clear();
 
     // Straight away, the segment's last heartbeat is fresh: a retry must not assume it crashed.
-    const early = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const early = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(early.status).toBe(200);
     expect(early.body).toEqual(first.body);
     await sleep(300);
     expect(fanOutOutcomes()).toHaveLength(before + 4); // 3 finished + 1 killed, nothing new
 
     await sleep(FAN_OUT_STALE_MS + 500);
-    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual(first.body);
     await stuck.waitFor((f) => f.type === 'graded' && f.quizId === quizId);
@@ -461,7 +461,7 @@ describe('when a reveal crashes before its cue went out and the host reveals aga
     const { quizId, crowd } = await answeredQuiz(3);
     runtime.ivs.faults.inject({ action: 'hang', times: 1 });
 
-    const crashed = cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const crashed = cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     await until(() => runtime.ivs.hangingCalls === 1, 'the result cue to hang');
     expect(await runtime.host.crash(fn.reveal)).toBe(1);
     runtime.ivs.releaseHanging();
@@ -472,7 +472,7 @@ describe('when a reveal crashes before its cue went out and the host reveals aga
     expect(claimed.Item?.result).toBeDefined();
     expect(claimed.Item?.cueSentAt).toBeUndefined();
 
-    const early = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const early = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(early.status).toBe(429);
     expect(early.body.error).toEqual({
       code: 'RATE_LIMITED',
@@ -483,14 +483,14 @@ describe('when a reveal crashes before its cue went out and the host reveals aga
     expect(resultCues(quizId)).toHaveLength(0);
 
     await sleep(wait * 1000);
-    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [1, 1, 1], total: 3, kind: 'quiz' });
     expect(retried.body.counts).toEqual(claimed.Item?.result.counts);
     expect(resultCues(quizId)).toEqual([{ v: 1, type: 'result', ...retried.body }]);
     for (const viewer of crowd) await viewer.waitFor((f) => f.type === 'result' && f.quizId === quizId);
 
-    const again = await cueCall('POST', `/quizzes/${quizId}/reveal`);
+    const again = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(again.body).toEqual(retried.body);
     expect(resultCues(quizId)).toHaveLength(1);
   }, 40_000);

@@ -130,7 +130,11 @@ describe('when a body is not declared application/json', () => {
       contentType: 'Application/JSON; charset=UTF-8',
     });
     expect(created.status).toBe(201);
-    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${created.body.quizId}/reveal`);
+    const revealed = await callApi(
+      runtime.config,
+      'POST',
+      `/quizzes/${created.body.quizId}/reveal?force=true`,
+    );
     expect(revealed.status).toBe(200);
   });
 });

@@ -7,9 +7,12 @@ const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) 
 const message = byId<HTMLParagraphElement>('message');
 const live = byId<HTMLDivElement>('live');
 const reveal = byId<HTMLButtonElement>('reveal');
+const revealNow = byId<HTMLButtonElement>('reveal-now');
+const revealWait = byId<HTMLParagraphElement>('reveal-wait');
 let client: HostClient;
 let currentQuizId: string | undefined;
 let poll: number | undefined;
+let revealTimer: number | undefined;
 
 /** Errors are shown as the API words them, with the code, never swallowed. */
 function show(error: unknown): void {
@@ -37,6 +40,7 @@ function renderQuiz(quiz: QuizDetails): void {
     h('p', { 'data-testid': 'live-total' }, `${quiz.total} ${quiz.kind === 'poll' ? 'votes' : 'answers'}`),
   );
   reveal.disabled = quiz.state === 'revealed';
+  revealNow.disabled = quiz.state === 'revealed';
 }
 
 async function refresh(): Promise<void> {
@@ -87,6 +91,9 @@ async function main(): Promise<void> {
         durationSeconds: Number(form.get('duration') ?? 20),
       });
       currentQuizId = created.quizId;
+      // A wait to reveal the previous quiz must not reveal this one.
+      window.clearTimeout(revealTimer);
+      revealWait.textContent = '';
       window.clearInterval(poll);
       poll = window.setInterval(refresh, 1000);
       await refresh();
@@ -95,17 +102,8 @@ async function main(): Promise<void> {
     }
   });
 
-  reveal.addEventListener('click', async () => {
-    if (!currentQuizId) return;
-    message.textContent = '';
-    try {
-      await client.revealQuiz(currentQuizId);
-      await refresh();
-      window.clearInterval(poll);
-    } catch (error) {
-      show(error);
-    }
-  });
+  reveal.addEventListener('click', () => revealCurrent(false));
+  revealNow.addEventListener('click', () => revealCurrent(true));
 
   onSubmit('drop-form', (form) => ({
     type: 'drop',
@@ -135,6 +133,39 @@ async function main(): Promise<void> {
     }
     await send(String(form.get('type') ?? ''), data);
   });
+}
+
+/**
+ * Reveals the current quiz. While viewers behind in the video may still answer, the API says how
+ * long; the console counts that down and reveals then, unless the host forces it.
+ */
+async function revealCurrent(force: boolean): Promise<void> {
+  if (!currentQuizId) return;
+  window.clearTimeout(revealTimer);
+  revealWait.textContent = '';
+  message.textContent = '';
+  try {
+    await client.revealQuiz(currentQuizId, { force });
+    await refresh();
+    window.clearInterval(poll);
+  } catch (error) {
+    if (error instanceof HostApiError && error.code === 'ANSWERS_STILL_OPEN') {
+      waitThenReveal(error.retryAfterSeconds ?? 1);
+      return;
+    }
+    show(error);
+  }
+}
+
+function waitThenReveal(seconds: number): void {
+  let left = seconds;
+  const tick = () => {
+    if (left <= 0) return void revealCurrent(false);
+    revealWait.textContent = `Revealing in ${left} s: viewers behind in the video can still answer.`;
+    left--;
+    revealTimer = window.setTimeout(tick, 1000);
+  };
+  tick();
 }
 
 /** Sends one event and says what happened in the message line. */

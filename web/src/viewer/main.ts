@@ -12,6 +12,7 @@ import {
   type ShowState,
 } from '../../../client/wire';
 import { h, loadConfig } from '../config';
+import { answerDeadline, secondsLeftUntil } from './countdown';
 import { type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
 import { Overlays } from './overlays';
 import { type QuizState, renderQuiz } from './quiz-view';
@@ -45,9 +46,15 @@ function startQuiz(next: QuizSnapshot | QuestionCue): void {
     kind: next.kind ?? 'quiz',
   };
   if (quiz?.quizId === next.quizId) {
+    // Seen before (a cue, then a sync on reconnect): the countdown keeps running from then.
     Object.assign(quiz, shown);
   } else {
-    quiz = { quizId: next.quizId, ...shown };
+    // The countdown runs in video time, from now, when the question shows on this screen.
+    quiz = {
+      quizId: next.quizId,
+      ...shown,
+      deadline: answerDeadline(next, Date.now(), realtime.clockOffsetMs),
+    };
     notice = '';
   }
 }
@@ -125,8 +132,8 @@ function answer(choiceIndex: number): void {
 }
 
 function secondsLeft(): number | undefined {
-  if (!quiz?.closesAt) return undefined;
-  return Math.max(0, Math.ceil((Date.parse(quiz.closesAt) - (Date.now() + realtime.clockOffsetMs)) / 1000));
+  if (quiz?.deadline === undefined) return undefined;
+  return secondsLeftUntil(quiz.deadline, Date.now());
 }
 
 function render(): void {

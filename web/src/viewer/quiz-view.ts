@@ -8,6 +8,8 @@ export interface QuizState {
   question?: string;
   choices?: readonly string[];
   closesAt?: string;
+  /** When this viewer's time to answer runs out (epoch ms, this device's clock). */
+  deadline?: number;
   myChoice?: number;
   answer?: 'sending' | 'accepted';
   result?: Omit<RevealFigures, 'quizId' | 'kind'>;
