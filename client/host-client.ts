@@ -50,6 +50,9 @@ export interface CreatedQuiz {
   quizId: string;
   opensAt: string;
   closesAt: string;
+  /** Answers are taken until `answersCloseAt`: `closesAt` plus this. */
+  graceSeconds: number;
+  answersCloseAt: string;
 }
 
 /** The reveal's reply: the figures the result cue carries (no `correctIndex` for a poll). */

@@ -11,6 +11,7 @@ import { type Invocation, parseInvocation, SHORT_USAGE, USAGE, UsageError, wants
 import { revealWhenAnswersClose } from './host-cli/countdown';
 import type { CliIo } from './host-cli/io';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
+import { checkedSheet, renderCheck, runSheet } from './host-cli/show';
 import { CliError, connect, isError } from './host-cli/target';
 
 export type { CliIo } from './host-cli/io';
@@ -42,6 +43,12 @@ export async function runCli(
     return report(error, io, false);
   }
   try {
+    const { action } = invocation;
+    if (action.kind === 'show check') {
+      // Checking a sheet needs no API: it works offline, before the show.
+      io.stdout(renderCheck(action.file, checkedSheet(action.file)));
+      return EXIT_OK;
+    }
     const client = await connect(invocation, env);
     await execute(client, invocation, io);
     return EXIT_OK;
@@ -74,6 +81,11 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
       print(sent, renderSent(sent));
       break;
     }
+    case 'show run':
+      await runSheet(client, action.file, action.from, io);
+      break;
+    case 'show check':
+      break;
     case 'state': {
       const state = await client.state();
       print(state, renderState(state));
@@ -83,6 +95,14 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
 }
 
 function report(error: unknown, io: CliIo, json: boolean): number {
+  const status = describe(error, io, json);
+  // A run-sheet that stopped says where to pick up again.
+  const resume = (error as { resume?: unknown } | undefined)?.resume;
+  if (typeof resume === 'string') io.stderr(`${resume}\n`);
+  return status;
+}
+
+function describe(error: unknown, io: CliIo, json: boolean): number {
   if (error instanceof UsageError) {
     io.stderr(`error: ${error.message}\n${SHORT_USAGE}`);
     return EXIT_USAGE;

@@ -69,13 +69,26 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export function parseWith<S extends z.ZodMiniType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new BadRequestError(
-    `${formatPath(issue.path, what)}: ${describeIssue(issue, valueAt(input, issue.path))}`,
-  );
+  const [first] = problemsOf(result.error.issues, input);
+  throw new BadRequestError(`${formatPath(first.path, what)}: ${first.message}`);
 }
 
-function formatPath(path: readonly PropertyKey[], what: string): string {
+/** A value's problem: where it is, and the same words a 400 would use. */
+export interface Problem {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/** Every problem a schema finds in `input` (none when it passes), for tools that list them all. */
+export function problemsWith(schema: z.ZodMiniType, input: unknown): Problem[] {
+  const result = schema.safeParse(input);
+  return result.success ? [] : problemsOf(result.error.issues, input);
+}
+
+const problemsOf = (issues: readonly z.core.$ZodIssue[], input: unknown): Problem[] =>
+  issues.map((issue) => ({ path: issue.path, message: describeIssue(issue, valueAt(input, issue.path)) }));
+
+export function formatPath(path: readonly PropertyKey[], what: string): string {
   if (path.length === 0) return what;
   return path.reduce<string>(
     (out, key, i) =>

@@ -29,6 +29,10 @@ commands:
                         show a banner on every viewer's screen (S: 3 to 120, default 10)
   event send --type TYPE --data JSON
                         send a custom cue (JSON: an object)
+  show check FILE       check a run-sheet (examples/show.json) with the API's rules; sends nothing
+  show run FILE [--from N]
+                        run a show from a run-sheet: open, wait, reveal, next, with a countdown;
+                        --from N resumes at item N after an interruption
   state                 the stream state and the current quiz
 
 options:
@@ -48,6 +52,7 @@ export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT -
        npm run host -- poll create --question TEXT --choice A --choice B [...] [--duration S]
        npm run host -- drop --title TEXT --price TEXT --image URL --link URL [--seconds S]
        npm run host -- announce TEXT [--seconds S]
+       npm run host -- show check FILE | show run FILE [--from N]
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
@@ -72,6 +77,7 @@ const OPTIONS = {
   link: { type: 'string' },
   seconds: { type: 'string' },
   force: { type: 'boolean' },
+  from: { type: 'string' },
 } as const;
 
 const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
@@ -89,6 +95,8 @@ export type Action =
   | { readonly kind: 'quiz show'; readonly quizId: string }
   | { readonly kind: 'quiz reveal'; readonly quizId: string; readonly force: boolean }
   | { readonly kind: 'event send'; readonly type: string; readonly data: unknown }
+  | { readonly kind: 'show check'; readonly file: string }
+  | { readonly kind: 'show run'; readonly file: string; readonly from: number }
   | { readonly kind: 'state' };
 
 export interface Invocation {
@@ -195,12 +203,15 @@ const SUBCOMMANDS = {
   quiz: ['create', 'show', 'reveal'],
   poll: ['create', 'show', 'reveal'],
   event: ['send'],
+  show: ['check', 'run'],
 } as const;
 
 /** What the user typed; `poll show`, `drop` and `announce` map onto the API's own actions. */
 type Command =
   | `${'quiz' | 'poll'} ${'create' | 'show' | 'reveal'}`
   | 'event send'
+  | 'show check'
+  | 'show run'
   | 'drop'
   | 'announce'
   | 'state';
@@ -215,6 +226,8 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'event send': ['type', 'data'],
   drop: ['title', 'price', 'image', 'link', 'seconds'],
   announce: ['seconds'],
+  'show check': [],
+  'show run': ['from'],
   state: [],
 };
 
@@ -225,6 +238,8 @@ const OPERANDS: Partial<Record<Command, number>> = {
   'poll show': 1,
   'poll reveal': 1,
   announce: 1,
+  'show check': 1,
+  'show run': 1,
 };
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -251,6 +266,14 @@ function actionFor(command: Command, operands: string[], values: Values): Action
     case 'announce':
       if (!operands[0]) throw new UsageError('`announce` needs the TEXT to show');
       return { kind: 'event send', type: 'announcement', data: { text: operands[0], ...seconds(values) } };
+    case 'show check':
+    case 'show run': {
+      if (!operands[0]) throw new UsageError(`\`${command}\` needs the run-sheet FILE`);
+      if (command === 'show check') return { kind: command, file: operands[0] };
+      const from = values.from === undefined ? 1 : wholeNumber('--from', values.from);
+      if (from < 1) throw new UsageError('--from counts items from 1');
+      return { kind: command, file: operands[0], from };
+    }
     case 'state':
       return { kind: 'state' };
   }
