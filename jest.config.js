@@ -7,4 +7,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 60_000,
+  // Jest's default on a 2-core machine is one worker, so every suite ran in series (about 6 min).
+  // Two workers overlap the suites that mostly wait (runtimes, browsers, the answer grace).
+  maxWorkers: 2,
 };
