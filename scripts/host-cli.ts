@@ -7,12 +7,13 @@
  * host-cli/render.ts.
  */
 import { HostApiError, type HostClient } from '../client/host-client';
-import { type Invocation, parseInvocation, SHORT_USAGE, USAGE, UsageError, wantsHelp } from './host-cli/args';
+import { type Invocation, parseInvocation, UsageError, wantsHelp } from './host-cli/args';
 import { revealWhenAnswersClose } from './host-cli/countdown';
 import type { CliIo } from './host-cli/io';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
 import { checkedSheet, renderCheck, runSheet } from './host-cli/show';
 import { CliError, connect, isError } from './host-cli/target';
+import { SHORT_USAGE, USAGE } from './host-cli/usage';
 
 export type { CliIo } from './host-cli/io';
 
