@@ -165,7 +165,7 @@ export class HttpGateway {
       rawPath: url.pathname,
       rawQueryString: url.search.slice(1),
       headers,
-      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+      queryStringParameters: url.search ? queryParameters(url.searchParams) : undefined,
       pathParameters: route.paramNames.length > 0 ? pathParameters : undefined,
       requestContext: {
         accountId: this.options.accountId,
@@ -255,4 +255,14 @@ function writeLambdaReply(res: ServerResponse, result: unknown, cors: Record<str
   }
   sendJson(res, 200, result ?? null, cors);
   return 200;
+}
+
+/** Payload format 2.0 joins the values of a repeated parameter with commas (`a=1&a=2` is `"1,2"`). */
+function queryParameters(params: URLSearchParams): Record<string, string> {
+  const joined = new Map<string, string>();
+  for (const [name, value] of params) {
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
+  }
+  return Object.fromEntries(joined);
 }

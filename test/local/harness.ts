@@ -113,12 +113,22 @@ export async function signHeaders(
     hostname: url.hostname,
     port: Number(url.port),
     path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
+    query: queryBag(url.searchParams),
     headers: { ...headers, host: url.host },
     body,
   });
   const { host: _host, ...sendable } = signed.headers as Record<string, string>;
   return sendable;
+}
+
+/** The query as the signer takes it: a repeated parameter keeps every value, so it is signed too. */
+function queryBag(params: URLSearchParams): Record<string, string | string[]> {
+  const bag: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    bag[name] = values.length === 1 ? values[0] : values;
+  }
+  return bag;
 }
 
 /** `fetch` signed as an SDK client of `signing.service` signs: for a stand-in's own API. */

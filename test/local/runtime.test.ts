@@ -204,6 +204,14 @@ describe('when viewers see the question late in the video (the answer grace)', (
     expect(graceSeconds).toBe(8);
     const opened = Date.parse(opensAt);
 
+    // A repeated parameter reaches the function as API Gateway sends it, "false,true": refused, not forced.
+    const ambiguous = await callApi(
+      runtime.config,
+      'POST',
+      `/quizzes/${quizId}/reveal?force=false&force=true`,
+    );
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.error.message).toBe('force: must be true or false');
     const early = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal`);
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('ANSWERS_STILL_OPEN');
