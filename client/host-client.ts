@@ -43,6 +43,8 @@ export interface CreateQuizRequest {
   kind?: QuizKind;
   /** Required for a quiz, refused for a poll. */
   correctIndex?: number;
+  /** A poll only: viewers see the running counts while it is open. @default false */
+  liveResults?: boolean;
   durationSeconds?: number;
 }
 

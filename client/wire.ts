@@ -53,6 +53,8 @@ export interface QuestionCue {
   readonly durationSeconds: number;
   /** How long after `closesAt` answers are still taken, for viewers further behind in the video. */
   readonly graceSeconds: number;
+  /** Present (true) on a poll whose running counts are pushed while it is open (`tally`, §5.8). */
+  readonly liveResults?: true;
 }
 
 export interface ResultCue extends RevealFigures {
@@ -106,6 +108,7 @@ export interface QuizSnapshot {
   readonly kind: QuizKind;
   readonly durationSeconds: number;
   readonly graceSeconds: number;
+  readonly liveResults?: true;
   readonly correctIndex?: number;
   readonly counts?: readonly number[];
   readonly total?: number;
@@ -154,6 +157,14 @@ export interface GradedMessage {
   readonly correct: boolean;
 }
 
+/** A live poll's running counts, at most once a second per viewer while it is open (§5.8). */
+export interface TallyMessage {
+  readonly type: 'tally';
+  readonly quizId: string;
+  readonly counts: readonly number[];
+  readonly total: number;
+}
+
 export interface StreamMessage {
   readonly type: 'stream';
   readonly state: StreamState;
@@ -166,6 +177,7 @@ export type ServerMessage =
   | PongMessage
   | ResultMessage
   | GradedMessage
+  | TallyMessage
   | StreamMessage;
 
 /** The figures of a revealed quiz or poll, as the result cue and message carry them. */
@@ -192,6 +204,7 @@ export const questionCue = (quiz: Omit<QuestionCue, 'v' | 'type'>): QuestionCue 
   kind: quiz.kind,
   durationSeconds: quiz.durationSeconds,
   graceSeconds: quiz.graceSeconds,
+  ...(quiz.liveResults ? { liveResults: true as const } : {}),
 });
 
 /** A revealed quiz's figures, in the contract's order; a poll's carry no `correctIndex`. */
@@ -233,6 +246,16 @@ export const gradedMessage = (quizId: string, choiceIndex: number, correct: bool
 });
 
 export const streamMessage = (state: StreamState): StreamMessage => ({ type: 'stream', state });
+
+export const tallyMessage = (
+  quizId: string,
+  tally: { counts: readonly number[]; total: number },
+): TallyMessage => ({
+  type: 'tally',
+  quizId,
+  counts: tally.counts,
+  total: tally.total,
+});
 
 /** A cue's text as a player hands it over, or undefined when it is not one of ours. */
 export function parseCue(text: string): Cue | undefined {

@@ -25,6 +25,14 @@ export const FanOutJobSchema = z.discriminatedUnion('kind', [
     totalSegments: z.int().check(z.gte(1)),
   }),
   z.object({
+    kind: z.literal('tally'),
+    quizId: z.string().check(z.regex(ID_PATTERN)),
+    /** When the push window ends (epoch ms): the counts are read then. */
+    sendAt: z.int(),
+    segment: z.int().check(z.gte(0)),
+    totalSegments: z.int().check(z.gte(1)),
+  }),
+  z.object({
     kind: z.literal('stream'),
     state: z.enum(['live', 'offline']),
     segment: z.int().check(z.gte(0)),
@@ -34,6 +42,9 @@ export const FanOutJobSchema = z.discriminatedUnion('kind', [
 
 export type FanOutJob = z.output<typeof FanOutJobSchema>;
 /** A job before it is split into segments. */
-export type FanOutWork = { kind: 'result'; quizId: string } | { kind: 'stream'; state: 'live' | 'offline' };
+export type FanOutWork =
+  | { kind: 'result'; quizId: string }
+  | { kind: 'tally'; quizId: string; sendAt: number }
+  | { kind: 'stream'; state: 'live' | 'offline' };
 
 export const parseFanOutJob = (event: unknown): FanOutJob => parseWith(FanOutJobSchema, event, 'job');

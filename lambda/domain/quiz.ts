@@ -32,6 +32,7 @@ export const CreateQuizSchema = z
           z.minLength(MIN_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
           z.maxLength(MAX_CHOICES, { error: `must have ${MIN_CHOICES} to ${MAX_CHOICES} entries` }),
         ),
+      liveResults: z.optional(z.boolean({ error: 'must be true or false' })),
       kind: z._default(
         z.enum(QUIZ_KINDS as [QuizKind, ...QuizKind[]], { error: 'must be "quiz" or "poll"' }),
         'quiz',
@@ -54,7 +55,15 @@ export const CreateQuizSchema = z
     { error: 'must be a JSON object' },
   )
   .check((ctx) => {
-    const { choices, correctIndex, kind } = ctx.value;
+    const { choices, correctIndex, kind, liveResults } = ctx.value;
+    if (liveResults && kind !== 'poll') {
+      ctx.issues.push({
+        code: 'custom',
+        input: liveResults,
+        path: ['liveResults'],
+        message: 'is for a poll only: live counts would give away a quiz answer',
+      });
+    }
     if (kind === 'quiz' && correctIndex === undefined) {
       ctx.issues.push({
         code: 'custom',
@@ -110,6 +119,10 @@ export interface Quiz {
   readonly kind: QuizKind;
   /** A quiz's correct choice; a poll has none. */
   readonly correctIndex?: number;
+  /** A poll whose running counts are pushed to viewers while it is open. */
+  readonly liveResults?: true;
+  /** Until when the current live-count push window runs (epoch ms); the next answer after it opens one. */
+  readonly liveTallyUntil?: number;
   readonly durationSeconds: number;
   readonly opensAt: string;
   readonly closesAt: string;
@@ -145,6 +158,7 @@ export function openQuiz(
     choices: input.choices,
     kind: input.kind,
     ...(input.kind === 'quiz' ? { correctIndex: input.correctIndex } : {}),
+    ...(input.liveResults ? { liveResults: true as const } : {}),
     durationSeconds: input.durationSeconds,
     opensAt: now.toISOString(),
     closesAt: new Date(now.getTime() + input.durationSeconds * 1000).toISOString(),
@@ -199,6 +213,7 @@ export function publicView(quiz: Quiz, now: Date) {
     kind: quiz.kind,
     durationSeconds: quiz.durationSeconds,
     graceSeconds: quiz.graceSeconds,
+    ...(quiz.liveResults ? { liveResults: true as const } : {}),
   };
   if (!quiz.result) return base;
   return { ...base, ...correctChoice(quiz), counts: quiz.result.counts, total: quiz.result.total };

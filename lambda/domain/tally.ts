@@ -64,3 +64,19 @@ export function compareRecordsWithTally(
   const missing = records.map((n, i) => Math.max(0, counts[i] - n));
   return { settled: excess.every((n) => n === 0) && missing.every((n) => n === 0), excess, missing };
 }
+
+/** A live poll's running counts go out at most this often to each viewer (docs/protocol.md §5.8). */
+export const LIVE_TALLY_INTERVAL_MS = 1000;
+
+/**
+ * The end of the push window an accepted answer at `now` opens (epoch ms), or undefined: not a
+ * live poll, or a window is still running (its push, at its end, will carry this answer too).
+ */
+export function liveTallyWindow(
+  quiz: { liveResults?: true; liveTallyUntil?: number },
+  now: number,
+): number | undefined {
+  if (!quiz.liveResults) return undefined;
+  if (quiz.liveTallyUntil !== undefined && now < quiz.liveTallyUntil) return undefined;
+  return now + LIVE_TALLY_INTERVAL_MS;
+}

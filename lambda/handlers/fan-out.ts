@@ -10,6 +10,7 @@ import {
   posterFor,
   READ_SETTINGS,
   showStoreFor,
+  tallyStoreFor,
 } from '../services/wiring';
 import { RevealStore } from '../store/reveal-store';
 
@@ -26,15 +27,17 @@ const broadcasts = new Broadcasts({
   answers: answerStoreFor(config),
   connections: connectionStoreFor(config),
   poster: posterFor(config),
+  tally: tallyStoreFor(config),
   concurrency: config.fanOutConcurrency,
 });
 
 /**
  * Pushes one broadcast to one scan segment of the connections (invoked asynchronously, once per
- * segment): a revealed result, or a stream state change.
+ * segment): a revealed result, a live poll's running counts, or a stream state change.
  */
 export const handler = async (event: unknown, context: Context): Promise<FanOutReport> => {
   logger.addContext(context);
   const job = parseFanOutJob(event);
-  return job.kind === 'stream' ? broadcasts.stream(job) : broadcasts.result(job);
+  if (job.kind === 'stream') return broadcasts.stream(job);
+  return job.kind === 'tally' ? broadcasts.tally(job) : broadcasts.result(job);
 };

@@ -1,12 +1,15 @@
-import { gradedMessage, resultMessage, revealFigures, streamMessage } from '../../client/wire';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { gradedMessage, resultMessage, revealFigures, streamMessage, tallyMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
 import type { FanOutJob } from '../domain/fan-out-job';
 import { FAN_OUT_HEARTBEAT_MS } from '../domain/reveal';
+import { LIVE_TALLY_INTERVAL_MS } from '../domain/tally';
 import { isCorrect } from '../domain/viewer';
 import type { AnswerStore } from '../store/answer-store';
 import type { ConnectionStore } from '../store/connection-store';
 import type { RevealStore } from '../store/reveal-store';
 import type { ShowStore } from '../store/show-store';
+import type { TallyStore } from '../store/tally-store';
 import type { ConnectionPoster } from './connection-poster';
 import { type FanOutReport, fanOut } from './fan-out';
 import { settledChoices } from './grades';
@@ -27,6 +30,7 @@ export class Broadcasts {
       readonly answers: AnswerStore;
       readonly connections: ConnectionStore;
       readonly poster: ConnectionPoster;
+      readonly tally: TallyStore;
       /** The most connections being posted to at once. */
       readonly concurrency: number;
     },
@@ -34,6 +38,22 @@ export class Broadcasts {
 
   stream(job: Job<'stream'>): Promise<FanOutReport> {
     const message = streamMessage(job.state);
+    return fanOut(this.deps.connections, this.deps.poster, () => [message], this.segmentOf(job));
+  }
+
+  /**
+   * A live poll's running counts, read when the push window ends so the window's answers are in
+   * them. Nothing once the poll is closed or revealed: the result says it all.
+   */
+  async tally(job: Job<'tally'>): Promise<FanOutReport> {
+    const wait = Math.min(job.sendAt - Date.now(), 2 * LIVE_TALLY_INTERVAL_MS);
+    if (wait > 0) await sleep(wait);
+    const quiz = await this.deps.show.getQuiz(job.quizId);
+    if (!quiz || quiz.result || quiz.closedAt !== undefined) return NOTHING_SENT;
+    const message = tallyMessage(
+      quiz.quizId,
+      await this.deps.tally.read(quiz.quizId, quiz.tallyShards, quiz.choices.length),
+    );
     return fanOut(this.deps.connections, this.deps.poster, () => [message], this.segmentOf(job));
   }
 

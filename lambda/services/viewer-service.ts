@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnswerAcceptedMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
 import { AlreadyAnsweredError, QuizClosedError, TryAgainError } from '../domain/errors';
+import type { Quiz } from '../domain/quiz';
 import { shardOf } from '../domain/tally';
 import { type AnswerInput, checkAnswer } from '../domain/viewer';
 import type { AnswerRecord, AnswerStore } from '../store/answer-store';
@@ -24,6 +25,8 @@ export class ViewerService {
     private readonly answers: AnswerStore,
     private readonly tally: TallyStore,
     private readonly clock: () => number = Date.now,
+    /** Runs after an answer was counted (a live poll's push window); must not throw. */
+    private readonly afterCounted?: (quiz: Quiz, now: number) => Promise<void>,
   ) {}
 
   /**
@@ -54,6 +57,7 @@ export class ViewerService {
       if (!(await this.answers.putFirst(record, quiz.tallyShards, arrivedAt)))
         throw new AlreadyAnsweredError(quiz.quizId);
       await this.countOrUndo(record, quiz.tallyShards, arrivedAt, started);
+      await this.afterCounted?.(quiz, this.clock());
       return {
         type: 'answer',
         status: 'accepted',

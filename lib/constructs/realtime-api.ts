@@ -94,7 +94,8 @@ export class RealtimeApi extends Construct {
       'WebSocket answer',
       Duration.seconds(ANSWER_FUNCTION_TIMEOUT_SECONDS),
     );
-    data.bind(answer, { quizzes: 'read', answers: 'write', tally: 'write', control: 'read' });
+    // quizzes: readWrite for a live poll's push window (one conditional write a second at most).
+    data.bind(answer, { quizzes: 'readWrite', answers: 'write', tally: 'write', control: 'read' });
     const sync = fn('Sync', 'ws-sync.ts', 'WebSocket sync');
     data.bind(sync, { quizzes: 'read', tally: 'read', control: 'read' });
     const ping = fn('Ping', 'ws-ping.ts', 'WebSocket ping');
@@ -170,6 +171,8 @@ export class RealtimeApi extends Construct {
     this.fanOutFunction.addEnvironment(ENV.FAN_OUT_CONCURRENCY, String(concurrency));
 
     for (const poster of [fallback, answer, sync, ping, this.fanOutFunction]) this.bindReplies(poster, data);
+    // A live poll's answers schedule its running-count pushes on the fan-out.
+    this.bindDispatcher(answer);
 
     this.streamStateFunction = fn('StreamState', 'stream-state.ts', 'IVS Stream State Change');
     data.bind(this.streamStateFunction, { quizzes: 'read', tally: 'read', control: 'readWrite' });

@@ -27,6 +27,7 @@ const OPTIONS = {
   seconds: { type: 'string' },
   force: { type: 'boolean' },
   from: { type: 'string' },
+  'live-results': { type: 'boolean' },
 } as const;
 
 const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
@@ -169,7 +170,7 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'quiz create': ['question', 'choice', 'correct', 'duration'],
   'quiz show': [],
   'quiz reveal': ['force'],
-  'poll create': ['question', 'choice', 'duration'],
+  'poll create': ['question', 'choice', 'duration', 'live-results'],
   'poll show': [],
   'poll reveal': ['force'],
   'event send': ['type', 'data'],
@@ -234,7 +235,7 @@ function quizRequest(command: 'quiz create' | 'poll create', values: Values): Cr
   const { question, choice: choices } = values;
   let request: CreateQuizRequest;
   if (command === 'poll create') {
-    request = { kind: 'poll', question, choices };
+    request = { kind: 'poll', question, choices, ...(values['live-results'] ? { liveResults: true } : {}) };
   } else {
     if (values.correct === undefined)
       throw new UsageError('`quiz create` needs --correct N (the 0-based index of the right choice)');

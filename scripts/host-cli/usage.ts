@@ -14,8 +14,9 @@ commands:
                         fix the counts, send the result cue and grade every viewer. While
                         viewers behind in the video may still answer, wait with a countdown;
                         --force reveals now and cuts them short
-  poll create --question TEXT --choice A --choice B [--choice C] [--choice D] [--duration S]
-                        open a poll: a question with no correct answer, no one graded
+  poll create --question TEXT --choice A --choice B [--choice C] [--choice D] [--duration S] [--live-results]
+                        open a poll: a question with no correct answer, no one graded;
+                        --live-results shows viewers the running counts while it is open
   poll show|reveal POLL_ID
                         the same as quiz show and quiz reveal
   drop --title TEXT --price TEXT --image URL --link URL [--seconds S]

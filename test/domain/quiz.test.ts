@@ -25,8 +25,9 @@ import {
   validText,
 } from './support';
 
-const FIELDS = ['question', 'choices', 'kind', 'correctIndex', 'durationSeconds'];
-const FIELD_IN_MESSAGE = /^(body|question|choices|kind|correctIndex|durationSeconds)(?:\[\d+\])?: \S/;
+const FIELDS = ['question', 'choices', 'kind', 'liveResults', 'correctIndex', 'durationSeconds'];
+const FIELD_IN_MESSAGE =
+  /^(body|question|choices|kind|liveResults|correctIndex|durationSeconds)(?:\[\d+\])?: \S/;
 const KINDS = ['quiz', 'poll'];
 
 const isText = (value: unknown, max: number): boolean =>
@@ -37,7 +38,10 @@ function createQuizProblems(input: unknown): Set<string> {
   if (!isPlainRecord(input)) return new Set(['body']);
   const problems = new Set<string>();
   if (Object.keys(input).some((key) => !FIELDS.includes(key))) problems.add('body');
-  const { question, choices, kind, correctIndex, durationSeconds } = input;
+  const { question, choices, kind, liveResults, correctIndex, durationSeconds } = input;
+  // Live results are a poll's, and a boolean.
+  if (liveResults !== undefined && (typeof liveResults !== 'boolean' || (liveResults && kind !== 'poll')))
+    problems.add('liveResults');
   if (!isText(question, 200)) problems.add('question');
   if (kind !== undefined && !KINDS.includes(kind as string)) problems.add('kind');
   if (
@@ -95,6 +99,7 @@ const validCreatePoll = fc.integer({ min: 2, max: 4 }).chain((n) =>
       question: validText(1, 200),
       choices: fc.array(validText(1, 80), { minLength: n, maxLength: n }),
       kind: fc.constant('poll' as const),
+      liveResults: fc.boolean(),
       durationSeconds: fc.integer({ min: 5, max: 300 }),
     },
     { requiredKeys: ['question', 'choices', 'kind'] },
@@ -115,6 +120,7 @@ const nearValidCreateQuiz = fc
           fc.constantFrom<unknown>('quiz', 'poll', 'Poll', 'survey', '', null, 0),
           fc.anything(),
         ),
+        liveResults: fc.oneof(fc.boolean(), fc.constantFrom<unknown>('true', 1, null)),
         correctIndex: fc.oneof(
           fc.integer({ min: -2, max: 6 }),
           fc.double(),
@@ -167,6 +173,7 @@ describe('when a create-quiz body is parsed', () => {
             question: input.question,
             choices: input.choices,
             kind: input.kind ?? 'quiz',
+            liveResults: input.liveResults,
             correctIndex: input.correctIndex,
             durationSeconds: input.durationSeconds ?? 20,
           });
@@ -635,6 +642,8 @@ describe('when a poll is created', () => {
     ],
     ['the kind is unknown', { ...VALID, kind: 'survey' }, /^kind: must be "quiz" or "poll"$/],
     ['the kind is not a string', { ...VALID, kind: 1 }, /^kind: must be "quiz" or "poll"$/],
+    ['a quiz asks for live results', { ...VALID, liveResults: true }, /^liveResults: is for a poll only/],
+    ['liveResults is not a boolean', { ...POLL, liveResults: 'yes' }, /^liveResults: must be true or false$/],
   ])('refuses it with a 400 naming the field when %s', (_case, body, message) => {
     const error = thrownBy(() => parseCreateQuiz(body));
     expect(error).toBeInstanceOf(BadRequestError);
@@ -678,5 +687,19 @@ describe('when a poll is created', () => {
       durationSeconds: 20,
       graceSeconds: 0,
     });
+  });
+});
+
+describe('when a poll shows live results', () => {
+  const LIVE = { kind: 'poll', question: 'Tea or coffee?', choices: ['Tea', 'Coffee'], liveResults: true };
+
+  it('keeps the flag on the poll, its cue and its public view, and nowhere else', () => {
+    const poll = openQuiz(parseCreateQuiz(LIVE), 'poll-2', OPENED_AT, 4);
+    expect(poll.liveResults).toBe(true);
+    expect(JSON.parse(encodeQuestionCue(poll).metadata).liveResults).toBe(true);
+    expect(publicView(poll, at(1_000)).liveResults).toBe(true);
+    const plain = openQuiz(parseCreateQuiz({ ...LIVE, liveResults: false }), 'poll-3', OPENED_AT, 4);
+    expect(plain).not.toHaveProperty('liveResults');
+    expect(JSON.parse(encodeQuestionCue(plain).metadata)).not.toHaveProperty('liveResults');
   });
 });

@@ -3,6 +3,8 @@ import {
   compareRecordsWithTally,
   countAttribute,
   DEFAULT_TALLY_SHARDS,
+  LIVE_TALLY_INTERVAL_MS,
+  liveTallyWindow,
   MAX_TALLY_SHARDS,
   shardOf,
   sumShards,
@@ -129,5 +131,19 @@ describe('when the answer records of a revealed quiz are compared with its seale
       excess: [0, 0],
       missing: [0, 0],
     });
+  });
+});
+
+describe('when an answer to a live poll is counted', () => {
+  const live = { liveResults: true as const };
+
+  it('opens a one-second window when none runs, and none while one runs', () => {
+    expect(liveTallyWindow(live, 10_000)).toBe(10_000 + LIVE_TALLY_INTERVAL_MS);
+    expect(liveTallyWindow({ ...live, liveTallyUntil: 10_500 }, 10_000)).toBeUndefined();
+    expect(liveTallyWindow({ ...live, liveTallyUntil: 10_000 }, 10_000)).toBe(11_000);
+  });
+
+  it('opens nothing for a quiz or a poll without live results', () => {
+    expect(liveTallyWindow({}, 10_000)).toBeUndefined();
   });
 });

@@ -62,6 +62,34 @@ describe('when viewers vote in a poll', () => {
   }, 60_000);
 });
 
+describe('when a poll shows live results', () => {
+  it('shows the running votes while it is open, then the result', async () => {
+    const page = await openViewer();
+    const created = await host(
+      'poll',
+      'create',
+      '--question',
+      'Live: tea or coffee?',
+      '--choice',
+      'Tea',
+      '--choice',
+      'Coffee',
+      '--duration',
+      '60',
+      '--live-results',
+    );
+    await page
+      .getByTestId('question')
+      .filter({ hasText: 'Live: tea or coffee?' })
+      .waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: 'Coffee' }).click();
+    await page.getByTestId('total').filter({ hasText: '1 vote so far' }).waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('count-1').textContent()).resolves.toBe('1');
+    await host('poll', 'reveal', created.quizId, '--force');
+    await page.getByTestId('total').filter({ hasText: '1 vote in all' }).waitFor({ timeout: 20_000 });
+  }, 60_000);
+});
+
 describe('when the host drops a product', () => {
   it('shows a card with the image, the price and a button to the link, and removes it after its seconds', async () => {
     const page = await openViewer();

@@ -120,13 +120,17 @@ describe('when the realtime API is synthesized', () => {
   });
 
   describe('the fan-out', () => {
-    it('may be invoked only by reveal and the stream-state handler, on its exact ARN', () => {
+    it('may be invoked only by reveal, the stream-state handler and answer (live polls), on its exact ARN', () => {
       const fanOutId = functionIdByDescription('Pushes result, graded and stream messages');
       const invokes = allStatements(template).filter((s) => actionsOf(s).includes('lambda:InvokeFunction'));
-      expect(invokes).toHaveLength(2);
+      expect(invokes).toHaveLength(3);
       for (const statement of invokes)
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [fanOutId, 'Arn'] });
-      for (const description of ['POST /quizzes/{quizId}/reveal', 'IVS Stream State Change']) {
+      for (const description of [
+        'POST /quizzes/{quizId}/reveal',
+        'IVS Stream State Change',
+        'WebSocket answer',
+      ]) {
         const env =
           template.toJSON().Resources[functionIdByDescription(description)].Properties.Environment.Variables;
         expect(env[ENV.FAN_OUT_FUNCTION]).toEqual({ Ref: fanOutId });

@@ -295,6 +295,37 @@ describe('when the host runs a poll', () => {
   });
 });
 
+describe('when a poll shows live results', () => {
+  it('pushes the running counts at most once a second, each with every answer of its window', async () => {
+    const created = await createQuiz({
+      kind: 'poll',
+      correctIndex: undefined,
+      choices: ['Tea', 'Coffee'],
+      liveResults: true,
+    });
+    const pollId = created.body.quizId;
+    const [watcher, first, second, later] = await Promise.all([connect(), connect(), connect(), connect()]);
+    const vote = (viewer: Viewer, choiceIndex: number) =>
+      viewer.request({ action: 'answer', quizId: pollId, choiceIndex }, ['answer']);
+    // Two votes inside one window, then one in the next.
+    await Promise.all([vote(first, 0), vote(second, 1)]);
+    await sleep(1_500);
+    await vote(later, 1);
+
+    const isTally = (f: Record<string, unknown>) => f.type === 'tally' && f.quizId === pollId;
+    expect(await watcher.waitFor((f) => isTally(f) && f.total === 3)).toEqual({
+      type: 'tally',
+      quizId: pollId,
+      counts: [1, 2],
+      total: 3,
+    });
+    expect(watcher.frames.filter(isTally).map((f) => f.total)).toEqual([2, 3]);
+
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${pollId}/reveal?force=true`);
+    expect(revealed.body).toMatchObject({ counts: [1, 2], total: 3, kind: 'poll' });
+  }, 30_000);
+});
+
 describe('when a connection is gone', () => {
   it('answers 410 GoneException on the management API, and the next fan-out removes a stale record', async () => {
     const unknown = await signedFetch(

@@ -13,13 +13,14 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { quizItem } from '../handlers/fixtures';
+import { quizItem, storedQuiz, tallyReturns, tallyShard } from '../handlers/fixtures';
 import {
   BROKEN,
   deletedIds,
   GONE,
   mockFanOut,
   QUIZ,
+  RESULT,
   RESULT_FRAME,
   REVEALED,
   resultJob,
@@ -28,6 +29,54 @@ import {
 import { CONNECTIONS_TABLE, framesTo, sentFrames } from './ws-events';
 
 const { ddbMock, mgmtMock } = mockFanOut();
+
+describe('when a live poll pushes its running counts', () => {
+  const { correctIndex: _none, ...question } = QUIZ;
+  const OPEN_POLL = {
+    ...question,
+    ...storedQuiz({ quizId: QUIZ.quizId, choices: QUIZ.choices }, -5),
+    kind: 'poll',
+    liveResults: true,
+  };
+  const tallyJob = (sendAt = Date.now()) => ({
+    kind: 'tally',
+    quizId: QUIZ.quizId,
+    sendAt,
+    segment: 0,
+    totalSegments: 1,
+  });
+
+  beforeEach(() => {
+    ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: OPEN_POLL });
+    tallyReturns(ddbMock, [tallyShard(QUIZ.quizId, 0, [2, 1, 0]), tallyShard(QUIZ.quizId, 3, [1, 0, 4])]);
+  });
+
+  it('sends every live connection the summed counts once, and no grade', async () => {
+    await run(tallyJob());
+
+    const frame = { type: 'tally', quizId: QUIZ.quizId, counts: [3, 1, 4], total: 8 };
+    for (const id of ['alice', 'bob', 'carol', 'legacy'])
+      expect(framesTo(mgmtMock, id)).toStrictEqual([frame]);
+  });
+
+  it('reads the counts only when its window ends, so the answers of the window are in them', async () => {
+    const sendAt = Date.now() + 300;
+    await run(tallyJob(sendAt));
+
+    expect(Date.now()).toBeGreaterThanOrEqual(sendAt);
+  });
+
+  it('sends nothing once the poll is closed or revealed: the result is final', async () => {
+    for (const item of [
+      { ...OPEN_POLL, closedAt: new Date().toISOString() },
+      { ...OPEN_POLL, result: RESULT },
+    ]) {
+      ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({ Item: item });
+      await run(tallyJob());
+    }
+    expect(mgmtMock.commandCalls(PostToConnectionCommand)).toHaveLength(0);
+  });
+});
 
 describe('when the revealed quiz is a poll', () => {
   const { correctIndex: _correct, ...question } = REVEALED;

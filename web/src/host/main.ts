@@ -87,7 +87,9 @@ async function main(): Promise<void> {
       const created = await client.createQuiz({
         question: String(form.get('question') ?? ''),
         choices: filled.map((c) => c.text),
-        ...(isPoll ? { kind: 'poll' as const } : { correctIndex }),
+        ...(isPoll
+          ? { kind: 'poll' as const, ...(form.get('liveResults') ? { liveResults: true } : {}) }
+          : { correctIndex }),
         durationSeconds: Number(form.get('duration') ?? 20),
       });
       currentQuizId = created.quizId;

@@ -108,6 +108,11 @@ function onMessage(message: ServerMessage): void {
     case 'result':
       showResult(message);
       break;
+    case 'tally':
+      // A live poll's running counts, until its result takes over.
+      if (quiz?.quizId === message.quizId && !quiz.result)
+        quiz.live = { counts: message.counts, total: message.total };
+      break;
     case 'graded':
       if (quiz?.quizId === message.quizId)
         quiz.graded = { choiceIndex: message.choiceIndex, correct: message.correct };

@@ -13,6 +13,8 @@ export interface QuizState {
   myChoice?: number;
   answer?: 'sending' | 'accepted';
   result?: Omit<RevealFigures, 'quizId' | 'kind'>;
+  /** A live poll's running counts, while it is open. */
+  live?: { counts: readonly number[]; total: number };
   graded?: { choiceIndex: number; correct: boolean };
 }
 
@@ -27,7 +29,9 @@ export function renderQuiz(
 ): HTMLElement {
   const closed = Boolean(q.result) || left === 0;
   const choices = q.choices ?? q.result?.counts.map((_, i) => `Choice ${i + 1}`) ?? [];
-  const total = q.result?.total ?? 0;
+  // The final figures once revealed; a live poll's running counts before that.
+  const figures = q.result ?? q.live;
+  const total = figures?.total ?? 0;
   const noun = q.kind === 'poll' ? 'vote' : 'answer';
   return h(
     'section',
@@ -46,7 +50,7 @@ export function renderQuiz(
       ...choices.map((text, i) => {
         const isMine = q.myChoice === i;
         const isCorrect = q.result?.correctIndex === i;
-        const count = q.result?.counts[i] ?? 0;
+        const count = figures?.counts[i] ?? 0;
         const percent = total > 0 ? Math.round((count / total) * 100) : 0;
         return h(
           'li',
@@ -65,7 +69,7 @@ export function renderQuiz(
             isCorrect ? h('span', { class: 'tag' }, ' ✓ correct') : null,
             isMine ? h('span', { class: 'tag' }, ' (your answer)') : null,
           ),
-          q.result
+          figures
             ? h(
                 'div',
                 { class: 'bar-row', 'data-testid': `result-${i}` },
@@ -77,8 +81,12 @@ export function renderQuiz(
         );
       }),
     ),
-    q.result
-      ? h('p', { class: 'total', 'data-testid': 'total' }, `${total} ${noun}${total === 1 ? '' : 's'} in all`)
+    figures
+      ? h(
+          'p',
+          { class: 'total', 'data-testid': 'total' },
+          `${total} ${noun}${total === 1 ? '' : 's'} ${q.result ? 'in all' : 'so far'}`,
+        )
       : null,
     q.graded
       ? h(
