@@ -12,6 +12,7 @@ import {
   sendAwsError,
   sendJson,
 } from './http-util';
+import { answerPreflight, CueFeed, LOCAL_CONTROL_HEADER, localCors } from './local-controls';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 
 export interface Cue {
@@ -57,7 +58,6 @@ export interface PutMetadataRequest {
 const MAX_METADATA_BYTES = 1024;
 const MAX_CALLS_PER_SECOND = 5;
 /** Required on local controls that change state; see `IvsStandIn.control`. */
-const LOCAL_CONTROL_HEADER = 'x-cuecast-local';
 
 /**
  * A stand-in for the AWS IVS API on loopback: PutMetadata and GetStreamKey with the real
@@ -68,7 +68,7 @@ export class IvsStandIn {
   private readonly cues: Cue[] = [];
   private readonly live = new Map<string, boolean>();
   private readonly recentCalls = new Map<string, number[]>();
-  private readonly listeners = new Set<ServerResponse>();
+  private readonly feed = new CueFeed();
   readonly endpoint: string;
   /** PutMetadata calls answered ThrottlingException, for the benchmark and the logs. */
   throttled = 0;
@@ -110,7 +110,7 @@ export class IvsStandIn {
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = requestUrl(req);
-    if (req.method === 'OPTIONS') return this.preflight(req, res);
+    if (req.method === 'OPTIONS') return answerPreflight(req, res, this.options.pagesOrigin);
     if (pathname.startsWith('/_local/')) return this.control(req, res, pathname);
     const body = await readBody(req, 1024 * 1024);
     const verdict = this.verifier.verify(req, body);
@@ -139,7 +139,7 @@ export class IvsStandIn {
    * happens to open can switch the stream.
    */
   private async control(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-    const cors = this.cors(req);
+    const cors = localCors(req, this.options.pagesOrigin);
     if (req.method !== 'GET' && req.headers[LOCAL_CONTROL_HEADER] !== '1') {
       const message = `${req.method} ${pathname} changes state: send the header X-Cuecast-Local: 1`;
       return sendJson(res, 403, { error: { code: 'FORBIDDEN', message } }, cors);
@@ -157,7 +157,7 @@ export class IvsStandIn {
       case 'GET /_local/metadata':
         return sendJson(res, 200, this.cues, cors);
       case 'GET /_local/metadata/events':
-        return this.subscribe(req, res, cors);
+        return this.feed.subscribe(req, res, cors);
       default:
         return sendJson(
           res,
@@ -166,35 +166,6 @@ export class IvsStandIn {
           cors,
         );
     }
-  }
-
-  /** CORS headers for the local pages' origin only; any other origin gets none. */
-  private cors(req: IncomingMessage): Record<string, string> {
-    const origin = this.options.pagesOrigin;
-    if (!origin || req.headers.origin !== origin) return { vary: 'origin' };
-    return { 'access-control-allow-origin': origin, vary: 'origin' };
-  }
-
-  /** Preflights succeed for the local pages' origin only. */
-  private preflight(req: IncomingMessage, res: ServerResponse): void {
-    const cors = this.cors(req);
-    if (!cors['access-control-allow-origin']) {
-      return sendJson(
-        res,
-        403,
-        {
-          error: { code: 'FORBIDDEN', message: `origin ${req.headers.origin ?? '(none)'} may not call this` },
-        },
-        cors,
-      );
-    }
-    res.writeHead(204, {
-      ...cors,
-      'access-control-allow-methods': 'GET, POST',
-      'access-control-allow-headers': `content-type, ${LOCAL_CONTROL_HEADER}`,
-      'access-control-max-age': '600',
-    });
-    res.end();
   }
 
   private state(channelArn: string): 'live' | 'offline' {
@@ -240,8 +211,7 @@ export class IvsStandIn {
     this.recentCalls.set(channelArn, recent);
     const cue: Cue = { channelArn, metadata, receivedAt: new Date(now).toISOString() };
     this.cues.push(cue);
-    const frame = `data: ${JSON.stringify(cue)}\n\n`;
-    for (const listener of this.listeners) listener.write(frame);
+    this.feed.publish(cue);
     this.options.log(`[ivs] PutMetadata ${Buffer.byteLength(metadata)} B ${metadata.slice(0, 80)}`);
     res.writeHead(204).end();
   }
@@ -297,23 +267,9 @@ export class IvsStandIn {
     );
   }
 
-  /** Server-Sent Events: every accepted cue, as the viewer page's local cue source. */
-  private subscribe(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      ...cors,
-    });
-    res.write(': cuecast local metadata\n\n');
-    this.listeners.add(res);
-    req.on('close', () => this.listeners.delete(res));
-  }
-
   async stop(): Promise<void> {
     this.releaseHanging();
-    for (const listener of this.listeners) listener.end();
-    this.listeners.clear();
+    this.feed.close();
     if (this.server) await close(this.server);
   }
 }

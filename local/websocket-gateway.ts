@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { authorizeConnect, type ConnectAuthorizer, multiValueHeaders } from './connect-authorizer';
 import { ConnectionsApi } from './connections-api';
 import { flatHeaders } from './http-gateway';
 import { awsErrorReply, close, guarded, HttpError, listen, requestUrl } from './http-util';
@@ -37,24 +38,12 @@ export interface WebSocketGatewayOptions {
   readonly throttle?: StageThrottleSettings;
 }
 
-/** A WebSocket Lambda REQUEST authorizer as the template declares it. */
-export interface ConnectAuthorizer {
-  readonly fn: LocalFunction;
-  /** e.g. `route.request.querystring.token`: each must be present, or API Gateway answers 401 itself. */
-  readonly identitySource: readonly string[];
-  /** `arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/$connect`, handed to the authorizer. */
-  readonly methodArn: string;
-}
-
-/** What the authorizer allowed: `principalId` plus its `context`, as routes see `requestContext.authorizer`. */
-type AuthorizerContext = Record<string, unknown>;
-
 interface ConnectionMeta {
   readonly id: string;
   readonly connectedAt: number;
   readonly sourceIp: string;
   readonly userAgent: string;
-  authorizer?: AuthorizerContext;
+  authorizer?: Record<string, unknown>;
 }
 
 interface Connection extends ConnectionMeta {
@@ -174,14 +163,17 @@ export class WebSocketGateway {
     }
     const authorizer = this.options.connectAuthorizer;
     if (authorizer) {
-      const status = await this.authorize(authorizer, meta, url, headers);
-      if (status !== 200) return refuseUpgrade(socket, status);
+      const requestContext = this.baseContext(meta, '$connect', 'CONNECT');
+      const verdict = await authorizeConnect(this.options.host, authorizer, { url, headers, requestContext });
+      this.options.log(`[ws] $connect ${id} -> ${verdict.status} (${verdict.detail})`);
+      if (verdict.status !== 200) return refuseUpgrade(socket, verdict.status);
+      meta.authorizer = verdict.context;
     }
     const connect = this.options.routes.get('$connect');
     if (connect) {
       const event = {
         headers,
-        multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+        multiValueHeaders: multiValueHeaders(headers),
         queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
         requestContext: this.baseContext(meta, '$connect', 'CONNECT'),
         isBase64Encoded: false,
@@ -194,59 +186,6 @@ export class WebSocketGateway {
       if (status < 200 || status > 299) return refuseUpgrade(socket, status);
     }
     this.wss?.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meta));
-  }
-
-  /**
-   * Runs the `$connect` authorizer as API Gateway does: a missing identity source is 401
-   * without invoking anything; an `Unauthorized` error is 401; a Deny (or no Allow) is 403;
-   * any other failure is 500. On Allow, `principalId` and the context ride on every event.
-   */
-  private async authorize(
-    authorizer: ConnectAuthorizer,
-    meta: ConnectionMeta,
-    url: URL,
-    headers: Record<string, string>,
-  ): Promise<number> {
-    const present = authorizer.identitySource.every((source) => {
-      const query = /^route\.request\.querystring\.(.+)$/.exec(source);
-      if (query) return (url.searchParams.get(query[1]) ?? '') !== '';
-      const header = /^route\.request\.header\.(.+)$/i.exec(source);
-      if (header) return (headers[header[1].toLowerCase()] ?? '') !== '';
-      return false;
-    });
-    if (!present) {
-      this.options.log(`[ws] $connect ${meta.id} -> 401 (no identity source)`);
-      return 401;
-    }
-    const event = {
-      type: 'REQUEST',
-      methodArn: authorizer.methodArn,
-      headers,
-      multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-      queryStringParameters: Object.fromEntries(url.searchParams),
-      stageVariables: {},
-      requestContext: this.baseContext(meta, '$connect', 'CONNECT'),
-    };
-    const outcome = await this.options.host.invoke(authorizer.fn, event);
-    let status = 500;
-    if (!outcome.ok) {
-      status = outcome.error?.message === 'Unauthorized' ? 401 : 500;
-    } else {
-      const result = (outcome.result ?? {}) as {
-        principalId?: string;
-        policyDocument?: { Statement?: Array<{ Effect?: string; Resource?: unknown }> };
-        context?: Record<string, unknown>;
-      };
-      const statements = result.policyDocument?.Statement ?? [];
-      const allowed =
-        statements.some((st) => st.Effect === 'Allow') && !statements.some((st) => st.Effect === 'Deny');
-      status = allowed ? 200 : 403;
-      if (allowed) meta.authorizer = { principalId: result.principalId, ...result.context };
-    }
-    this.options.log(
-      `[ws] $connect ${meta.id} authorizer ${authorizer.fn.logicalId} ${status} ${outcome.ms}ms`,
-    );
-    return status;
   }
 
   private accept(socket: WebSocket, meta: ConnectionMeta): void {
