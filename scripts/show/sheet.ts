@@ -12,7 +12,9 @@ import {
   printParseErrorCode,
 } from 'jsonc-parser';
 import * as z from 'zod/mini';
-import { customCue, MAX_CUE_BYTES, questionCue } from '../../client/wire';
+import { MAX_CUE_BYTES } from '../../client/wire';
+import { encodeCustomCue, encodeQuestionCue } from '../../lambda/domain/cue';
+import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { CreateQuizSchema, MAX_GRACE_SECONDS } from '../../lambda/domain/quiz';
 import { formatPath, type Problem, problemsWith } from '../../lambda/domain/validation';
 import { WELL_KNOWN_DATA } from '../../lambda/domain/well-known-cues';
@@ -138,16 +140,19 @@ function checkItem(raw: unknown, at: (problems: readonly Problem[]) => void): Sh
     at(problems);
     if (problems.length > 0 || pauseProblems.length > 0) return undefined;
     const request = CreateQuizSchema.parse(body) as Extract<SheetItem, { type: 'quiz' | 'poll' }>['request'];
-    const cue = questionCue({ ...request, ...WORST_CASE_QUESTION, graceSeconds: MAX_GRACE_SECONDS });
-    if (!fits(cue))
+    if (
+      !fits(() => encodeQuestionCue({ ...request, ...WORST_CASE_QUESTION, graceSeconds: MAX_GRACE_SECONDS }))
+    ) {
       at([{ path: ['question'], message: `with its choices, makes a cue over ${MAX_CUE_BYTES} bytes` }]);
-    return fits(cue) ? { type, request, pauseSeconds: pause ?? DEFAULT_RESULT_PAUSE_SECONDS } : undefined;
+      return undefined;
+    }
+    return { type, request, pauseSeconds: pause ?? DEFAULT_RESULT_PAUSE_SECONDS };
   }
   const problems = problemsWith(WELL_KNOWN_DATA[type as 'drop' | 'announcement'], rest);
   at(problems);
   if (problems.length > 0 || pauseProblems.length > 0) return undefined;
   const data = WELL_KNOWN_DATA[type as 'drop' | 'announcement'].parse(rest);
-  if (!fits(customCue({ type: type as string, eventId: 'x'.repeat(16), data }))) {
+  if (!fits(() => encodeCustomCue({ type: type as string, eventId: 'x'.repeat(16), data }))) {
     at([{ path: [], message: `makes a cue over ${MAX_CUE_BYTES} bytes` }]);
     return undefined;
   }
@@ -155,7 +160,16 @@ function checkItem(raw: unknown, at: (problems: readonly Problem[]) => void): Sh
   return { type: type as 'drop' | 'announcement', data, pauseSeconds: pause ?? Number(data.seconds) };
 }
 
-const fits = (cue: object) => new TextEncoder().encode(JSON.stringify(cue)).length <= MAX_CUE_BYTES;
+/** Whether the API's own encoder takes the cue, or refuses it as over 1 KB. */
+function fits(encode: () => unknown): boolean {
+  try {
+    encode();
+    return true;
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) return false;
+    throw error;
+  }
+}
 
 /** The node at `path`, or the nearest one above it (a missing field is reported at its object). */
 function nearestNode(tree: Node, path: readonly PropertyKey[]): Node {
