@@ -123,7 +123,8 @@ export function localIdentities(
   endpoints: {
     apiBaseUrl: (logicalId: string, protocol: string) => string;
     ingestHost: string;
-    playbackUrl: string;
+    /** A channel's `PlaybackUrl`, from the id at the end of its ARN. */
+    playbackUrl: (channelId: string) => string;
   },
 ): Map<string, LocalIdentity> {
   const { region, accountId } = pseudo;
@@ -145,13 +146,14 @@ export function localIdentities(
         break;
       }
       case 'AWS::IVS::Channel': {
-        const channelArn = arn('ivs', `channel/${id.toLowerCase()}`);
+        const channelId = id.toLowerCase();
+        const channelArn = arn('ivs', `channel/${channelId}`);
         identities.set(id, {
           ref: channelArn,
           attributes: {
             Arn: channelArn,
             IngestEndpoint: endpoints.ingestHost,
-            PlaybackUrl: endpoints.playbackUrl,
+            PlaybackUrl: endpoints.playbackUrl(channelId),
           },
         });
         break;

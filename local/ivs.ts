@@ -14,6 +14,7 @@ import {
 } from './http-util';
 import { answerPreflight, CueFeed, LOCAL_CONTROL_HEADER, localCors } from './local-controls';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
+import type { LocalVideo } from './video/local-video';
 
 export interface Cue {
   readonly channelArn: string;
@@ -31,13 +32,22 @@ export interface IvsChannel {
 export interface IvsStandInOptions {
   readonly port: number;
   readonly channels: IvsChannel[];
-  /** Called when a control changes a channel's stream state (to emit the EventBridge event). */
-  readonly onStreamChange: (channel: IvsChannel, state: 'live' | 'offline') => void;
+  /**
+   * Called when a channel's stream state changes, with the IVS event names to emit in order (the
+   * runtime sends each to EventBridge as an "IVS Stream State Change").
+   */
+  readonly onStreamChange: (
+    channel: IvsChannel,
+    state: 'live' | 'offline',
+    eventNames: readonly string[],
+  ) => void;
   readonly log: (line: string) => void;
   /** The IVS API (`PutMetadata`, `GetStreamKey`) checks signatures for `ivs` against these. */
   readonly signing: LocalSigning;
   /** The one origin allowed to read the local controls cross-origin: the local pages. @default none */
   readonly pagesOrigin?: string;
+  /** Local video: accepted cues go into it, and its playlists are served. @default none */
+  readonly video?: LocalVideo;
 }
 
 /** What an injected PutMetadata fault does (R3). */
@@ -111,6 +121,13 @@ export class IvsStandIn {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = requestUrl(req);
     if (req.method === 'OPTIONS') return answerPreflight(req, res, this.options.pagesOrigin);
+    if (req.method === 'GET' && pathname.startsWith('/_local/playback/') && this.options.video) {
+      return this.options.video.serve(
+        res,
+        this.options.channels.map((c) => c.arn),
+        pathname,
+      );
+    }
     if (pathname.startsWith('/_local/')) return this.control(req, res, pathname);
     const body = await readBody(req, 1024 * 1024);
     const verdict = this.verifier.verify(req, body);
@@ -212,7 +229,9 @@ export class IvsStandIn {
     const cue: Cue = { channelArn, metadata, receivedAt: new Date(now).toISOString() };
     this.cues.push(cue);
     this.feed.publish(cue);
-    this.options.log(`[ivs] PutMetadata ${Buffer.byteLength(metadata)} B ${metadata.slice(0, 80)}`);
+    const inVideo = this.options.video?.insertCue(channelArn, metadata);
+    const where = inVideo ? ` (in the video at PTS ${inVideo.pts})` : '';
+    this.options.log(`[ivs] PutMetadata ${Buffer.byteLength(metadata)} B${where} ${metadata.slice(0, 80)}`);
     res.writeHead(204).end();
   }
 
@@ -252,12 +271,7 @@ export class IvsStandIn {
       );
     }
     for (const channel of targets) {
-      const changed = this.state(channel.arn) !== state;
-      this.live.set(channel.arn, state === 'live');
-      if (changed) {
-        this.options.log(`[ivs] stream ${state}: ${channel.arn}`);
-        this.options.onStreamChange(channel, state);
-      }
+      this.changeState(channel, state, [state === 'live' ? 'Stream Start' : 'Stream End'], 'local control');
     }
     sendJson(
       res,
@@ -265,6 +279,38 @@ export class IvsStandIn {
       targets.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
       cors,
     );
+  }
+
+  /**
+   * A publisher started or stopped on the local ingest: the stream goes live with a new session
+   * ("Session Created", then "Stream Start"), or offline ("Stream End", then "Session Ended"), as
+   * IVS reports a broadcast.
+   */
+  publishing(channelArn: string, publishing: boolean): void {
+    const channel = this.options.channels.find((c) => c.arn === channelArn);
+    if (!channel) return;
+    const events = publishing ? ['Session Created', 'Stream Start'] : ['Stream End', 'Session Ended'];
+    this.changeState(
+      channel,
+      publishing ? 'live' : 'offline',
+      events,
+      publishing ? 'publisher' : 'publisher gone',
+      true,
+    );
+  }
+
+  private changeState(
+    channel: IvsChannel,
+    state: 'live' | 'offline',
+    eventNames: readonly string[],
+    cause: string,
+    always = false,
+  ): void {
+    const changed = this.state(channel.arn) !== state;
+    this.live.set(channel.arn, state === 'live');
+    if (!changed && !always) return;
+    this.options.log(`[ivs] stream ${state} (${cause}): ${channel.arn}`);
+    this.options.onStreamChange(channel, state, eventNames);
   }
 
   async stop(): Promise<void> {
@@ -287,12 +333,13 @@ function parseObject(body: Buffer): Record<string, unknown> {
 /** A stream key value for the local channel: random, like a real one, and never printed. */
 export const newStreamKeyValue = (): string => `sk_local_${randomBytes(18).toString('base64url')}`;
 
-/** The EventBridge event IVS sends on a stream state change. */
+/** The EventBridge event IVS sends on a stream state change (`eventName` defaults from the state). */
 export function streamStateEvent(
   channel: IvsChannel,
   state: 'live' | 'offline',
   region: string,
   accountId: string,
+  eventName = state === 'live' ? 'Stream Start' : 'Stream End',
 ) {
   return {
     version: '0',
@@ -305,7 +352,7 @@ export function streamStateEvent(
     region,
     resources: [channel.arn],
     detail: {
-      event_name: state === 'live' ? 'Stream Start' : 'Stream End',
+      event_name: eventName,
       channel_name: channel.name,
       stream_id: `st-local-${Date.now()}`,
     },

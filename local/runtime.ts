@@ -13,6 +13,9 @@ import { PagesServer } from './pages';
 import { SecretsManagerStandIn } from './secrets-manager';
 import { LOCAL_ACCOUNT_ID, readStackModel, type StackModel } from './stack-model';
 import { assemblyDirFor, synthesize } from './synth';
+import { publishTestStream, stopFfmpeg } from './video/ffmpeg';
+import { LocalVideo, playbackPath } from './video/local-video';
+import { RtmpIngest } from './video/rtmp-ingest';
 import { WebSocketGateway } from './websocket-gateway';
 
 export interface LocalRuntimeOptions {
@@ -37,6 +40,11 @@ export interface LocalRuntimeOptions {
   readonly dataDir?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Publish ffmpeg's test pattern (a clock and a tone) to the local ingest once booted, so there is
+   * video without OBS. Needs ffmpeg. @default false
+   */
+  readonly testStream?: boolean;
   /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
   readonly webDir?: string | null;
   readonly log?: (line: string) => void;
@@ -52,6 +60,10 @@ export interface LocalConfig {
   readonly lambdaEndpoint: string;
   readonly channelArn: string;
   readonly streamKeyArn?: string;
+  /** The local ingest: publish RTMP to `<ingestUrl><streamKey>` (the key `GetStreamKey` returns). */
+  readonly ingestUrl: string;
+  /** The channel's local `PlaybackUrl`: an HLS live playlist while something publishes. */
+  readonly playbackUrl: string;
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** The viewer page and the host console, when web/dist was built. */
@@ -65,6 +77,8 @@ export interface LocalConfig {
 export interface LocalRuntime {
   readonly config: LocalConfig;
   readonly ivs: IvsStandIn;
+  /** The local ingest's video: sessions, playlists and the cues written into them. */
+  readonly video: LocalVideo;
   readonly webSocket: WebSocketGateway;
   readonly dynamoDb: LocalDynamoDb;
   readonly host: LambdaHost;
@@ -92,6 +106,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     lambda: basePort + 4,
     pages: basePort + 5,
     secretsManager: basePort + 6,
+    ingest: basePort + 7,
   };
   const loopback = (port: number) => `http://127.0.0.1:${port}`;
   const webDir = options.webDir === undefined ? path.join(projectDir, 'web', 'dist') : options.webDir;
@@ -110,7 +125,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       region,
       httpApiBase: loopback(ports.http),
       webSocketBase: `ws://127.0.0.1:${ports.ws}`,
-      playbackUrl: `${loopback(ports.ivs)}/_local/playback`,
+      playbackUrl: (channelId) => `${loopback(ports.ivs)}${playbackPath(channelId)}`,
       functionEnv: {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
@@ -142,7 +157,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   // The functions stop first, so nothing calls a service that is already gone; then the
   // services, newest first.
+  let video: LocalVideo | undefined;
   const stopAll = async () => {
+    // Video first: a publisher that ends emits Stream End to the functions.
+    await video?.stop().catch(() => undefined);
     await host.stop().catch(() => undefined);
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
@@ -154,15 +172,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
     const emit = eventBus(model, host, log);
     const channels = model.channels.map((channel) => ({ ...channel, streamKeyValue: newStreamKeyValue() }));
-    const ivs = await start(
+    video = new LocalVideo({
+      log,
+      onPublishing: (channelArn, publishing) => ivs.publishing(channelArn, publishing),
+    });
+    const localVideo = video;
+    const ingest = await start(
+      new RtmpIngest({
+        port: ports.ingest,
+        channelForKey: (key) => channels.find((c) => c.streamKeyValue === key)?.arn,
+        publish: (channelArn) => localVideo.publish(channelArn),
+        log,
+      }),
+    );
+    const ivs: IvsStandIn = await start(
       new IvsStandIn({
         port: ports.ivs,
         channels,
         log,
         signing,
         pagesOrigin: servePages ? pagesOrigin : undefined,
-        onStreamChange: (channel, state) =>
-          void emit(streamStateEvent(channel, state, region, LOCAL_ACCOUNT_ID)),
+        video: localVideo,
+        onStreamChange: (channel, state, eventNames) => {
+          for (const name of eventNames)
+            void emit(streamStateEvent(channel, state, region, LOCAL_ACCOUNT_ID, name));
+        },
       }),
     );
     const lambdaApi = await start(new LambdaApi(ports.lambda, host, log, signing));
@@ -232,6 +266,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       lambdaEndpoint: lambdaApi.endpoint,
       channelArn: channels[0].arn,
       streamKeyArn: channels[0].streamKeyArn,
+      ingestUrl: ingest.url,
+      playbackUrl: channels[0].playbackUrl,
       region,
       credentials,
       viewerUrl: pages ? `${pages.url}/` : undefined,
@@ -244,6 +280,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       webSocketUrl: config.webSocketUrl,
       httpApiUrl: config.httpApiUrl,
       cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
+      playbackUrl: config.playbackUrl,
       viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
       region,
     };
@@ -258,9 +295,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       fs.mkdirSync(path.dirname(stateFile), { recursive: true });
       fs.writeFileSync(stateFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     }
+    if (options.testStream) {
+      const publisher = publishTestStream(`${ingest.url}${channels[0].streamKeyValue}`, log);
+      started.push({ stop: () => stopFfmpeg(publisher) });
+    }
     return {
       config,
       ivs,
+      video: localVideo,
       webSocket,
       dynamoDb,
       host,

@@ -18,8 +18,8 @@ export interface LocalPlacement {
   readonly httpApiBase: string;
   /** Base of the WebSocket API, e.g. `ws://127.0.0.1:4501`; its @connections API is `http://` there. */
   readonly webSocketBase: string;
-  /** What the channel's `PlaybackUrl` resolves to. */
-  readonly playbackUrl: string;
+  /** What a channel's `PlaybackUrl` resolves to, from the id at the end of its ARN. */
+  readonly playbackUrl: (channelId: string) => string;
   /** AWS settings every function gets (region, credentials, service endpoints). */
   readonly functionEnv: Readonly<Record<string, string>>;
 }
@@ -56,6 +56,8 @@ export interface WebSocketApiSpec {
 export interface ChannelSpec {
   readonly arn: string;
   readonly name: string;
+  /** Its `PlaybackUrl`, resolved to the local playlist. */
+  readonly playbackUrl: string;
   readonly streamKeyArn?: string;
 }
 
@@ -156,6 +158,7 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
     return {
       arn,
       name: String(r.Properties?.Name ?? id),
+      playbackUrl: resolver.resolveString({ 'Fn::GetAtt': [id, 'PlaybackUrl'] }),
       streamKeyArn: key ? resolver.resolveString({ Ref: key[0] }) : undefined,
     };
   });

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { LocalRuntime } from '../../local/runtime';
+import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime';
 import { bootTestRuntime } from '../local/harness';
 
 const root = path.join(__dirname, '..', '..');
@@ -80,7 +80,7 @@ export async function openFromConsole(
 }
 
 /** Boots the runtime and Chromium before the file's tests and stops both after them. */
-export function browserSuite(): BrowserSuite {
+export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
   let runtime: LocalRuntime | undefined;
   let browser: Browser | undefined;
   const configFile = path.join(
@@ -92,7 +92,7 @@ export function browserSuite(): BrowserSuite {
     return value;
   };
   beforeAll(async () => {
-    runtime = await bootTestRuntime();
+    runtime = await bootTestRuntime(options);
     fs.writeFileSync(configFile, JSON.stringify(runtime.config));
     browser = await launchChromium();
   }, 120_000);

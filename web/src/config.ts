@@ -7,7 +7,10 @@ export interface PageConfig {
   readonly mode: 'local' | 'aws';
   readonly webSocketUrl: string;
   readonly httpApiUrl: string;
-  /** aws mode: the channel's PlaybackUrl. */
+  /**
+   * The channel's PlaybackUrl. In local mode, the local ingest's playlist: the page plays it while
+   * something publishes, and takes cues from the feed while nothing does.
+   */
   readonly playbackUrl?: string;
   /** local mode: the IVS stand-in's `/_local/metadata/events`. */
   readonly cueEventsUrl?: string;

@@ -1,11 +1,16 @@
 import { type Cue, parseCue } from '../../../client/wire';
 
+/** How a cue reached the page: in the video through the player, or the local runtime's feed. */
+export type CueOrigin = 'player' | 'feed';
+
+export type CueHandler = (cue: Cue, origin: CueOrigin) => void;
+
 /**
  * Where cues come from. The quiz UI only sees this interface, so it is the same code with the
- * IVS player (cues in the video, at the same frame for everyone) and in local mode (no video).
+ * IVS player (cues in the video, at the same frame for everyone) and in local mode with no video.
  */
 export interface CueSource {
-  start(onCue: (cue: Cue) => void): Promise<void>;
+  start(onCue: CueHandler): Promise<void>;
   stop(): void;
 }
 
@@ -15,12 +20,12 @@ export class LocalSseCueSource implements CueSource {
 
   constructor(private readonly url: string) {}
 
-  async start(onCue: (cue: Cue) => void): Promise<void> {
+  async start(onCue: CueHandler): Promise<void> {
     this.source = new EventSource(this.url);
     this.source.onmessage = (message) => {
       const envelope = JSON.parse(message.data) as { metadata: string };
       const cue = parseCue(envelope.metadata);
-      if (cue) onCue(cue);
+      if (cue) onCue(cue, 'feed');
     };
   }
 
@@ -33,12 +38,14 @@ export class LocalSseCueSource implements CueSource {
 export class IvsPlayerCueSource implements CueSource {
   private player?: { delete(): void };
 
+  /** `onGone` is told when playback fails or the stream ends (local mode then falls back). */
   constructor(
     private readonly playbackUrl: string,
     private readonly video: HTMLVideoElement,
+    private readonly onGone?: (why: string) => void,
   ) {}
 
-  async start(onCue: (cue: Cue) => void): Promise<void> {
+  async start(onCue: CueHandler): Promise<void> {
     // Loaded only when there is video to play: local mode never downloads the player.
     const [ivs, worker, binary] = await Promise.all([
       import('amazon-ivs-player'),
@@ -53,8 +60,17 @@ export class IvsPlayerCueSource implements CueSource {
     player.attachHTMLVideoElement(this.video);
     player.addEventListener(ivs.PlayerEventType.TEXT_METADATA_CUE, (cue: { text: string }) => {
       const parsed = parseCue(cue.text);
-      if (parsed) onCue(parsed);
+      if (parsed) onCue(parsed, 'player');
     });
+    const onGone = this.onGone;
+    if (onGone) {
+      player.addEventListener(ivs.PlayerEventType.ERROR, (error: { message?: string }) =>
+        onGone(error.message ?? 'playback error'),
+      );
+      player.addEventListener(ivs.PlayerState.ENDED, () => onGone('the stream ended'));
+    }
+    // Browsers let a page start video by itself only muted; the controls unmute it.
+    player.setMuted(true);
     player.setAutoplay(true);
     player.load(this.playbackUrl);
     this.player = player;
@@ -62,5 +78,63 @@ export class IvsPlayerCueSource implements CueSource {
 
   stop(): void {
     this.player?.delete();
+  }
+}
+
+/**
+ * Local mode: the same player as in `aws` mode while the local ingest has video (OBS, or
+ * `npm run dev -- --test-stream`), and the runtime's cue feed while it has none. It checks for a
+ * playlist every few seconds, and falls back to the feed when playback fails or the stream ends.
+ */
+export class LocalCueSource implements CueSource {
+  private current?: CueSource;
+  private timer?: number;
+  private stopped = false;
+
+  constructor(
+    private readonly playbackUrl: string,
+    private readonly cueEventsUrl: string,
+    private readonly video: HTMLVideoElement,
+    private readonly pollMs = 2000,
+  ) {}
+
+  async start(onCue: CueHandler): Promise<void> {
+    await this.useFeed(onCue);
+  }
+
+  private async useFeed(onCue: CueHandler): Promise<void> {
+    this.current?.stop();
+    this.video.hidden = true;
+    this.current = new LocalSseCueSource(this.cueEventsUrl);
+    await this.current.start(onCue);
+    const check = async () => {
+      if (this.stopped) return;
+      const live = await fetch(this.playbackUrl, { cache: 'no-store' }).then(
+        (res) => res.ok,
+        () => false,
+      );
+      if (this.stopped) return;
+      if (live) await this.usePlayer(onCue);
+      else this.timer = window.setTimeout(check, this.pollMs);
+    };
+    this.timer = window.setTimeout(check, 0);
+  }
+
+  private async usePlayer(onCue: CueHandler): Promise<void> {
+    this.current?.stop();
+    this.video.hidden = false;
+    let gone = false;
+    this.current = new IvsPlayerCueSource(this.playbackUrl, this.video, () => {
+      if (gone || this.stopped) return;
+      gone = true;
+      void this.useFeed(onCue);
+    });
+    await this.current.start(onCue);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    window.clearTimeout(this.timer);
+    this.current?.stop();
   }
 }

@@ -13,9 +13,15 @@ import {
 } from '../../../client/wire';
 import { h, loadConfig } from '../config';
 import { answerDeadline, secondsLeftUntil } from './countdown';
-import { type CueSource, IvsPlayerCueSource, LocalSseCueSource } from './cue-source';
+import {
+  type CueOrigin,
+  type CueSource,
+  IvsPlayerCueSource,
+  LocalCueSource,
+  LocalSseCueSource,
+} from './cue-source';
 import { Overlays } from './overlays';
-import { type QuizState, renderQuiz } from './quiz-view';
+import { type ArrivedBy, arrived, type QuizState, renderQuiz } from './quiz-view';
 import { type ConnectionState, RealtimeClient } from './realtime';
 import { ViewerTokenKeeper } from './viewer-token';
 
@@ -37,7 +43,7 @@ let realtime: RealtimeClient;
 /** A stream push newer than the pending sync: the sync reply's older stream state must not undo it. */
 let streamPushedSinceSync = false;
 
-function startQuiz(next: QuizSnapshot | QuestionCue): void {
+function startQuiz(next: QuizSnapshot | QuestionCue, by: ArrivedBy): void {
   // A cue from before polls existed carries no kind: it is a quiz.
   const shown = {
     question: next.question,
@@ -48,26 +54,31 @@ function startQuiz(next: QuizSnapshot | QuestionCue): void {
   if (quiz?.quizId === next.quizId) {
     // Seen before (a cue, then a sync on reconnect): the countdown keeps running from then.
     Object.assign(quiz, shown);
+    arrived(quiz.questionFrom, by);
   } else {
     // The countdown runs in video time, from now, when the question shows on this screen.
     quiz = {
       quizId: next.quizId,
       ...shown,
       deadline: answerDeadline(next, Date.now(), realtime.clockOffsetMs),
+      questionFrom: [by],
+      resultFrom: [],
     };
     notice = '';
   }
 }
 
-function showResult(result: RevealFigures): void {
-  if (!quiz || quiz.quizId !== result.quizId) quiz = { quizId: result.quizId, kind: result.kind ?? 'quiz' };
+function showResult(result: RevealFigures, by: ArrivedBy): void {
+  if (!quiz || quiz.quizId !== result.quizId)
+    quiz = { quizId: result.quizId, kind: result.kind ?? 'quiz', questionFrom: [], resultFrom: [] };
   quiz.result = { correctIndex: result.correctIndex, counts: result.counts, total: result.total };
+  arrived(quiz.resultFrom, by);
   notice = '';
 }
 
-function onCue(cue: Cue): void {
-  if (cue.type === 'question' && 'question' in cue) startQuiz(cue);
-  else if (cue.type === 'result' && 'counts' in cue) showResult(cue);
+function onCue(cue: Cue, origin: CueOrigin): void {
+  if (cue.type === 'question' && 'question' in cue) startQuiz(cue, origin);
+  else if (cue.type === 'result' && 'counts' in cue) showResult(cue, origin);
   else if (cue.type === 'drop' && 'data' in cue) overlays.showDrop(cue as DropCue);
   else if (cue.type === 'announcement' && 'data' in cue) overlays.showAnnouncement(cue as AnnouncementCue);
   render();
@@ -80,10 +91,10 @@ function onMessage(message: ServerMessage): void {
     case 'state':
       if (!streamPushedSinceSync) stream = message.stream;
       if (message.quiz) {
-        startQuiz(message.quiz);
+        startQuiz(message.quiz, 'sync');
         const { quizId, kind, correctIndex, counts, total } = message.quiz;
         if (message.quiz.state === 'revealed' && counts && total !== undefined) {
-          showResult({ quizId, kind, correctIndex, counts, total });
+          showResult({ quizId, kind, correctIndex, counts, total }, 'sync');
         }
       }
       break;
@@ -106,7 +117,7 @@ function onMessage(message: ServerMessage): void {
       notice = ERROR_TEXT[message.code] ?? message.message;
       break;
     case 'result':
-      showResult(message);
+      showResult(message, 'push');
       break;
     case 'tally':
       // A live poll's running counts, until its result takes over.
@@ -185,6 +196,9 @@ async function main(): Promise<void> {
   if (config.mode === 'aws' && config.playbackUrl) {
     video.hidden = false;
     cues = new IvsPlayerCueSource(config.playbackUrl, video);
+  } else if (config.cueEventsUrl && config.playbackUrl) {
+    // Local mode: the player while the local ingest has video, the feed while it has none.
+    cues = new LocalCueSource(config.playbackUrl, config.cueEventsUrl, video);
   } else if (config.cueEventsUrl) {
     cues = new LocalSseCueSource(config.cueEventsUrl);
   } else {

@@ -1,5 +1,13 @@
 import type { QuizKind, RevealFigures } from '../../../client/wire';
 import { h } from '../config';
+import type { CueOrigin } from './cue-source';
+
+/**
+ * How the question or the result reached this page, in order of arrival: a cue through the
+ * player or the local feed, the `state` sync, or (results only) the WebSocket `result` push.
+ * The page shows it as `data-cue-source` (space-separated), so tests can tell the paths apart.
+ */
+export type ArrivedBy = CueOrigin | 'sync' | 'push';
 
 /** What the viewer page knows of the current quiz or poll. */
 export interface QuizState {
@@ -16,6 +24,13 @@ export interface QuizState {
   /** A live poll's running counts, while it is open. */
   live?: { counts: readonly number[]; total: number };
   graded?: { choiceIndex: number; correct: boolean };
+  questionFrom: ArrivedBy[];
+  resultFrom: ArrivedBy[];
+}
+
+/** Records one more way the question or result arrived (each way once). */
+export function arrived(list: ArrivedBy[], by: ArrivedBy): void {
+  if (!list.includes(by)) list.push(by);
 }
 
 /**
@@ -36,7 +51,11 @@ export function renderQuiz(
   return h(
     'section',
     { class: 'quiz', 'aria-labelledby': 'question' },
-    h('h1', { id: 'question', 'data-testid': 'question' }, q.question ?? 'Results'),
+    h(
+      'h1',
+      { id: 'question', 'data-testid': 'question', 'data-cue-source': q.questionFrom.join(' ') || undefined },
+      q.question ?? 'Results',
+    ),
     q.result
       ? h('p', { class: 'countdown', 'data-testid': 'countdown' }, 'Revealed')
       : h(
@@ -84,7 +103,7 @@ export function renderQuiz(
     figures
       ? h(
           'p',
-          { class: 'total', 'data-testid': 'total' },
+          { class: 'total', 'data-testid': 'total', 'data-cue-source': q.resultFrom.join(' ') || undefined },
           `${total} ${noun}${total === 1 ? '' : 's'} ${q.result ? 'in all' : 'so far'}`,
         )
       : null,

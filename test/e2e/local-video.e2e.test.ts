@@ -1,0 +1,61 @@
+import type { Page } from 'playwright-core';
+import { browserSuite } from './browser';
+
+/**
+ * Local video (docs/local-video.md) as a viewer meets it: the runtime publishes ffmpeg's test
+ * stream to its RTMP ingest and packages it as HLS with the cues written into it, and the viewer
+ * page plays that with the real Amazon IVS Player, taking its cues from the player.
+ */
+const suite = browserSuite({ testStream: true });
+const { host, openViewer } = suite;
+
+const videoTime = (page: Page) => page.locator('video').evaluate((v: HTMLVideoElement) => v.currentTime);
+
+describe('when the local ingest has video', () => {
+  it('plays it, and the question and the result reach the page through the player', async () => {
+    const page = await openViewer();
+    await page.locator('video').waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('video') as HTMLVideoElement).currentTime > 0.5,
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    const before = await videoTime(page);
+    await page.waitForTimeout(2000);
+    // The video plays: its time advances with the wall clock.
+    expect((await videoTime(page)) - before).toBeGreaterThan(1.2);
+
+    const created = await host(
+      'quiz',
+      'create',
+      '--question',
+      'Which frame?',
+      '--choice',
+      'This one',
+      '--choice',
+      'That one',
+      '--correct',
+      '0',
+      '--duration',
+      '30',
+    );
+    const question = page.getByTestId('question').filter({ hasText: 'Which frame?' });
+    await question.waitFor({ timeout: 20_000 });
+    // It came in the video: the feed is off while the player plays.
+    await expect(question.getAttribute('data-cue-source')).resolves.toBe('player');
+    const cue = suite.runtime.video
+      .cues(suite.runtime.config.channelArn)
+      .find((c) => c.text.includes(created.quizId));
+    expect(cue).toBeDefined();
+
+    await page.getByRole('button', { name: 'This one' }).click();
+    await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
+
+    await host('quiz', 'reveal', created.quizId, '--force');
+    // The WebSocket push usually lands first; the result cue follows at its frame in the video.
+    await page.locator('[data-testid="total"][data-cue-source~="player"]').waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('total').textContent()).resolves.toBe('1 answer in all');
+  }, 90_000);
+});
