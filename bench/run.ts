@@ -2,11 +2,12 @@
  * `npm run bench`: measures cuecast and prints each figure beside a baseline measured in the
  * same run (these machines are noisy; an absolute time alone means little). Results go to
  * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10);
- * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset.
+ * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { launchChromium } from '../local/chromium';
 import { freeBasePort } from '../local/ports';
 import { startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
@@ -14,6 +15,7 @@ import { measureColdStart } from './p1-cold-start';
 import { type FanOutResult, measureFanOut } from './p2-fan-out';
 import { measureAnswerPath } from './p3-answer-path';
 import { measureMetadata } from './p4-metadata';
+import { measureSync } from './p5-sync';
 
 const root = path.join(__dirname, '..');
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -21,7 +23,7 @@ const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 10);
   const audience = Number(process.env.BENCH_P2_CONNECTIONS ?? 10_000);
-  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`cuecast bench on ${machine}\n`);
   console.log('synthesizing (npx cdk synth) ...');
@@ -117,6 +119,33 @@ async function main(): Promise<void> {
         results.p4 = p4;
       }
     } finally {
+      await runtime.stop();
+    }
+  }
+  if (only.includes('p5')) {
+    const cues = Number(process.env.BENCH_P5_CUES ?? 10);
+    console.log(`P5 sync: two viewer pages on the test stream, ${cues} cues 2.5 s apart ...`);
+    const runtime = await startLocalRuntime({
+      basePort: await freeBasePort(),
+      synth: false,
+      stateFile: null,
+      testStream: true,
+      log: () => undefined,
+    });
+    const browser = await launchChromium();
+    try {
+      const p5 = await measureSync(runtime, browser, cues, 2500);
+      console.table(p5.rows);
+      const { rows: _rows, ...summary } = p5;
+      console.table([summary]);
+      aims.p5 = p5.playerMaxSpreadMs <= 100;
+      console.log(
+        `P5 aim (through the player, the two pages show each cue within 100 ms of video position of each other): ${verdict(aims.p5)}\n` +
+          `  through the feed (wall clock) they were up to ${p5.feedMaxSpreadMs} ms apart\n`,
+      );
+      results.p5 = p5;
+    } finally {
+      await browser.close();
       await runtime.stop();
     }
   }

@@ -5,16 +5,19 @@
  * `--no-synth` reuses cdk.out as it is, for a faster restart.
  * `--viewer-auth` boots the stack with viewer auth on (docs/protocol.md §5), from cdk.out.viewer-auth.
  * `--data DIR` keeps the DynamoDB tables in DIR, so a restart mid-rehearsal keeps quizzes and answers.
+ * `--test-stream` publishes ffmpeg's test pattern (a clock and a tone) to the local ingest.
  */
 import * as path from 'node:path';
 import { startLocalRuntime } from './runtime';
+import { FFMPEG_MISSING, hasFfmpeg } from './video/ffmpeg';
 
-const USAGE = 'usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR]';
+const USAGE = 'usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR] [--test-stream]';
 
 interface DevOptions {
   readonly synth: boolean;
   readonly viewerAuth: boolean;
   readonly dataDir?: string;
+  readonly testStream: boolean;
 }
 
 /** Flags in any order; `--data DIR` (or `--data=DIR`) is resolved from the current directory. */
@@ -22,17 +25,19 @@ function parseArgs(args: readonly string[]): DevOptions {
   let synth = true;
   let viewerAuth = false;
   let dataDir: string | undefined;
+  let testStream = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--no-synth') synth = false;
     else if (arg === '--viewer-auth') viewerAuth = true;
+    else if (arg === '--test-stream') testStream = true;
     else if (arg === '--data' || arg.startsWith('--data=')) {
       const dir = arg === '--data' ? args[++i] : arg.slice('--data='.length);
       if (!dir || dir.startsWith('--')) throw new Error(`--data needs a directory; ${USAGE}`);
       dataDir = path.resolve(dir);
     } else throw new Error(`unknown option ${arg}; ${USAGE}`);
   }
-  return { synth, viewerAuth, dataDir };
+  return { synth, viewerAuth, dataDir, testStream };
 }
 
 function intFromEnv(name: string, fallback: number, min: number, max: number): number {
@@ -46,13 +51,21 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 }
 
 async function main(): Promise<void> {
-  const { synth, viewerAuth, dataDir } = parseArgs(process.argv.slice(2));
+  const { synth, viewerAuth, dataDir, testStream } = parseArgs(process.argv.slice(2));
+  if (testStream && !hasFfmpeg()) throw new Error(`--test-stream: ${FFMPEG_MISSING}`);
   const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65529);
   const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
   console.log(
     synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',
   );
-  const runtime = await startLocalRuntime({ basePort, managementLatencyMs, synth, viewerAuth, dataDir });
+  const runtime = await startLocalRuntime({
+    basePort,
+    managementLatencyMs,
+    synth,
+    viewerAuth,
+    dataDir,
+    testStream,
+  });
   const { config } = runtime;
   console.log(
     [
@@ -69,6 +82,9 @@ async function main(): Promise<void> {
       `  DynamoDB        ${config.dynamoDbEndpoint}   ${dataDir ? `(tables kept in ${dataDir})` : '(in memory: --data DIR keeps the tables across restarts)'}`,
       `  Lambda API      ${config.lambdaEndpoint}`,
       `  channel         ${config.channelArn}`,
+      `  OBS server      ${config.ingestUrl}   (stream key: npm run -s stream-key -- --local)`,
+      `  playback        ${config.playbackUrl}   ${testStream ? '(the test stream is publishing)' : '(live while something publishes)'}`,
+      hasFfmpeg() ? '' : `  video           off: ${FFMPEG_MISSING}`,
       config.viewerAuth
         ? `  viewer auth     on: viewers get a token from POST ${config.httpApiUrl}viewer-token (keys: ${config.secretsManagerEndpoint})`
         : '',

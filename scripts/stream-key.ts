@@ -43,6 +43,7 @@ async function main(): Promise<number> {
       credentials: local.credentials,
     });
     const { streamKey } = await ivs.send(new GetStreamKeyCommand({ arn: local.streamKeyArn }));
+    if (local.ingestUrl) console.error(`OBS server (local ingest): ${local.ingestUrl}\nOBS stream key:`);
     process.stdout.write(`${streamKey?.value}\n`);
     return 0;
   }

@@ -40,7 +40,12 @@ export interface InsertedCue {
   readonly insertedAt: number;
 }
 
-/** The owner of the private ID3 frame that ends every segment. */
+/** PTS count modulo 2^33 (about 26.5 hours). */
+const PTS_WRAP = 2 ** 33;
+/** How far `pts` is after `from`, across a wrap. */
+const ptsSince = (pts: number, from: number): number => (((pts - from) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
+
+/** The owner of the private ID3 frame that starts every segment. */
 export const HEARTBEAT_OWNER = 'com.cuecast.segment-end';
 
 interface OpenSegment {
@@ -168,14 +173,20 @@ export class HlsPackager {
     if (header.pid === this.videoPid && header.unitStart) {
       const pts = readPts(packet, header);
       if (pts !== undefined) {
-        if (header.randomAccess && (!this.open || pts - this.open.firstPts >= this.targetPts)) {
+        if (header.randomAccess && (!this.open || ptsSince(pts, this.open.firstPts) >= this.targetPts)) {
           if (this.open) this.close(pts);
           this.open = { sequence: this.nextSequence++, startedAt: this.now(), firstPts: pts, packets: [] };
           // Each segment starts with the tables, so a player can join at any segment.
           if (this.patPacket) this.append(this.patPacket);
           if (this.pmtPacket) this.append(this.pmtPacket);
+          // The IVS Player needs metadata in every segment, at its start: it plays a stream with a
+          // metadata track only as far as that track has data, and it times a segment's cues from
+          // the segment's first metadata. A private frame (which raises no cue) gives it both.
+          this.writeMetadata(id3PrivateTag(HEARTBEAT_OWNER, Buffer.alloc(0)), pts);
         }
-        this.lastVideoPts = pts;
+        // The newest frame in presentation order: with B-frames, PES order is not PTS order.
+        if (this.lastVideoPts === undefined || ptsSince(pts, this.lastVideoPts) < PTS_WRAP / 2)
+          this.lastVideoPts = pts;
       }
     }
     this.append(Buffer.from(packet));
@@ -215,13 +226,10 @@ export class HlsPackager {
   private close(nextPts: number): void {
     const open = this.open;
     if (!open) return;
-    // The IVS Player plays a stream with a metadata track only as far as that track has data, as
-    // IVS's own segments always carry some. A private frame at the segment's end lets playback
-    // reach it; the player raises no cue for it.
-    this.writeMetadata(id3PrivateTag(HEARTBEAT_OWNER, Buffer.alloc(0)), nextPts);
+
     this.done.push({
       sequence: open.sequence,
-      durationSeconds: Math.max(0.001, (nextPts - open.firstPts) / PTS_HZ),
+      durationSeconds: Math.max(0.001, ptsSince(nextPts, open.firstPts) / PTS_HZ),
       startedAt: open.startedAt,
       firstPts: open.firstPts,
       data: Buffer.concat(open.packets),

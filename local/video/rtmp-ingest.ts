@@ -8,6 +8,10 @@ export const INGEST_APP = 'app';
 
 const FLV_AUDIO = 8;
 const FLV_VIDEO = 9;
+/** C0, the first byte of every RTMP connection: the protocol version, 3. */
+const RTMP_VERSION = 0x03;
+/** A connection that has not started publishing by then is closed. */
+const PUBLISH_WITHIN_MS = 10_000;
 
 /** Where a publisher's FLV tags go while it publishes. */
 export interface PublishSink {
@@ -124,7 +128,24 @@ export class RtmpIngest {
     };
     // OBS says deleteStream when it stops; a dropped connection just closes.
     rtmp.onDeleteStream = unpublish;
+    let greeted = false;
+    // The parser takes any first byte as a version and waits for a handshake that never comes.
+    socket.setTimeout(PUBLISH_WITHIN_MS, () => {
+      if (sink) return;
+      log(`[ingest] ${peer} did not publish within ${PUBLISH_WITHIN_MS / 1000} s; closing`);
+      socket.destroy();
+    });
     socket.on('data', (data: Buffer) => {
+      if (!greeted && data.length > 0) {
+        greeted = true;
+        if (data[0] !== RTMP_VERSION) {
+          log(
+            `[ingest] ${peer} sent something that is not RTMP (first byte 0x${data[0].toString(16)}); closing`,
+          );
+          socket.destroy();
+          return;
+        }
+      }
       let error: string | null;
       try {
         error = rtmp.parserData(data);

@@ -3,29 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../local/chromium';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime';
 import { bootTestRuntime } from '../local/harness';
 
 const root = path.join(__dirname, '..', '..');
 const run = promisify(execFile);
 
-/** Debian's Chromium (`/usr/bin/chromium`, or CHROMIUM_PATH), headless and quiet, as every browser suite runs it. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export { launchChromium };
 
 /** A viewer page at `url`, connected; fails on any page error meanwhile. */
 export async function openViewer(browser: Browser, url: string): Promise<Page> {

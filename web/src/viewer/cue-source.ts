@@ -34,9 +34,19 @@ export class LocalSseCueSource implements CueSource {
   }
 }
 
+/**
+ * How long after its start (in video time) the page shows a cue from the player. The IVS Player
+ * raises `TEXT_METADATA_CUE` once its playhead has passed the cue, which it checks a few times a
+ * second: a cue reaches the page up to about 0.27 s after its frame, by a different amount on
+ * each screen (measured in `npm run bench`, P5). Shown at the first frame presented past
+ * start + this, every screen shows it at the same frame.
+ */
+export const CUE_ALIGN_SECONDS = 0.3;
+
 /** Deployed: the Amazon IVS Player plays the channel and raises TEXT_METADATA_CUE in sync with the video. */
 export class IvsPlayerCueSource implements CueSource {
   private player?: { delete(): void };
+  private stopped = false;
 
   /** `onGone` is told when playback fails or the stream ends (local mode then falls back). */
   constructor(
@@ -58,10 +68,13 @@ export class IvsPlayerCueSource implements CueSource {
     if (!ivs.isPlayerSupported) throw new Error('this browser cannot play IVS streams');
     const player = ivs.create({ wasmWorker, wasmBinary });
     player.attachHTMLVideoElement(this.video);
-    player.addEventListener(ivs.PlayerEventType.TEXT_METADATA_CUE, (cue: { text: string }) => {
-      const parsed = parseCue(cue.text);
-      if (parsed) onCue(parsed, 'player');
-    });
+    player.addEventListener(
+      ivs.PlayerEventType.TEXT_METADATA_CUE,
+      (cue: { text: string; startTime: number }) => {
+        const parsed = parseCue(cue.text);
+        if (parsed) this.atVideoTime(cue.startTime + CUE_ALIGN_SECONDS, () => onCue(parsed, 'player'));
+      },
+    );
     const onGone = this.onGone;
     if (onGone) {
       player.addEventListener(ivs.PlayerEventType.ERROR, (error: { message?: string }) =>
@@ -76,7 +89,21 @@ export class IvsPlayerCueSource implements CueSource {
     this.player = player;
   }
 
+  /** Runs `show` when the first frame at or past `time` (video seconds) is presented. */
+  private atVideoTime(time: number, show: () => void): void {
+    const video = this.video;
+    const check = (presented: number) => {
+      if (this.stopped) return;
+      if (presented >= time) show();
+      else if (typeof video.requestVideoFrameCallback === 'function')
+        video.requestVideoFrameCallback((_now, frame) => check(frame.mediaTime));
+      else window.requestAnimationFrame(() => check(video.currentTime));
+    };
+    check(video.currentTime);
+  }
+
   stop(): void {
+    this.stopped = true;
     this.player?.delete();
   }
 }
