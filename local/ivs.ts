@@ -1,4 +1,3 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { FaultPlan } from './faults';
 import {
@@ -12,6 +11,7 @@ import {
   sendAwsError,
   sendJson,
 } from './http-util';
+import { ChannelStreams, type IvsChannel, type StreamChangeListener } from './ivs-streams';
 import { answerPreflight, CueFeed, LOCAL_CONTROL_HEADER, localCors } from './local-controls';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 import type { LocalVideo } from './video/local-video';
@@ -22,13 +22,6 @@ export interface Cue {
   readonly receivedAt: string;
 }
 
-export interface IvsChannel {
-  readonly arn: string;
-  readonly name: string;
-  readonly streamKeyArn?: string;
-  readonly streamKeyValue: string;
-}
-
 export interface IvsStandInOptions {
   readonly port: number;
   readonly channels: IvsChannel[];
@@ -36,11 +29,7 @@ export interface IvsStandInOptions {
    * Called when a channel's stream state changes, with the IVS event names to emit in order (the
    * runtime sends each to EventBridge as an "IVS Stream State Change").
    */
-  readonly onStreamChange: (
-    channel: IvsChannel,
-    state: 'live' | 'offline',
-    eventNames: readonly string[],
-  ) => void;
+  readonly onStreamChange: StreamChangeListener;
   readonly log: (line: string) => void;
   /** The IVS API (`PutMetadata`, `GetStreamKey`) checks signatures for `ivs` against these. */
   readonly signing: LocalSigning;
@@ -76,7 +65,6 @@ const MAX_CALLS_PER_SECOND = 5;
 export class IvsStandIn {
   private server?: Server;
   private readonly cues: Cue[] = [];
-  private readonly live = new Map<string, boolean>();
   private readonly recentCalls = new Map<string, number[]>();
   private readonly feed = new CueFeed();
   readonly endpoint: string;
@@ -86,11 +74,13 @@ export class IvsStandIn {
   readonly faults = new FaultPlan<PutMetadataRequest, IvsFault>();
   private readonly hanging = new Set<ServerResponse>();
   private readonly verifier: SigV4Verifier;
+  /** Each channel's stream state: it starts live; the local control and the ingest switch it. */
+  readonly streams: ChannelStreams;
 
   constructor(private readonly options: IvsStandInOptions) {
     this.endpoint = `http://127.0.0.1:${options.port}`;
     this.verifier = new SigV4Verifier('ivs', options.signing);
-    for (const channel of options.channels) this.live.set(channel.arn, true);
+    this.streams = new ChannelStreams(options.channels, options.log, options.onStreamChange);
   }
 
   async start(): Promise<void> {
@@ -165,12 +155,7 @@ export class IvsStandIn {
       case 'POST /_local/stream':
         return this.setStream(parseObject(await readBody(req, 1024 * 1024)), res, cors);
       case 'GET /_local/stream':
-        return sendJson(
-          res,
-          200,
-          this.options.channels.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
-          cors,
-        );
+        return sendJson(res, 200, this.streams.list(), cors);
       case 'GET /_local/metadata':
         return sendJson(res, 200, this.cues, cors);
       case 'GET /_local/metadata/events':
@@ -185,16 +170,12 @@ export class IvsStandIn {
     }
   }
 
-  private state(channelArn: string): 'live' | 'offline' {
-    return this.live.get(channelArn) ? 'live' : 'offline';
-  }
-
   private putMetadata(body: Record<string, unknown>, res: ServerResponse): void {
     const { channelArn, metadata } = body;
     if (typeof channelArn !== 'string' || typeof metadata !== 'string' || metadata.length === 0) {
       return sendAwsError(res, 400, 'ValidationException', 'channelArn and metadata are required');
     }
-    if (!this.live.has(channelArn))
+    if (!this.streams.has(channelArn))
       return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${channelArn}`);
     if (Buffer.byteLength(metadata, 'utf8') > MAX_METADATA_BYTES) {
       return sendAwsError(res, 400, 'ValidationException', 'metadata must be at most 1 KB');
@@ -221,7 +202,7 @@ export class IvsStandIn {
       this.options.log(`[ivs] PutMetadata throttled (${recent.length} calls in the last second)`);
       return sendAwsError(res, 429, 'ThrottlingException', 'Request rate exceeded for this channel');
     }
-    if (!this.live.get(channelArn)) {
+    if (this.streams.state(channelArn) !== 'live') {
       return sendAwsError(res, 404, 'ChannelNotBroadcasting', 'Channel is not currently online');
     }
     recent.push(now);
@@ -250,67 +231,8 @@ export class IvsStandIn {
   }
 
   private setStream(body: Record<string, unknown>, res: ServerResponse, cors: Record<string, string>): void {
-    const state = body.state;
-    if (state !== 'live' && state !== 'offline') {
-      return sendJson(
-        res,
-        400,
-        { error: { code: 'BAD_REQUEST', message: 'state: must be "live" or "offline"' } },
-        cors,
-      );
-    }
-    const targets = this.options.channels.filter(
-      (c) => body.channelArn === undefined || c.arn === body.channelArn,
-    );
-    if (targets.length === 0) {
-      return sendJson(
-        res,
-        404,
-        { error: { code: 'NOT_FOUND', message: `no channel ${String(body.channelArn)}` } },
-        cors,
-      );
-    }
-    for (const channel of targets) {
-      this.changeState(channel, state, [state === 'live' ? 'Stream Start' : 'Stream End'], 'local control');
-    }
-    sendJson(
-      res,
-      200,
-      targets.map((c) => ({ channelArn: c.arn, state: this.state(c.arn) })),
-      cors,
-    );
-  }
-
-  /**
-   * A publisher started or stopped on the local ingest: the stream goes live with a new session
-   * ("Session Created", then "Stream Start"), or offline ("Stream End", then "Session Ended"), as
-   * IVS reports a broadcast.
-   */
-  publishing(channelArn: string, publishing: boolean): void {
-    const channel = this.options.channels.find((c) => c.arn === channelArn);
-    if (!channel) return;
-    const events = publishing ? ['Session Created', 'Stream Start'] : ['Stream End', 'Session Ended'];
-    this.changeState(
-      channel,
-      publishing ? 'live' : 'offline',
-      events,
-      publishing ? 'publisher' : 'publisher gone',
-      true,
-    );
-  }
-
-  private changeState(
-    channel: IvsChannel,
-    state: 'live' | 'offline',
-    eventNames: readonly string[],
-    cause: string,
-    always = false,
-  ): void {
-    const changed = this.state(channel.arn) !== state;
-    this.live.set(channel.arn, state === 'live');
-    if (!changed && !always) return;
-    this.options.log(`[ivs] stream ${state} (${cause}): ${channel.arn}`);
-    this.options.onStreamChange(channel, state, eventNames);
+    const reply = this.streams.control(body);
+    sendJson(res, reply.status, reply.body, cors);
   }
 
   async stop(): Promise<void> {
@@ -328,33 +250,4 @@ function parseObject(body: Buffer): Record<string, unknown> {
   } catch {
     throw new HttpError(400, 'body is not valid JSON');
   }
-}
-
-/** A stream key value for the local channel: random, like a real one, and never printed. */
-export const newStreamKeyValue = (): string => `sk_local_${randomBytes(18).toString('base64url')}`;
-
-/** The EventBridge event IVS sends on a stream state change (`eventName` defaults from the state). */
-export function streamStateEvent(
-  channel: IvsChannel,
-  state: 'live' | 'offline',
-  region: string,
-  accountId: string,
-  eventName = state === 'live' ? 'Stream Start' : 'Stream End',
-) {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'IVS Stream State Change',
-    source: 'aws.ivs',
-    account: accountId,
-    // Milliseconds, unlike AWS's whole seconds, so quick local toggles stay in order.
-    time: new Date().toISOString(),
-    region,
-    resources: [channel.arn],
-    detail: {
-      event_name: eventName,
-      channel_name: channel.name,
-      stream_id: `st-local-${Date.now()}`,
-    },
-  };
 }

@@ -6,7 +6,8 @@ import { CloudAssembly } from './assembly';
 import { LocalDynamoDb } from './dynamodb';
 import { matches } from './eventbridge';
 import { compileRoute, HttpGateway, type HttpRoute } from './http-gateway';
-import { IvsStandIn, newStreamKeyValue, streamStateEvent } from './ivs';
+import { IvsStandIn } from './ivs';
+import { newStreamKeyValue, streamStateEvent } from './ivs-streams';
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
 import { PagesServer } from './pages';
@@ -79,6 +80,8 @@ export interface LocalRuntime {
   readonly ivs: IvsStandIn;
   /** The local ingest's video: sessions, playlists and the cues written into them. */
   readonly video: LocalVideo;
+  /** With `testStream`: the test pattern's publisher; stopping it ends the broadcast. */
+  readonly testStream?: { stop(): Promise<void> };
   readonly webSocket: WebSocketGateway;
   readonly dynamoDb: LocalDynamoDb;
   readonly host: LambdaHost;
@@ -174,7 +177,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const channels = model.channels.map((channel) => ({ ...channel, streamKeyValue: newStreamKeyValue() }));
     video = new LocalVideo({
       log,
-      onPublishing: (channelArn, publishing) => ivs.publishing(channelArn, publishing),
+      onPublishing: (channelArn, publishing) => ivs.streams.publishing(channelArn, publishing),
     });
     const localVideo = video;
     const ingest = await start(
@@ -295,14 +298,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       fs.mkdirSync(path.dirname(stateFile), { recursive: true });
       fs.writeFileSync(stateFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     }
+    let testStream: LocalRuntime['testStream'];
     if (options.testStream) {
       const publisher = publishTestStream(`${ingest.url}${channels[0].streamKeyValue}`, log);
-      started.push({ stop: () => stopFfmpeg(publisher) });
+      testStream = { stop: () => stopFfmpeg(publisher) };
+      started.push(testStream);
     }
     return {
       config,
       ivs,
       video: localVideo,
+      testStream,
       webSocket,
       dynamoDb,
       host,

@@ -58,4 +58,38 @@ describe('when the local ingest has video', () => {
     await page.locator('[data-testid="total"][data-cue-source~="player"]').waitFor({ timeout: 20_000 });
     await expect(page.getByTestId('total').textContent()).resolves.toBe('1 answer in all');
   }, 90_000);
+
+  it('falls back to the feed when the stream ends', async () => {
+    const page = await openViewer();
+    await page.locator('video').waitFor({ state: 'visible', timeout: 30_000 });
+    await suite.runtime.testStream?.stop();
+    // The playlist is gone: the player fails over and the page hides the video.
+    await page.locator('video').waitFor({ state: 'hidden', timeout: 30_000 });
+    // Without video the stream is simulated live again, as `npm run dev` starts.
+    const ivs = suite.runtime.config.ivsEndpoint;
+    const reply = await fetch(`${ivs}/_local/stream`, {
+      method: 'POST',
+      headers: { 'X-Cuecast-Local': '1' },
+      body: JSON.stringify({ state: 'live' }),
+    });
+    expect(reply.status).toBe(200);
+    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
+    await host(
+      'quiz',
+      'create',
+      '--question',
+      'No video now?',
+      '--choice',
+      'Yes',
+      '--choice',
+      'No',
+      '--correct',
+      '0',
+      '--duration',
+      '30',
+    );
+    const question = page.getByTestId('question').filter({ hasText: 'No video now?' });
+    await question.waitFor({ timeout: 20_000 });
+    await expect(question.getAttribute('data-cue-source')).resolves.toBe('feed');
+  }, 90_000);
 });
