@@ -46,7 +46,7 @@ const PTS_WRAP = 2 ** 33;
 const ptsSince = (pts: number, from: number): number => (((pts - from) % PTS_WRAP) + PTS_WRAP) % PTS_WRAP;
 
 /** The owner of the private ID3 frame that starts every segment. */
-export const HEARTBEAT_OWNER = 'com.cuecast.segment-end';
+export const HEARTBEAT_OWNER = 'com.cuecast.segment-start';
 
 interface OpenSegment {
   readonly sequence: number;

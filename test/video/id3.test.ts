@@ -118,8 +118,8 @@ describe('a private tag', () => {
     expect(frame.owner).toBe('com.example.owner');
     expect(Buffer.from(frame.data as Uint8Array).toString()).toBe('payload');
 
-    const [empty] = muxParseId3Frames(id3PrivateTag('com.cuecast.segment-end', Buffer.alloc(0))) ?? [];
-    expect(empty.owner).toBe('com.cuecast.segment-end');
+    const [empty] = muxParseId3Frames(id3PrivateTag('com.cuecast.segment-start', Buffer.alloc(0))) ?? [];
+    expect(empty.owner).toBe('com.cuecast.segment-start');
     expect(empty.data).toHaveLength(0);
   });
 });
