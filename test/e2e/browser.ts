@@ -73,12 +73,20 @@ export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
     os.tmpdir(),
     `cuecast-e2e-${process.pid}-${Math.random().toString(36).slice(2)}.json`,
   );
+  /** The runtime's latest log lines, for the message of a failed host call. */
+  const recent: string[] = [];
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`the browser suite has no ${what}: did beforeAll fail?`);
     return value;
   };
   beforeAll(async () => {
-    runtime = await bootTestRuntime(options);
+    runtime = await bootTestRuntime({
+      log: (line) => {
+        recent.push(line);
+        if (recent.length > 400) recent.shift();
+      },
+      ...options,
+    });
     fs.writeFileSync(configFile, JSON.stringify(runtime.config));
     browser = await launchChromium();
   }, 120_000);
@@ -94,7 +102,14 @@ export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
     get browser() {
       return started(browser, 'browser');
     },
-    host: (...args) => hostCli(configFile, ...args),
+    // A failed call says what the runtime logged about it (the request id the error quotes).
+    host: (...args) =>
+      hostCli(configFile, ...args).catch((error: Error) => {
+        const id = /request id ([0-9a-f-]{36})/.exec(error.message)?.[1];
+        const related = recent.filter((line) => (id ? line.includes(id) : /error|fail/i.test(line)));
+        error.message += `\nruntime log:\n${related.slice(-20).join('\n')}`;
+        throw error;
+      }),
     openViewer: () =>
       openViewer(started(browser, 'browser'), started(runtime, 'runtime').config.viewerUrl ?? ''),
     openConsole: async () => {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,14 +16,16 @@ import {
 
 /**
  * The local runtime as every integration suite boots it: free loopback ports, the cdk.out that
- * test/global-setup.ts synthesized once, a throwaway state file, and quiet logs.
+ * test/global-setup.ts synthesized once, a throwaway state file, and quiet logs (with
+ * CUECAST_TEST_LOG=FILE, every runtime's log is appended to FILE, for chasing a failure).
  */
 export async function bootTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const logFile = process.env.CUECAST_TEST_LOG;
   return startLocalRuntime({
     basePort: await freeBasePort(),
     synth: false,
     stateFile: tempStateFile(),
-    log: () => undefined,
+    log: logFile ? (line) => fs.appendFileSync(logFile, `${line}\n`) : () => undefined,
     ...options,
   });
 }
