@@ -170,10 +170,41 @@ describe('when a person runs npm run dev', () => {
     }
   }, 60_000);
 
+  it('publishes the test stream with --test-stream and says where OBS would publish', async () => {
+    const port = await freeBasePort();
+    const dev = runDev({ CUECAST_LOCAL_PORT: String(port) }, ['--test-stream']);
+    try {
+      await waitFor(() => dev.output().includes('ready:'), 60_000, dev.output);
+      expect(dev.output()).toContain(`OBS server      rtmp://127.0.0.1:${port + 7}/app/`);
+      expect(dev.output()).toContain('(the test stream is publishing)');
+      const config = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+      expect(config.ingestUrl).toBe(`rtmp://127.0.0.1:${port + 7}/app/`);
+      expect(config.playbackUrl).toMatch(
+        new RegExp(`^http://127\\.0\\.0\\.1:${port + 2}/_local/playback/.+/live\\.m3u8$`),
+      );
+      // Video within seconds: the playlist lists segments.
+      let playlist = '';
+      for (const deadline = Date.now() + 30_000; !playlist.includes('.ts') && Date.now() < deadline; ) {
+        const res = await fetch(config.playbackUrl);
+        playlist = res.ok ? await res.text() : '';
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(playlist).toMatch(/^#EXTM3U[\s\S]*\n\d+\.ts\n/);
+    } finally {
+      dev.child.kill('SIGINT');
+    }
+    expect(await dev.exited).toBe(0);
+    // The ingest's port is free again: no publisher or packager outlives the runtime.
+    await new Promise<void>((resolve, reject) => {
+      const server = net.createServer().once('error', reject);
+      server.listen(port + 7, '127.0.0.1', () => server.close(() => resolve()));
+    });
+  }, 90_000);
+
   it('refuses a CUECAST_LOCAL_PORT that is not a port', async () => {
     const dev = runDev({ CUECAST_LOCAL_PORT: 'eighty' });
     expect(await dev.exited).toBe(1);
-    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65529');
+    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65528');
   }, 30_000);
 });
 
