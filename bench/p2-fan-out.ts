@@ -49,14 +49,17 @@ export interface FanOutResult {
   audienceIn10s: number;
 }
 
-/** The fan-out function's memory in the synthesized template: the baselines get its heap. */
-function fanOutMemorySize(root: string): number {
+/** The fan-out function's memory and posting concurrency in the synthesized template. */
+export function fanOutSettings(root: string): { memorySize: number; concurrency: number } {
   const template = JSON.parse(
     fs.readFileSync(path.join(root, 'cdk.out', 'Cuecast.template.json'), 'utf8'),
   ) as {
     Resources: Record<
       string,
-      { Type: string; Properties?: { MemorySize?: number; Environment?: { Variables?: object } } }
+      {
+        Type: string;
+        Properties?: { MemorySize?: number; Environment?: { Variables?: Record<string, string> } };
+      }
     >;
   };
   const fanOut = Object.values(template.Resources).find(
@@ -64,9 +67,16 @@ function fanOutMemorySize(root: string): number {
       r.Type === 'AWS::Lambda::Function' &&
       ENV.FAN_OUT_CONCURRENCY in (r.Properties?.Environment?.Variables ?? {}),
   );
-  if (!fanOut?.Properties?.MemorySize)
-    throw new Error('P2: no fan-out function with a MemorySize in cdk.out');
-  return fanOut.Properties.MemorySize;
+  const memorySize = fanOut?.Properties?.MemorySize;
+  const concurrency = Number(fanOut?.Properties?.Environment?.Variables?.[ENV.FAN_OUT_CONCURRENCY]);
+  if (!memorySize || !Number.isInteger(concurrency))
+    throw new Error('no fan-out function with a MemorySize and a posting concurrency in cdk.out');
+  return { memorySize, concurrency };
+}
+
+/** The fan-out function's memory in the synthesized template: the baselines get its heap. */
+function fanOutMemorySize(root: string): number {
+  return fanOutSettings(root).memorySize;
 }
 
 export type { FanOutRow } from './p2-stopwatch';

@@ -2,28 +2,40 @@
  * `npm run bench`: measures cuecast and prints each figure beside a baseline measured in the
  * same run (these machines are noisy; an absolute time alone means little). Results go to
  * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10);
- * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10).
+ * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10); BENCH_P6_VIEWERS the P6 audience (default 1,000).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { launchChromium } from '../local/chromium';
 import { freeBasePort } from '../local/ports';
-import { startLocalRuntime } from '../local/runtime';
+import { type LocalRuntimeOptions, startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
 import { measureColdStart } from './p1-cold-start';
 import { type FanOutResult, measureFanOut } from './p2-fan-out';
 import { measureAnswerPath } from './p3-answer-path';
 import { measureMetadata } from './p4-metadata';
 import { measureSync } from './p5-sync';
+import { measurePosts } from './p6-posts';
 
 const root = path.join(__dirname, '..');
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
+/** A runtime for one part of the bench: free ports, the cdk.out synthesized first, no state file, quiet. */
+const benchRuntime = async (options: LocalRuntimeOptions = {}) =>
+  startLocalRuntime({
+    basePort: await freeBasePort(),
+    synth: false,
+    stateFile: null,
+    webDir: null,
+    log: () => undefined,
+    ...options,
+  });
+
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 10);
   const audience = Number(process.env.BENCH_P2_CONNECTIONS ?? 10_000);
-  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5,p6').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`cuecast bench on ${machine}\n`);
   console.log('synthesizing (npx cdk synth) ...');
@@ -80,13 +92,7 @@ async function main(): Promise<void> {
   }
 
   if (only.includes('p3') || only.includes('p4')) {
-    const runtime = await startLocalRuntime({
-      basePort: await freeBasePort(),
-      synth: false,
-      stateFile: null,
-      webDir: null,
-      log: () => undefined,
-    });
+    const runtime = await benchRuntime();
     try {
       if (only.includes('p3')) {
         console.log('P3 answer path: 2,000 answers, 50 in flight, client middleware counting ...');
@@ -125,13 +131,7 @@ async function main(): Promise<void> {
   if (only.includes('p5')) {
     const cues = Number(process.env.BENCH_P5_CUES ?? 10);
     console.log(`P5 sync: two viewer pages on the test stream, ${cues} cues 2.5 s apart ...`);
-    const runtime = await startLocalRuntime({
-      basePort: await freeBasePort(),
-      synth: false,
-      stateFile: null,
-      testStream: true,
-      log: () => undefined,
-    });
+    const runtime = await benchRuntime({ testStream: true, webDir: undefined });
     const browser = await launchChromium();
     try {
       const p5 = await measureSync(runtime, browser, cues, 2500);
@@ -146,6 +146,23 @@ async function main(): Promise<void> {
       results.p5 = p5;
     } finally {
       await browser.close();
+      await runtime.stop();
+    }
+  }
+  if (only.includes('p6')) {
+    const viewers = Number(process.env.BENCH_P6_VIEWERS ?? 1000);
+    console.log(`P6 posts per viewer: ${viewers} viewers, every one answering, pushes v1 then v2 ...`);
+    const runtime = await benchRuntime();
+    try {
+      const p6 = await measurePosts(runtime, root, viewers);
+      console.table(p6);
+      const v2 = p6.find((r) => r.pushes === 'v2');
+      aims.p6 = v2 !== undefined && v2.postsPerViewer <= 1 && v2.answered === v2.viewers;
+      console.log(
+        `P6 aim (pushes v2, every viewer answered: <= 1.00 post per connected viewer per reveal): ${verdict(aims.p6)}\n`,
+      );
+      results.p6 = p6;
+    } finally {
       await runtime.stop();
     }
   }

@@ -150,11 +150,31 @@ export interface ResultMessage extends RevealFigures {
   readonly v: typeof CUE_VERSION;
 }
 
-export interface GradedMessage {
+/**
+ * A viewer's own grade. On a connection that asked for pushes v2 (`$connect?v=2`, §5.1) it also
+ * carries the result's figures, and that viewer gets no separate `result`: one post per viewer
+ * per reveal.
+ */
+export interface GradedMessage extends Partial<Omit<RevealFigures, 'quizId'>> {
   readonly type: 'graded';
   readonly quizId: string;
   readonly choiceIndex: number;
   readonly correct: boolean;
+}
+
+/**
+ * The WebSocket pushes' versions (§8.1). v1: a viewer who answered gets `result`, then `graded`.
+ * v2: that viewer gets one `graded` carrying the result's figures. A connection picks one on
+ * `$connect` with `?v=`; v1 when absent.
+ */
+export type PushVersion = 1 | 2;
+export const LATEST_PUSH_VERSION: PushVersion = 2;
+
+/** `$connect`'s `v` query parameter: the version, or undefined when it names none (a 400). */
+export function parsePushVersion(raw: string | undefined): PushVersion | undefined {
+  if (raw === undefined || raw === '1') return 1;
+  if (raw === '2') return 2;
+  return undefined;
 }
 
 /** A live poll's running counts, at most once a second per viewer while it is open (§5.8). */
@@ -238,12 +258,21 @@ export const resultMessage = (r: RevealFigures): ResultMessage => ({
   ...revealFigures(r, r),
 });
 
-export const gradedMessage = (quizId: string, choiceIndex: number, correct: boolean): GradedMessage => ({
+/** A viewer's grade; with `figures` (pushes v2), the result in the same message. */
+export const gradedMessage = (
+  quizId: string,
+  choiceIndex: number,
+  correct: boolean,
+  figures?: RevealFigures,
+): GradedMessage => ({
   type: 'graded',
   quizId,
   choiceIndex,
   correct,
+  ...(figures ? withoutId(revealFigures(figures, figures)) : {}),
 });
+
+const withoutId = ({ quizId: _id, ...rest }: RevealFigures) => rest;
 
 export const streamMessage = (state: StreamState): StreamMessage => ({ type: 'stream', state });
 

@@ -67,9 +67,11 @@ export class Broadcasts {
       logger.info('fan-out segment already finished', { quizId: quiz.quizId, segment: job.segment });
       return NOTHING_SENT;
     }
-    const result = resultMessage(revealFigures(quiz, quiz.result));
-    // Results go out at once; for a quiz, the counted answers (for `graded`) load meanwhile and
-    // are awaited per viewer. A poll grades no one, so it reads no answers.
+    const figures = revealFigures(quiz, quiz.result);
+    const result = resultMessage(figures);
+    // On pushes v1 results go out at once, and for a quiz the counted answers (for `graded`) load
+    // meanwhile and are awaited per viewer. On v2 each viewer's one post waits for the answers,
+    // which are read once per segment. A poll grades no one, so it reads no answers.
     const choices =
       quiz.kind === 'quiz'
         ? settledChoices(this.deps.answers, { ...quiz, result: quiz.result }).catch((error: Error) => {
@@ -85,18 +87,22 @@ export class Broadcasts {
     const report = await fanOut(
       this.deps.connections,
       this.deps.poster,
-      ({ viewerId }) =>
-        choices
-          ? [
-              result,
-              choices.then((byViewer) => {
-                const choice = byViewer.get(viewerId);
-                return choice === undefined
-                  ? undefined
-                  : gradedMessage(quiz.quizId, choice, isCorrect(quiz, choice));
-              }),
-            ]
-          : [result],
+      ({ viewerId, pushVersion }) => {
+        if (!choices) return [result];
+        const graded = choices.then((byViewer) => {
+          const choice = byViewer.get(viewerId);
+          if (choice === undefined) return undefined;
+          return gradedMessage(
+            quiz.quizId,
+            choice,
+            isCorrect(quiz, choice),
+            pushVersion === 2 ? figures : undefined,
+          );
+        });
+        // Pushes v2: one post, the grade with the figures, or the result for a viewer who did not answer.
+        if (pushVersion === 2) return [graded.then((message) => message ?? result)];
+        return [result, graded];
+      },
       this.segmentOf(job),
     ).finally(() => progress?.stop());
     await progress?.finish(report);

@@ -23,6 +23,8 @@ export interface ConnectionRecord {
   /** Who is behind the connection: the connection itself, or a verified viewer id. */
   readonly viewerId: string;
   readonly connectedAt: string;
+  /** Pushes v2 (one post per viewer per reveal), when the connection asked for it; v1 otherwise. */
+  readonly pushVersion?: 2;
 }
 
 /** The connections table: one item per open WebSocket. */
@@ -82,7 +84,7 @@ export class ConnectionStore {
           ExclusiveStartKey: startKey,
           Segment: totalSegments > 1 ? segment : undefined,
           TotalSegments: totalSegments > 1 ? totalSegments : undefined,
-          ProjectionExpression: 'connectionId, viewerId',
+          ProjectionExpression: 'connectionId, viewerId, pushVersion',
           // Small pages: posting starts after the first 500 records instead of a whole 1 MB page.
           Limit: SCAN_PAGE_SIZE,
         }),
@@ -98,7 +100,12 @@ export class ConnectionStore {
       next = page.LastEvaluatedKey ? read(page.LastEvaluatedKey) : undefined;
       for (const item of page.Items ?? []) {
         const connectionId = String(item.connectionId);
-        yield { connectionId, viewerId: String(item.viewerId ?? connectionId), connectedAt: '' };
+        yield {
+          connectionId,
+          viewerId: String(item.viewerId ?? connectionId),
+          connectedAt: '',
+          ...(item.pushVersion === 2 ? { pushVersion: 2 as const } : {}),
+        };
       }
     }
   }

@@ -196,6 +196,46 @@ describe('when the host reveals', () => {
   });
 });
 
+describe('when viewers connect with pushes v2 (?v=2)', () => {
+  it('gives each viewer exactly one post at the reveal: the grade with the figures, or the result', async () => {
+    const quizId = (await createQuiz()).body.quizId;
+    const v2 = async () => {
+      const viewer = await Viewer.connect(`${runtime.config.webSocketUrl}?v=2`);
+      viewers.push(viewer);
+      return viewer;
+    };
+    const [answered, silent] = await Promise.all([v2(), v2()]);
+    await answered.request({ action: 'answer', quizId, choiceIndex: 1 }, ['answer']);
+    const before = { answered: answered.frames.length, silent: silent.frames.length };
+
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
+    expect(revealed.status).toBe(200);
+    const figures = { correctIndex: 1, counts: [0, 1, 0], total: 1, kind: 'quiz' };
+    expect(await answered.waitFor((f) => f.quizId === quizId && f.type === 'graded')).toEqual({
+      type: 'graded',
+      quizId,
+      choiceIndex: 1,
+      correct: true,
+      ...figures,
+    });
+    expect(await silent.waitFor((f) => f.quizId === quizId && f.type === 'result')).toEqual({
+      type: 'result',
+      v: 1,
+      quizId,
+      ...figures,
+    });
+    await sleep(500);
+    expect(answered.frames.slice(before.answered)).toHaveLength(1);
+    expect(silent.frames.slice(before.silent)).toHaveLength(1);
+  });
+
+  it('refuses a version it does not know at the upgrade', async () => {
+    await expect(Viewer.connect(`${runtime.config.webSocketUrl}?v=9`)).rejects.toThrow(
+      'upgrade refused: 400',
+    );
+  });
+});
+
 describe('when viewers see the question late in the video (the answer grace)', () => {
   it('gives the whole duration to a viewer up to the grace behind, not to one further behind', async () => {
     const created = await createQuiz({ durationSeconds: 5, choices: ['yes', 'no'], correctIndex: 0 });

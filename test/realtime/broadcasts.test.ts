@@ -10,7 +10,7 @@ import { TEST_ENV } from '../setup-env';
 import { mockFanOut, QUIZ, RESULT, RESULT_FRAME, REVEALED, resultJob, run } from './fan-out-fixtures';
 import { framesTo } from './ws-events';
 
-const { ddbMock, mgmtMock } = mockFanOut();
+const { ddbMock, mgmtMock, givenConnections } = mockFanOut();
 
 describe('when the answers cannot be loaded', () => {
   it('still sends every live connection its result, sends no grade, and completes', async () => {
@@ -91,5 +91,60 @@ describe('when the reveal recorded fan-out marks on the quiz', () => {
     const report = await run(resultJob(0, 4));
 
     expect(report).toStrictEqual({ connections: 7, delivered: 7, gone: 2, failed: 1 });
+  });
+});
+
+describe('when viewers connected asking for pushes v2 (one post per viewer per reveal)', () => {
+  const v2 = (connectionId: string) => ({ connectionId, viewerId: connectionId, pushVersion: 2 });
+  const FIGURES = { kind: 'quiz', correctIndex: 1, counts: [1, 3, 1], total: 5 };
+
+  it('sends each who answered one graded message with the figures, and the others the result', async () => {
+    givenConnections([
+      [v2('alice'), v2('bob')],
+      [v2('carol'), { connectionId: 'legacy' }],
+    ]);
+
+    const report = await run(resultJob());
+
+    expect(framesTo(mgmtMock, 'alice')).toStrictEqual([
+      { type: 'graded', quizId: QUIZ.quizId, choiceIndex: 1, correct: true, ...FIGURES },
+    ]);
+    expect(framesTo(mgmtMock, 'bob')).toStrictEqual([
+      { type: 'graded', quizId: QUIZ.quizId, choiceIndex: 0, correct: false, ...FIGURES },
+    ]);
+    // carol did not answer: the result alone.
+    expect(framesTo(mgmtMock, 'carol')).toStrictEqual([RESULT_FRAME]);
+    // A v1 connection beside them is served as before: result, then graded.
+    expect(framesTo(mgmtMock, 'legacy')).toStrictEqual([
+      RESULT_FRAME,
+      { type: 'graded', quizId: QUIZ.quizId, choiceIndex: 1, correct: true },
+    ]);
+    // 4 connections, 5 posts: one each on v2, two on v1.
+    expect(mgmtMock.commandCalls(PostToConnectionCommand)).toHaveLength(5);
+    expect(report).toMatchObject({ connections: 4, gone: 0, failed: 0 });
+  });
+
+  it('still sends each v2 viewer the result when the answers cannot be loaded', async () => {
+    givenConnections([[v2('alice'), v2('carol')]]);
+    ddbMock.on(QueryCommand).rejects(new Error('simulated DynamoDB outage'));
+
+    await run(resultJob());
+
+    expect(framesTo(mgmtMock, 'alice')).toStrictEqual([RESULT_FRAME]);
+    expect(framesTo(mgmtMock, 'carol')).toStrictEqual([RESULT_FRAME]);
+  });
+
+  it('sends a poll’s result once to every v2 viewer, grading no one', async () => {
+    ddbMock.on(GetCommand, quizItem(QUIZ.quizId)).resolves({
+      Item: { ...REVEALED, kind: 'poll', correctIndex: undefined },
+    });
+    givenConnections([[v2('alice'), v2('carol')]]);
+
+    await run(resultJob());
+
+    const { correctIndex: _none, ...pollFrame } = { ...RESULT_FRAME, kind: 'poll' };
+    expect(framesTo(mgmtMock, 'alice')).toStrictEqual([pollFrame]);
+    expect(framesTo(mgmtMock, 'carol')).toStrictEqual([pollFrame]);
+    expect(ddbMock.commandCalls(QueryCommand)).toHaveLength(0);
   });
 });

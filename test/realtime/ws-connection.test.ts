@@ -23,6 +23,29 @@ beforeEach(() => {
   mgmtMock.on(PostToConnectionCommand).resolves({});
 });
 
+describe('when a viewer connects asking for a pushes version (?v=)', () => {
+  const withQuery = (v: string) => ({ ...connectEvent(), queryStringParameters: { v } });
+
+  it('records v2, so its reveal comes as one post', async () => {
+    expect(await connect(withQuery('2'), lambdaContext())).toStrictEqual({ statusCode: 200 });
+
+    expect(ddbMock.commandCalls(PutCommand)[0].args[0].input.Item).toMatchObject({ pushVersion: 2 });
+  });
+
+  it('records nothing extra for v1, the default', async () => {
+    await connect(withQuery('1'), lambdaContext());
+
+    expect(ddbMock.commandCalls(PutCommand)[0].args[0].input.Item).not.toHaveProperty('pushVersion');
+  });
+
+  it.each(['3', '0', 'two', '', '2.0'])('refuses v=%j with 400 and stores nothing', async (v) => {
+    const result = await connect(withQuery(v), lambdaContext());
+
+    expect(result).toMatchObject({ statusCode: 400 });
+    expect(ddbMock.commandCalls(PutCommand)).toHaveLength(0);
+  });
+});
+
 describe('when a viewer connects', () => {
   it('answers 200', async () => {
     const result = await connect(connectEvent(), lambdaContext());

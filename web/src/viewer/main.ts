@@ -124,10 +124,15 @@ function onMessage(message: ServerMessage): void {
       if (quiz?.quizId === message.quizId && !quiz.result)
         quiz.live = { counts: message.counts, total: message.total };
       break;
-    case 'graded':
+    case 'graded': {
+      // Pushes v2: the grade carries the result's figures, and no `result` comes for this viewer.
+      const { quizId, kind, correctIndex, counts, total } = message;
+      if (counts && total !== undefined)
+        showResult({ quizId, kind: kind ?? 'quiz', correctIndex, counts, total }, 'push');
       if (quiz?.quizId === message.quizId)
         quiz.graded = { choiceIndex: message.choiceIndex, correct: message.correct };
       break;
+    }
     case 'pong':
       return;
   }

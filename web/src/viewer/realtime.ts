@@ -1,4 +1,4 @@
-import type { ServerMessage } from '../../../client/wire';
+import { LATEST_PUSH_VERSION, type ServerMessage } from '../../../client/wire';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting';
 
@@ -43,11 +43,13 @@ export class RealtimeClient {
 
   private open(): void {
     this.options.onConnection(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    // Pushes v2: a viewer who answered gets the result and the grade in one message.
+    const url = new URL(this.options.url);
+    url.searchParams.set('v', String(LATEST_PUSH_VERSION));
     const auth = this.options.auth;
-    if (!auth) return this.connect(this.options.url);
+    if (!auth) return this.connect(url.toString());
     auth.token().then(
       (token) => {
-        const url = new URL(this.options.url);
         url.searchParams.set('token', token);
         this.connect(url.toString());
       },
