@@ -6,16 +6,27 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type Bounded, FAN_OUT_CONCURRENCY, FAN_OUT_SEGMENTS } from '../../lambda/domain/fan-out-job';
 import { ANSWER_FUNCTION_TIMEOUT_SECONDS } from '../../lambda/domain/viewer';
 import { ENV } from '../../lambda/env-names';
 import { AppFunction } from './app-function';
+import { FailureQueue } from './failure-queue';
 import type { LiveChannel } from './live-channel';
 import type { ShowData } from './show-data';
 
 const HANDLERS = path.join(__dirname, '..', '..', 'lambda', 'handlers');
+
+/**
+ * A fan-out job older than this is not retried but sent to the failure queue: a reveal's result
+ * is still worth a viewer's screen after a few minutes, but half an hour on it belongs to another
+ * part of the show, and `sync` gives any viewer the current state.
+ */
+const FAN_OUT_MAX_EVENT_AGE = Duration.minutes(30);
+/** A stream start or end older than this is stale news: the next event will be current. */
+const STREAM_EVENT_MAX_AGE = Duration.minutes(15);
 
 export interface RealtimeApiProps {
   readonly channel: LiveChannel;
@@ -64,6 +75,10 @@ export class RealtimeApi extends Construct {
   readonly streamStateFunction: AppFunction;
   readonly streamStateRule: events.Rule;
   readonly fanOutSegments: number;
+  /** Fan-out jobs whose asynchronous invocation failed after Lambda's retries. */
+  readonly fanOutFailures: FailureQueue;
+  /** Stream-state events the rule could not deliver after its retries. */
+  readonly streamStateFailures: FailureQueue;
   /** Route key → function. */
   readonly routeFunctions: Readonly<Record<string, AppFunction>>;
 
@@ -169,6 +184,15 @@ export class RealtimeApi extends Construct {
       connections: 'readWrite',
     });
     this.fanOutFunction.addEnvironment(ENV.FAN_OUT_CONCURRENCY, String(concurrency));
+    // Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes); a job
+    // still failing, or older than FAN_OUT_MAX_EVENT_AGE, goes to the failure queue with its
+    // payload. A redriven job cannot deliver twice: a segment marked finished sends nothing.
+    this.fanOutFailures = new FailureQueue(this, 'FanOutFailures', { holds: 'fan-out jobs that failed' });
+    this.fanOutFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: FAN_OUT_MAX_EVENT_AGE,
+      onFailure: new SqsDestination(this.fanOutFailures.queue),
+    });
 
     for (const poster of [fallback, answer, sync, ping, this.fanOutFunction]) this.bindReplies(poster, data);
     // A live poll's answers schedule its running-count pushes on the fan-out.
@@ -178,6 +202,16 @@ export class RealtimeApi extends Construct {
     data.bind(this.streamStateFunction, { quizzes: 'read', tally: 'read', control: 'readWrite' });
     this.streamStateFunction.addEnvironment(ENV.CHANNEL_ARN, channel.channelArn);
     this.bindDispatcher(this.streamStateFunction);
+    this.streamStateFailures = new FailureQueue(this, 'StreamStateFailures', {
+      holds: 'IVS stream-state events the rule could not deliver',
+    });
+    // EventBridge hands the event to Lambda asynchronously: the rule's dead-letter queue takes
+    // what it could not hand over, the function's destination what failed after Lambda's retries.
+    this.streamStateFunction.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge: STREAM_EVENT_MAX_AGE,
+      onFailure: new SqsDestination(this.streamStateFailures.queue),
+    });
     this.streamStateRule = new events.Rule(this, 'StreamStateRule', {
       description: 'IVS stream start/end of the cuecast channel',
       eventPattern: {
@@ -185,11 +219,25 @@ export class RealtimeApi extends Construct {
         detailType: ['IVS Stream State Change'],
         resources: [channel.channelArn],
       },
-      targets: [new targets.LambdaFunction(this.streamStateFunction, { retryAttempts: 4 })],
+      targets: [
+        new targets.LambdaFunction(this.streamStateFunction, {
+          retryAttempts: 4,
+          maxEventAge: STREAM_EVENT_MAX_AGE,
+          deadLetterQueue: this.streamStateFailures.queue,
+        }),
+      ],
     });
 
     if (props.outputs ?? true) {
       new CfnOutput(Stack.of(this), 'WebSocketUrl', { value: this.url, description: 'Viewer WebSocket API' });
+      new CfnOutput(Stack.of(this), 'FanOutFailuresQueueUrl', {
+        value: this.fanOutFailures.queue.queueUrl,
+        description: 'Fan-out jobs that failed after their retries (npm run host -- ops failures)',
+      });
+      new CfnOutput(Stack.of(this), 'StreamStateFailuresQueueUrl', {
+        value: this.streamStateFailures.queue.queueUrl,
+        description: 'Stream-state events that could not be delivered (npm run host -- ops failures)',
+      });
     }
   }
 

@@ -127,20 +127,34 @@ async function expectFenceHeld(round: Round) {
   return { accepted: total, refusals };
 }
 
+/**
+ * Rounds at `revealAtMs` until one was a real race (answers both accepted and refused), at most
+ * three: the fence must hold in every round, but on a loaded machine the answers of one round
+ * may all land after the reveal, which proves nothing about the race.
+ */
+async function realRace(revealAtMs: number): Promise<Awaited<ReturnType<typeof expectFenceHeld>>> {
+  let outcome = await expectFenceHeld(await race(revealAtMs));
+  for (let round = 1; round < 3 && !(outcome.accepted > 0 && outcome.refusals.QUIZ_CLOSED > 0); round++) {
+    console.log(`not a race (${JSON.stringify(outcome)}): another round`);
+    outcome = await expectFenceHeld(await race(revealAtMs));
+  }
+  return outcome;
+}
+
 describe('when 1,000 viewers answer around the reveal', () => {
   it('counts and grades exactly the accepted answers when the reveal comes exactly at closesAt', async () => {
-    const outcome = await expectFenceHeld(await race(DURATION_S * 1000));
+    const outcome = await realRace(DURATION_S * 1000);
     // The race is real: answers were still arriving when the result was fixed.
     expect(outcome.accepted).toBeGreaterThan(0);
     console.log(`reveal at closesAt: ${JSON.stringify(outcome)}`);
-  }, 60_000);
+  }, 150_000);
 
   it('counts and grades exactly the accepted answers when the reveal comes mid-quiz', async () => {
-    const outcome = await expectFenceHeld(await race(DURATION_S * 1000 - SPREAD_MS / 2));
+    const outcome = await realRace(DURATION_S * 1000 - SPREAD_MS / 2);
     expect(outcome.accepted).toBeGreaterThan(0);
     expect(outcome.refusals.QUIZ_CLOSED).toBeGreaterThan(0);
     console.log(`reveal mid-quiz: ${JSON.stringify(outcome)}`);
-  }, 60_000);
+  }, 150_000);
 
   it('counts and grades exactly the accepted answers while DynamoDB throttles the tally', async () => {
     let seen = 0;
