@@ -53,7 +53,7 @@ function intFromEnv(name: string, fallback: number, min: number, max: number): n
 async function main(): Promise<void> {
   const { synth, viewerAuth, dataDir, testStream } = parseArgs(process.argv.slice(2));
   if (testStream && !hasFfmpeg()) throw new Error(`--test-stream: ${FFMPEG_MISSING}`);
-  const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65528);
+  const basePort = intFromEnv('CUECAST_LOCAL_PORT', 4500, 1024, 65527);
   const managementLatencyMs = intFromEnv('CUECAST_LOCAL_MGMT_LATENCY_MS', 0, 0, 10_000);
   console.log(
     synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',

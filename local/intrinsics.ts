@@ -123,6 +123,8 @@ export function localIdentities(
   endpoints: {
     apiBaseUrl: (logicalId: string, protocol: string) => string;
     ingestHost: string;
+    /** Base of the SQS stand-in: a queue's URL is `<sqsBase>/<account>/<name>`. */
+    sqsBase: string;
     /** A channel's `PlaybackUrl`, from the id at the end of its ARN. */
     playbackUrl: (channelId: string) => string;
   },
@@ -155,6 +157,15 @@ export function localIdentities(
             IngestEndpoint: endpoints.ingestHost,
             PlaybackUrl: endpoints.playbackUrl(channelId),
           },
+        });
+        break;
+      }
+      case 'AWS::SQS::Queue': {
+        const name = named('QueueName');
+        const url = `${endpoints.sqsBase}/${accountId}/${name}`;
+        identities.set(id, {
+          ref: url,
+          attributes: { Arn: arn('sqs', name), QueueName: name, QueueUrl: url },
         });
         break;
       }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AsyncInvoker } from './async-invoke';
 import {
   close,
   decodeUriPart,
@@ -32,6 +33,7 @@ export class LambdaApi {
   constructor(
     private readonly port: number,
     private readonly host: LambdaHost,
+    private readonly asyncInvoker: AsyncInvoker,
     private readonly log: (line: string) => void,
     signing: LocalSigning,
   ) {
@@ -78,11 +80,7 @@ export class LambdaApi {
     }
     if (req.headers['x-amz-invocation-type'] === 'Event') {
       res.writeHead(202).end();
-      void this.host.invoke(fn, event).then((outcome) => {
-        this.log(
-          `[lambda] async ${fn.logicalId} ${outcome.ok ? 'ok' : `failed (${outcome.error?.message})`} ${outcome.ms}ms ${outcome.ok ? JSON.stringify(outcome.result ?? null).slice(0, 120) : ''}`,
-        );
-      });
+      this.asyncInvoker.invoke(fn, event);
       return;
     }
     const outcome = await this.host.invoke(fn, event);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { PageConfig } from '../web/src/config';
 import { CloudAssembly } from './assembly';
+import { AsyncInvoker } from './async-invoke';
 import { LocalDynamoDb } from './dynamodb';
 import { matches } from './eventbridge';
 import { compileRoute, HttpGateway, type HttpRoute } from './http-gateway';
@@ -11,7 +12,9 @@ import { newStreamKeyValue, streamStateEvent } from './ivs-streams';
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
 import { PagesServer } from './pages';
+import type { LocalConfig, LocalRuntime, LocalRuntimeOptions } from './runtime-config';
 import { SecretsManagerStandIn } from './secrets-manager';
+import { SqsStandIn } from './sqs';
 import { LOCAL_ACCOUNT_ID, readStackModel, type StackModel } from './stack-model';
 import { assemblyDirFor, synthesize } from './synth';
 import { publishTestStream, stopFfmpeg } from './video/ffmpeg';
@@ -19,76 +22,7 @@ import { LocalVideo, playbackPath } from './video/local-video';
 import { RtmpIngest } from './video/rtmp-ingest';
 import { WebSocketGateway } from './websocket-gateway';
 
-export interface LocalRuntimeOptions {
-  /** Project root: where cdk.json and cdk.out live. @default process.cwd() */
-  readonly projectDir?: string;
-  /** First port; the others follow it. @default 4500 */
-  readonly basePort?: number;
-  /** Run `cdk synth` first. @default true */
-  readonly synth?: boolean;
-  /**
-   * Synthesize and boot the stack with viewer auth on (`-c viewerAuth=true`, docs/protocol.md §5):
-   * viewers need a token from `POST /viewer-token` to connect. @default false
-   */
-  readonly viewerAuth?: boolean;
-  /** The cloud assembly to boot. @default <projectDir>/cdk.out, or cdk.out.viewer-auth with viewerAuth */
-  readonly assemblyDir?: string;
-  /** Where to write the local configuration. @default <projectDir>/.cuecast/local.json; null writes nothing */
-  readonly stateFile?: string | null;
-  /** Latency added to every @connections call, in ms. @default 0 */
-  readonly managementLatencyMs?: number;
-  /** Keep the DynamoDB tables in this directory, so a restart finds them as they were. @default in memory */
-  readonly dataDir?: string;
-  /** @default 'us-east-1' */
-  readonly region?: string;
-  /**
-   * Publish ffmpeg's test pattern (a clock and a tone) to the local ingest once booted, so there is
-   * video without OBS. Needs ffmpeg. @default false
-   */
-  readonly testStream?: boolean;
-  /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
-  readonly webDir?: string | null;
-  readonly log?: (line: string) => void;
-}
-
-/** What `.cuecast/local.json` holds (docs/protocol.md §6). */
-export interface LocalConfig {
-  readonly httpApiUrl: string;
-  readonly webSocketUrl: string;
-  readonly managementUrl: string;
-  readonly ivsEndpoint: string;
-  readonly dynamoDbEndpoint: string;
-  readonly lambdaEndpoint: string;
-  readonly channelArn: string;
-  readonly streamKeyArn?: string;
-  /** The local ingest: publish RTMP to `<ingestUrl><streamKey>` (the key `GetStreamKey` returns). */
-  readonly ingestUrl: string;
-  /** The channel's local `PlaybackUrl`: an HLS live playlist while something publishes. */
-  readonly playbackUrl: string;
-  readonly region: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** The viewer page and the host console, when web/dist was built. */
-  readonly viewerUrl?: string;
-  readonly hostUrl?: string;
-  /** True when viewers need a token from `POST /viewer-token` (docs/protocol.md §5). */
-  readonly viewerAuth: boolean;
-  readonly secretsManagerEndpoint?: string;
-}
-
-export interface LocalRuntime {
-  readonly config: LocalConfig;
-  readonly ivs: IvsStandIn;
-  /** The local ingest's video: sessions, playlists and the cues written into them. */
-  readonly video: LocalVideo;
-  /** With `testStream`: the test pattern's publisher; stopping it ends the broadcast. */
-  readonly testStream?: { stop(): Promise<void> };
-  readonly webSocket: WebSocketGateway;
-  readonly dynamoDb: LocalDynamoDb;
-  readonly host: LambdaHost;
-  /** Present when the template has secrets (viewer auth). */
-  readonly secretsManager?: SecretsManagerStandIn;
-  stop(): Promise<void>;
-}
+export type { LocalConfig, LocalRuntime, LocalRuntimeOptions } from './runtime-config';
 
 /**
  * Boots the synthesized stack on 127.0.0.1 with no AWS account: the template's functions run
@@ -110,6 +44,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     pages: basePort + 5,
     secretsManager: basePort + 6,
     ingest: basePort + 7,
+    sqs: basePort + 8,
   };
   const loopback = (port: number) => `http://127.0.0.1:${port}`;
   const webDir = options.webDir === undefined ? path.join(projectDir, 'web', 'dist') : options.webDir;
@@ -129,6 +64,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       httpApiBase: loopback(ports.http),
       webSocketBase: `ws://127.0.0.1:${ports.ws}`,
       playbackUrl: (channelId) => `${loopback(ports.ivs)}${playbackPath(channelId)}`,
+      sqsBase: loopback(ports.sqs),
       functionEnv: {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
@@ -161,9 +97,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // The functions stop first, so nothing calls a service that is already gone; then the
   // services, newest first.
   let video: LocalVideo | undefined;
+  let asyncInvoker: AsyncInvoker | undefined;
   const stopAll = async () => {
-    // Video first: a publisher that ends emits Stream End to the functions.
+    // Video first: a publisher that ends emits Stream End to the functions. No retry may start
+    // once the functions stop.
     await video?.stop().catch(() => undefined);
+    asyncInvoker?.stop();
     await host.stop().catch(() => undefined);
     for (const service of started.reverse()) await service.stop().catch(() => undefined);
   };
@@ -202,7 +141,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         },
       }),
     );
-    const lambdaApi = await start(new LambdaApi(ports.lambda, host, log, signing));
+    const sqs = await start(new SqsStandIn(ports.sqs, model.queues, signing, log));
+    asyncInvoker = new AsyncInvoker(host, model.asyncInvokeConfigs, sqs, log, options.asyncRetryDelaysMs);
+    const lambdaApi = await start(new LambdaApi(ports.lambda, host, asyncInvoker, log, signing));
     const secretsManager =
       model.secrets.length > 0
         ? await start(new SecretsManagerStandIn(ports.secretsManager, model.secrets, signing))
@@ -271,6 +212,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       streamKeyArn: channels[0].streamKeyArn,
       ingestUrl: ingest.url,
       playbackUrl: channels[0].playbackUrl,
+      sqsEndpoint: sqs.endpoint,
+      failureQueues: {
+        fanOut: model.outputs.FanOutFailuresQueueUrl,
+        streamState: model.outputs.StreamStateFailuresQueueUrl,
+      },
       region,
       credentials,
       viewerUrl: pages ? `${pages.url}/` : undefined,
@@ -309,6 +255,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ivs,
       video: localVideo,
       testStream,
+      asyncInvoker,
+      sqs,
       webSocket,
       dynamoDb,
       host,

@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnResource, CloudAssembly } from './assembly';
+import { type AsyncInvokeConfig, LAMBDA_ASYNC_DEFAULTS } from './async-invoke';
 import type { TemplateTable } from './dynamodb';
 import { type LocalRule, loadRules } from './eventbridge';
 import { IntrinsicResolver, localIdentities } from './intrinsics';
 import type { LocalFunction } from './lambda-host';
 import type { LocalSecret } from './secrets-manager';
+import type { LocalQueue } from './sqs';
 import { type StageThrottleSettings, stageThrottleOf } from './stage-throttle';
 
 /** The account every local ARN carries. */
@@ -18,6 +20,8 @@ export interface LocalPlacement {
   readonly httpApiBase: string;
   /** Base of the WebSocket API, e.g. `ws://127.0.0.1:4501`; its @connections API is `http://` there. */
   readonly webSocketBase: string;
+  /** Base of the SQS stand-in, e.g. `http://127.0.0.1:4508`. */
+  readonly sqsBase: string;
   /** What a channel's `PlaybackUrl` resolves to, from the id at the end of its ARN. */
   readonly playbackUrl: (channelId: string) => string;
   /** AWS settings every function gets (region, credentials, service endpoints). */
@@ -73,6 +77,11 @@ export interface StackModel {
   readonly rules: readonly LocalRule[];
   readonly channels: readonly ChannelSpec[];
   readonly secrets: readonly LocalSecret[];
+  readonly queues: readonly LocalQueue[];
+  /** Each function's asynchronous invocation config (retries, age, failure queue), by ARN. */
+  readonly asyncInvokeConfigs: ReadonlyMap<string, AsyncInvokeConfig>;
+  /** The stack's outputs, resolved to their local values. */
+  readonly outputs: Readonly<Record<string, string>>;
   readonly httpApi: HttpApiSpec;
   readonly webSocketApi: WebSocketApiSpec;
 }
@@ -95,6 +104,7 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
       apiBaseUrl: (_id, protocol) =>
         protocol === 'WEBSOCKET' ? placement.webSocketBase : placement.httpApiBase,
       ingestHost: '127.0.0.1',
+      sqsBase: placement.sqsBase,
       playbackUrl: placement.playbackUrl,
     }),
   );
@@ -173,6 +183,40 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
     })),
     rules: loadRules(resources, resolver),
     channels,
+    queues: ofType('AWS::SQS::Queue').map(([id]) => ({
+      name: resolver.resolveString({ 'Fn::GetAtt': [id, 'QueueName'] }),
+      arn: resolver.resolveString({ 'Fn::GetAtt': [id, 'Arn'] }),
+      url: resolver.resolveString({ Ref: id }),
+    })),
+    asyncInvokeConfigs: new Map(
+      ofType('AWS::Lambda::EventInvokeConfig').map(([, r]): [string, AsyncInvokeConfig] => {
+        const props = r.Properties ?? {};
+        const name = resolver.resolveString(props.FunctionName);
+        const fn = functions.find((f) => f.name === name);
+        if (!fn) throw new Error(`an EventInvokeConfig names ${name}, which is not a function of this stack`);
+        const onFailure = (props.DestinationConfig as { OnFailure?: { Destination?: unknown } } | undefined)
+          ?.OnFailure;
+        return [
+          fn.arn,
+          {
+            maxRetries: Number(props.MaximumRetryAttempts ?? LAMBDA_ASYNC_DEFAULTS.maxRetries),
+            maxEventAgeSeconds: Number(
+              props.MaximumEventAgeInSeconds ?? LAMBDA_ASYNC_DEFAULTS.maxEventAgeSeconds,
+            ),
+            onFailureArn: onFailure?.Destination ? resolver.resolveString(onFailure.Destination) : undefined,
+          },
+        ];
+      }),
+    ),
+    outputs: Object.fromEntries(
+      Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
+        try {
+          return [[key, resolver.resolveString(output.Value)]];
+        } catch {
+          return []; // An output the local runtime cannot resolve is left out.
+        }
+      }),
+    ),
     secrets: ofType('AWS::SecretsManager::Secret').map(([id, r]) => {
       const arn = resolver.resolveString({ Ref: id });
       return {

@@ -10,6 +10,7 @@ import { HostApiError, type HostClient } from '../client/host-client';
 import { type Invocation, parseInvocation, UsageError, wantsHelp } from './host-cli/args';
 import { revealWhenAnswersClose } from './host-cli/countdown';
 import type { CliIo } from './host-cli/io';
+import { listFailures, opsTarget, redrive, renderFailures } from './host-cli/ops';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
 import { checkedSheet, renderCheck, runSheet } from './host-cli/show';
 import { CliError, connect, isError } from './host-cli/target';
@@ -50,6 +51,11 @@ export async function runCli(
       io.stdout(renderCheck(action.file, checkedSheet(action.file)));
       return EXIT_OK;
     }
+    if (action.kind === 'ops failures' || action.kind === 'ops redrive') {
+      // The failure queues, through SQS and Lambda rather than the host API.
+      await operate(invocation, env, io);
+      return EXIT_OK;
+    }
     const client = await connect(invocation, env);
     await execute(client, invocation, io);
     return EXIT_OK;
@@ -86,6 +92,8 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
       await runSheet(client, action.file, action.from, io);
       break;
     case 'show check':
+    case 'ops failures':
+    case 'ops redrive':
       break;
     case 'state': {
       const state = await client.state();
@@ -93,6 +101,23 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
       break;
     }
   }
+}
+
+async function operate(invocation: Invocation, env: NodeJS.ProcessEnv, io: CliIo): Promise<void> {
+  const target = await opsTarget(invocation, env);
+  const print = (reply: unknown, human: string) =>
+    io.stdout(invocation.json ? `${JSON.stringify(reply)}\n` : human);
+  if (invocation.action.kind === 'ops failures') {
+    const failures = await listFailures(target);
+    print({ failures }, renderFailures(failures));
+    return;
+  }
+  const { redriven, kept } = await redrive(target);
+  const keptNote = kept.length ? `, ${kept.length} kept (no function to send them to; see ops failures)` : '';
+  print(
+    { redriven, kept },
+    `Redriven ${redriven.length} failure${redriven.length === 1 ? '' : 's'}${keptNote}.\n`,
+  );
 }
 
 function report(error: unknown, io: CliIo, json: boolean): number {

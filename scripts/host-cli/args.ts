@@ -47,7 +47,8 @@ export type Action =
   | { readonly kind: 'event send'; readonly type: string; readonly data: unknown }
   | { readonly kind: 'show check'; readonly file: string }
   | { readonly kind: 'show run'; readonly file: string; readonly from: number }
-  | { readonly kind: 'state' };
+  | { readonly kind: 'state' }
+  | { readonly kind: 'ops failures' | 'ops redrive' };
 
 export interface Invocation {
   readonly action: Action;
@@ -154,6 +155,7 @@ const SUBCOMMANDS = {
   poll: ['create', 'show', 'reveal'],
   event: ['send'],
   show: ['check', 'run'],
+  ops: ['failures', 'redrive'],
 } as const;
 
 /** What the user typed; `poll show`, `drop` and `announce` map onto the API's own actions. */
@@ -162,6 +164,8 @@ type Command =
   | 'event send'
   | 'show check'
   | 'show run'
+  | 'ops failures'
+  | 'ops redrive'
   | 'drop'
   | 'announce'
   | 'state';
@@ -178,6 +182,8 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   announce: ['seconds'],
   'show check': [],
   'show run': ['from'],
+  'ops failures': [],
+  'ops redrive': [],
   state: [],
 };
 
@@ -226,6 +232,9 @@ function actionFor(command: Command, operands: string[], values: Values): Action
     }
     case 'state':
       return { kind: 'state' };
+    case 'ops failures':
+    case 'ops redrive':
+      return { kind: command };
   }
 }
 

@@ -31,6 +31,10 @@ commands:
                         run a show from a run-sheet: open, wait, reveal, next, with a countdown;
                         --from N resumes at item N after an interruption
   state                 the stream state and the current quiz
+  ops failures          what failed after its retries and waits in the failure queues (fan-out
+                        jobs, stream-state events); leaves them there
+  ops redrive           invoke each failure's function again and delete it once Lambda took it;
+                        a reveal segment that had finished sends nothing twice
 
 options:
   --local               use the local runtime, from .cuecast/local.json (start it with \`npm run dev\`)
@@ -52,5 +56,6 @@ export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT -
        npm run host -- show check FILE | show run FILE [--from N]
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
+       npm run host -- ops failures | ops redrive
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
 `;

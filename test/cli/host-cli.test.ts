@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RATE_WINDOW_MS } from '../../lambda/services/metadata-publisher';
 import type { LocalRuntime } from '../../local/runtime';
-import { runCli } from '../../scripts/host-cli';
 import { bootTestRuntime, setStream as setStreamOf, sleep, Viewer } from '../local/harness';
+import { type CliRun, captureCli } from './capture-cli';
 
 /**
  * The host CLI, run in-process against a real local runtime (the synthesized stack on loopback).
@@ -18,28 +18,7 @@ let badKeyConfigFile: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-cli-'));
 const viewers: Viewer[] = [];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const run: Run = { code: -1, stdout: '', stderr: '' };
-  run.code = await runCli(
-    args,
-    {
-      stdout: (text) => {
-        run.stdout += text;
-      },
-      stderr: (text) => {
-        run.stderr += text;
-      },
-    },
-    env,
-  );
-  return run;
-}
+const cli = captureCli;
 
 /** The CLI against the test's runtime, through `--config`. */
 const host = (...args: string[]) => cli([...args, '--config', configFile]);
@@ -487,7 +466,7 @@ describe('when the API refuses', () => {
 
   it('prints RATE_LIMITED with the time to wait once the 5 cues of a second are spent', async () => {
     await sleep(WINDOW_WAIT_MS);
-    const runs: Run[] = [];
+    const runs: CliRun[] = [];
     for (let i = 0; i < 8; i++)
       runs.push(await host('event', 'send', '--type', 'tick', '--data', `{"i":${i}}`));
     try {

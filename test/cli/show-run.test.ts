@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { LocalRuntime } from '../../local/runtime';
-import { runCli } from '../../scripts/host-cli';
 import { bootTestRuntime, setStream, sleep, Viewer } from '../local/harness';
+import { captureCli } from './capture-cli';
 
 /**
  * `npm run host -- show check|run FILE` in-process against a real local runtime: a short show
@@ -14,18 +14,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-show-'));
 const configFile = path.join(tmp, 'local.json');
 const viewers: Viewer[] = [];
 
-async function host(...args: string[]) {
-  const run = { code: -1, stdout: '', stderr: '' };
-  run.code = await runCli([...args, '--config', configFile], {
-    stdout: (text) => {
-      run.stdout += text;
-    },
-    stderr: (text) => {
-      run.stderr += text;
-    },
-  });
-  return run;
-}
+const host = (...args: string[]) => captureCli([...args, '--config', configFile]);
 
 const cues = () => runtime.ivs.metadata().map((cue) => JSON.parse(cue.metadata));
 

@@ -204,7 +204,7 @@ describe('when a person runs npm run dev', () => {
   it('refuses a CUECAST_LOCAL_PORT that is not a port', async () => {
     const dev = runDev({ CUECAST_LOCAL_PORT: 'eighty' });
     expect(await dev.exited).toBe(1);
-    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65528');
+    expect(dev.output()).toContain('CUECAST_LOCAL_PORT must be an integer from 1024 to 65527');
   }, 30_000);
 });
 

@@ -1,0 +1,94 @@
+/**
+ * The local runtime's public shapes: the options it boots with, what it writes to
+ * `.cuecast/local.json` (docs/protocol.md §6), and the handle a test or the bench holds.
+ */
+import type { AsyncInvoker } from './async-invoke';
+import type { LocalDynamoDb } from './dynamodb';
+import type { IvsStandIn } from './ivs';
+import type { LambdaHost } from './lambda-host';
+import type { SecretsManagerStandIn } from './secrets-manager';
+import type { SqsStandIn } from './sqs';
+import type { LocalVideo } from './video/local-video';
+import type { WebSocketGateway } from './websocket-gateway';
+
+export interface LocalRuntimeOptions {
+  /** Project root: where cdk.json and cdk.out live. @default process.cwd() */
+  readonly projectDir?: string;
+  /** First port; the others follow it. @default 4500 */
+  readonly basePort?: number;
+  /** Run `cdk synth` first. @default true */
+  readonly synth?: boolean;
+  /**
+   * Synthesize and boot the stack with viewer auth on (`-c viewerAuth=true`, docs/protocol.md §5):
+   * viewers need a token from `POST /viewer-token` to connect. @default false
+   */
+  readonly viewerAuth?: boolean;
+  /** The cloud assembly to boot. @default <projectDir>/cdk.out, or cdk.out.viewer-auth with viewerAuth */
+  readonly assemblyDir?: string;
+  /** Where to write the local configuration. @default <projectDir>/.cuecast/local.json; null writes nothing */
+  readonly stateFile?: string | null;
+  /** Latency added to every @connections call, in ms. @default 0 */
+  readonly managementLatencyMs?: number;
+  /** Keep the DynamoDB tables in this directory, so a restart finds them as they were. @default in memory */
+  readonly dataDir?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /**
+   * Publish ffmpeg's test pattern (a clock and a tone) to the local ingest once booted, so there is
+   * video without OBS. Needs ffmpeg. @default false
+   */
+  readonly testStream?: boolean;
+  /**
+   * Waits before each retry of a failed asynchronous invocation, in ms (the last one repeats).
+   * @default Lambda's: about 1 minute, then 2
+   */
+  readonly asyncRetryDelaysMs?: readonly number[];
+  /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
+  readonly webDir?: string | null;
+  readonly log?: (line: string) => void;
+}
+
+/** What `.cuecast/local.json` holds (docs/protocol.md §6). */
+export interface LocalConfig {
+  readonly httpApiUrl: string;
+  readonly webSocketUrl: string;
+  readonly managementUrl: string;
+  readonly ivsEndpoint: string;
+  readonly dynamoDbEndpoint: string;
+  readonly lambdaEndpoint: string;
+  readonly channelArn: string;
+  readonly streamKeyArn?: string;
+  /** The local ingest: publish RTMP to `<ingestUrl><streamKey>` (the key `GetStreamKey` returns). */
+  readonly ingestUrl: string;
+  /** The channel's local `PlaybackUrl`: an HLS live playlist while something publishes. */
+  readonly playbackUrl: string;
+  /** The SQS stand-in, and the failure queues' URLs (the stack's outputs, resolved locally). */
+  readonly sqsEndpoint: string;
+  readonly failureQueues: { readonly fanOut?: string; readonly streamState?: string };
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The viewer page and the host console, when web/dist was built. */
+  readonly viewerUrl?: string;
+  readonly hostUrl?: string;
+  /** True when viewers need a token from `POST /viewer-token` (docs/protocol.md §5). */
+  readonly viewerAuth: boolean;
+  readonly secretsManagerEndpoint?: string;
+}
+
+export interface LocalRuntime {
+  readonly config: LocalConfig;
+  readonly ivs: IvsStandIn;
+  /** The local ingest's video: sessions, playlists and the cues written into them. */
+  readonly video: LocalVideo;
+  /** Asynchronous invocations: retries, failure queues, and injected failures (tests). */
+  readonly asyncInvoker: AsyncInvoker;
+  readonly sqs: SqsStandIn;
+  /** With `testStream`: the test pattern's publisher; stopping it ends the broadcast. */
+  readonly testStream?: { stop(): Promise<void> };
+  readonly webSocket: WebSocketGateway;
+  readonly dynamoDb: LocalDynamoDb;
+  readonly host: LambdaHost;
+  /** Present when the template has secrets (viewer auth). */
+  readonly secretsManager?: SecretsManagerStandIn;
+  stop(): Promise<void>;
+}

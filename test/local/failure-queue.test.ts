@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalRuntime } from '../../local/runtime';
+import { captureCli } from '../cli/capture-cli';
+import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
+
+/**
+ * The failure destination end to end, in the local runtime: an injected fan-out crash is retried
+ * as the template's EventInvokeConfig says, lands in the local failure queue as Lambda's
+ * invocation record, is listed by `ops failures` and re-sent by `ops redrive`; and a redrive of
+ * work that already finished delivers nothing twice (the reveal's segment marks).
+ */
+let runtime: LocalRuntime;
+const configFile = path.join(os.tmpdir(), `cuecast-failures-${process.pid}.json`);
+const viewers: Viewer[] = [];
+
+beforeAll(async () => {
+  // Lambda waits 1 and 2 minutes before its retries; here 50 ms, so the test takes seconds.
+  runtime = await bootTestRuntime({ asyncRetryDelaysMs: [50, 50] });
+  fs.writeFileSync(configFile, JSON.stringify(runtime.config));
+}, 120_000);
+
+afterAll(async () => {
+  for (const viewer of viewers) viewer.socket.close();
+  await runtime?.stop();
+  fs.rmSync(configFile, { force: true });
+});
+
+const ops = (...args: string[]) => captureCli([...args, '--config', configFile]);
+
+const fanOutQueueArn = () => {
+  const queue = runtime.sqs.queueFor(String(runtime.config.failureQueues.fanOut));
+  if (!queue) throw new Error('no fan-out failure queue in the local runtime');
+  return queue.arn;
+};
+
+async function until(test: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+describe('when the fan-out keeps crashing on a reveal', () => {
+  it('retries, lands in the failure queue, is listed, and a redrive delivers once', async () => {
+    expect(runtime.config.failureQueues.fanOut).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\d+\/.+/);
+    const created = await callApi(runtime.config, 'POST', '/quizzes', {
+      question: 'Which queue?',
+      choices: ['This one', 'That one'],
+      correctIndex: 0,
+      durationSeconds: 60,
+    });
+    const { quizId } = created.body;
+    const viewer = await Viewer.connect(`${runtime.config.webSocketUrl}?v=2`);
+    viewers.push(viewer);
+    await viewer.request({ action: 'answer', quizId, choiceIndex: 0 }, ['answer']);
+    const reveal = (f: { quizId?: string; type?: string }) =>
+      f.quizId === quizId && (f.type === 'graded' || f.type === 'result');
+
+    const crash = runtime.asyncInvoker.faults.inject({
+      match: ({ logicalId, event }) =>
+        logicalId.includes('FanOut') && (event as { kind?: string }).kind === 'result',
+      action: 'fail',
+    });
+    const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
+    expect(revealed.status).toBe(200);
+
+    // Every segment of the reveal: tried three times (one attempt, two retries), then queued.
+    await until(() => runtime.sqs.bodies(fanOutQueueArn()).length > 0, 'the first failure record');
+    await sleep(500);
+    const records = runtime.sqs.bodies(fanOutQueueArn()).map((body) => JSON.parse(body));
+    const segments = records[0].requestPayload.totalSegments as number;
+    expect(records).toHaveLength(segments);
+    expect(crash.hits).toBe(3 * segments);
+    for (const record of records) {
+      expect(record).toMatchObject({
+        version: '1.0',
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+        requestPayload: { kind: 'result', quizId, totalSegments: segments },
+        responseContext: { functionError: 'Unhandled' },
+        responsePayload: { errorType: 'Runtime.ExitError' },
+      });
+      expect(record.requestContext.functionArn).toMatch(/^arn:aws:lambda:.+FanOut.+:\$LATEST$/);
+    }
+    expect(records.map((r) => r.requestPayload.segment).sort()).toEqual([...Array(segments).keys()]);
+    // Nothing reached the viewer.
+    await sleep(300);
+    expect(viewer.frames.filter(reveal)).toEqual([]);
+    crash.clear();
+
+    const listed = await ops('ops', 'failures', '--json');
+    expect(listed.code).toBe(0);
+    const { failures } = JSON.parse(listed.stdout);
+    expect(failures).toHaveLength(segments);
+    expect(failures[0]).toMatchObject({ queue: 'fanOut', condition: 'RetriesExhausted', attempts: 3 });
+    const human = await ops('ops', 'failures');
+    expect(human.stdout).toContain(`${segments} failures waiting:`);
+    expect(human.stdout).toContain(
+      `fanOut: result job for quiz ${quizId}, segment 0: RetriesExhausted after 3 attempts`,
+    );
+    // Listing left them in place.
+    expect(runtime.sqs.bodies(fanOutQueueArn())).toHaveLength(segments);
+
+    const redriven = await ops('ops', 'redrive');
+    expect(redriven).toMatchObject({ code: 0, stdout: `Redriven ${segments} failures.\n` });
+    expect(runtime.sqs.bodies(fanOutQueueArn())).toEqual([]);
+    const delivered = await viewer.waitFor(reveal);
+    expect(delivered).toMatchObject({
+      type: 'graded',
+      quizId,
+      choiceIndex: 0,
+      correct: true,
+      counts: [1, 0],
+    });
+
+    // The same work redriven again (a message left behind, a second operator): nothing twice.
+    const sqs = new SQSClient({
+      region: runtime.config.region,
+      credentials: runtime.config.credentials,
+      endpoint: runtime.config.sqsEndpoint,
+    });
+    for (const record of records)
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: runtime.config.failureQueues.fanOut,
+          MessageBody: JSON.stringify(record),
+        }),
+      );
+    expect((await ops('ops', 'redrive')).stdout).toBe(`Redriven ${segments} failures.\n`);
+    await sleep(1500);
+    expect(viewer.frames.filter(reveal)).toHaveLength(1);
+    expect(runtime.sqs.bodies(fanOutQueueArn())).toEqual([]);
+  }, 60_000);
+
+  it('says so when the queues are empty', async () => {
+    const listed = await ops('ops', 'failures');
+    expect(listed).toMatchObject({ code: 0, stdout: 'No failures: both failure queues are empty.\n' });
+  });
+});
