@@ -4,12 +4,16 @@ import { CuecastStack } from '../lib/cuecast-stack';
 
 const app = new App();
 // `cdk deploy -c viewerAuth=true` turns viewer auth on (docs/protocol.md §5; README, "Viewer auth").
-const viewerAuth = String(app.node.tryGetContext('viewerAuth') ?? 'false');
-if (!['true', 'false'].includes(viewerAuth)) {
-  throw new Error(`context viewerAuth must be true or false, got "${viewerAuth}"`);
-}
+// `-c tracing=true` turns X-Ray active tracing on for every function.
+const flag = (name: string): boolean => {
+  const value = String(app.node.tryGetContext(name) ?? 'false');
+  if (!['true', 'false'].includes(value))
+    throw new Error(`context ${name} must be true or false, got "${value}"`);
+  return value === 'true';
+};
 new CuecastStack(app, 'Cuecast', {
   description: 'cuecast: interactive live video (IVS + API Gateway + Lambda)',
-  viewerAuth: viewerAuth === 'true' ? {} : undefined,
+  viewerAuth: flag('viewerAuth') ? {} : undefined,
+  tracing: flag('tracing'),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

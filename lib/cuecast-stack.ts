@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AppFunction } from './constructs/app-function';
 import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
@@ -21,6 +22,12 @@ export interface CuecastStackProps extends StackProps {
    * @default - off: each connection is its own viewer
    */
   readonly viewerAuth?: ViewerAuthOptions;
+  /**
+   * X-Ray active tracing on every function. API Gateway's HTTP and WebSocket APIs have no X-Ray
+   * tracing (only REST APIs do), so traces start at Lambda.
+   * @default false: tracing costs per trace recorded and retrieved
+   */
+  readonly tracing?: boolean;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -47,5 +54,8 @@ export class CuecastStack extends Stack {
     });
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);
+    if (props.tracing) {
+      for (const fn of this.node.findAll()) if (fn instanceof AppFunction) fn.enableActiveTracing();
+    }
   }
 }

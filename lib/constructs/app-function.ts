@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -85,5 +85,25 @@ export class AppFunction extends NodejsFunction {
       },
     });
     this.functionLogGroup = logGroup;
+  }
+
+  /**
+   * X-Ray active tracing: Lambda samples invocations and records a segment for each. The role
+   * may then send trace data; X-Ray's `PutTraceSegments` and `PutTelemetryRecords` act on no
+   * resource, so their statement needs `*`.
+   */
+  enableActiveTracing(): void {
+    (this.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(this.role ?? this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS documents "*" as their only resource. Only with the opt-in tracing prop.',
+    });
   }
 }
