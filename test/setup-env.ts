@@ -10,6 +10,9 @@ export const TEST_ENV = {
   AWS_SECRET_ACCESS_KEY: 'test-secret',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_SERVICE_NAME: 'Cuecast',
+  // EMF lines would go straight to stdout; test/handlers/metrics.test.ts turns them on to read them.
+  POWERTOOLS_METRICS_DISABLED: 'true',
   [ENV.QUIZZES_TABLE]: 'test-quizzes',
   [ENV.ANSWERS_TABLE]: 'test-answers',
   [ENV.TALLY_TABLE]: 'test-tally',

@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
+import { count, flushMetrics } from '../clients/metrics';
 import { loadConfig } from '../config';
 import { parseFanOutJob } from '../domain/fan-out-job';
+import { METRIC } from '../metric-names';
 import { Broadcasts } from '../services/broadcasts';
 import type { FanOutReport } from '../services/fan-out';
 import {
@@ -38,6 +40,15 @@ const broadcasts = new Broadcasts({
 export const handler = async (event: unknown, context: Context): Promise<FanOutReport> => {
   logger.addContext(context);
   const job = parseFanOutJob(event);
-  if (job.kind === 'stream') return broadcasts.stream(job);
-  return job.kind === 'tally' ? broadcasts.tally(job) : broadcasts.result(job);
+  const report =
+    job.kind === 'stream'
+      ? await broadcasts.stream(job)
+      : job.kind === 'tally'
+        ? await broadcasts.tally(job)
+        : await broadcasts.result(job);
+  count(METRIC.deliveries, report.delivered);
+  count(METRIC.gone, report.gone);
+  count(METRIC.failedPosts, report.failed);
+  flushMetrics();
+  return report;
 };

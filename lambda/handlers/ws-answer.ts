@@ -1,5 +1,7 @@
+import { count, countBy, milliseconds } from '../clients/metrics';
 import { loadConfig } from '../config';
 import { parseAnswer, parseFrame } from '../domain/viewer';
+import { METRIC, METRIC_DIMENSIONS } from '../metric-names';
 import { LiveTally } from '../services/live-tally';
 import { ViewerService } from '../services/viewer-service';
 import {
@@ -28,9 +30,18 @@ const viewers = new ViewerService(
 );
 
 /** `answer`: one accepted answer per viewer per quiz, while the quiz is open. */
-export const handler = wsHandler(posterFor(config), connectionStoreFor(config), async (event) => {
-  const { connectionId, requestTimeEpoch } = event.requestContext;
-  const input = parseAnswer(parseFrame(event.body));
-  // The connection, or with viewer auth the verified viewer id: a reconnect cannot vote twice.
-  return viewers.answer(input, { viewerId: viewerIdOf(event), connectionId }, new Date(requestTimeEpoch));
-});
+export const handler = wsHandler(
+  posterFor(config),
+  connectionStoreFor(config),
+  async (event) => {
+    const { connectionId, requestTimeEpoch } = event.requestContext;
+    const input = parseAnswer(parseFrame(event.body));
+    // The connection, or with viewer auth the verified viewer id: a reconnect cannot vote twice.
+    return viewers.answer(input, { viewerId: viewerIdOf(event), connectionId }, new Date(requestTimeEpoch));
+  },
+  (reply, ms) => {
+    if (reply.type === 'answer') count(METRIC.answersAccepted);
+    else if (reply.type === 'error') countBy(METRIC.answersRefused, METRIC_DIMENSIONS.code, reply.code);
+    milliseconds(METRIC.answerDuration, ms);
+  },
+);

@@ -1,7 +1,9 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import { parsePushVersion } from '../../client/wire';
 import { logger } from '../clients/logger';
+import { count, flushMetrics } from '../clients/metrics';
 import { loadConfig } from '../config';
+import { METRIC } from '../metric-names';
 import { connectionStoreFor } from '../services/wiring';
 import { viewerIdOf } from '../ws/viewer-identity';
 
@@ -35,5 +37,7 @@ export const handler = async (
     },
     now,
   );
+  count(METRIC.connectionsOpened);
+  flushMetrics();
   return { statusCode: 200 };
 };

@@ -1,7 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
+import { countBy, flushMetrics } from '../clients/metrics';
 import { BadRequestError, DomainError, UnsupportedMediaTypeError } from '../domain/errors';
 import { parseJson } from '../domain/validation';
+import { METRIC, METRIC_DIMENSIONS } from '../metric-names';
 import { throttlingAsRateLimited } from '../transport/error-mapping';
 
 /** What a route returns; the wrapper turns it into the API Gateway payload v2 reply. */
@@ -29,6 +31,8 @@ export function httpHandler(route: HttpRoute) {
       return { statusCode: status, headers: JSON_HEADERS, body: JSON.stringify(body) };
     } catch (error) {
       return errorReply(throttlingAsRateLimited(error), context.awsRequestId);
+    } finally {
+      flushMetrics();
     }
   };
 }
@@ -36,6 +40,7 @@ export function httpHandler(route: HttpRoute) {
 function errorReply(error: unknown, requestId: string): APIGatewayProxyResultV2 {
   if (error instanceof DomainError) {
     logger.info('request refused', { code: error.code, reason: error.message });
+    countBy(METRIC.hostRequestsRefused, METRIC_DIMENSIONS.code, error.code);
     const headers: Record<string, string> =
       error.retryAfterSeconds === undefined
         ? JSON_HEADERS

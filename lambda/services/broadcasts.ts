@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gradedMessage, resultMessage, revealFigures, streamMessage, tallyMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
+import { milliseconds } from '../clients/metrics';
 import type { FanOutJob } from '../domain/fan-out-job';
 import { FAN_OUT_HEARTBEAT_MS } from '../domain/reveal';
 import { LIVE_TALLY_INTERVAL_MS } from '../domain/tally';
 import { isCorrect } from '../domain/viewer';
+import { METRIC } from '../metric-names';
 import type { AnswerStore } from '../store/answer-store';
 import type { ConnectionStore } from '../store/connection-store';
 import type { RevealStore } from '../store/reveal-store';
@@ -106,6 +108,9 @@ export class Broadcasts {
       this.segmentOf(job),
     ).finally(() => progress?.stop());
     await progress?.finish(report);
+    // The largest of these across a reveal's segments is its time to the last delivery.
+    if (report.connections > 0)
+      milliseconds(METRIC.revealToDelivery, Date.now() - Date.parse(quiz.result.revealedAt));
     return report;
   }
 

@@ -1,9 +1,11 @@
 import { PutMetadataCommand } from '@aws-sdk/client-ivs';
 import { ivs } from '../clients/ivs';
 import { logger } from '../clients/logger';
+import { count, countBy } from '../clients/metrics';
 import type { EncodedCue } from '../domain/cue';
 import { ChannelNotBroadcastingError, RateLimitedError } from '../domain/errors';
 import { decideAdmission, retryAfterSeconds } from '../domain/rate-window';
+import { METRIC, METRIC_DIMENSIONS } from '../metric-names';
 import type { RateWindowStore } from '../store/rate-window-store';
 
 /** Lost races on the rate window before we give up and ask the host to retry. */
@@ -30,12 +32,20 @@ export class MetadataPublisher {
   ) {}
 
   async publish(cue: EncodedCue): Promise<void> {
-    await this.admit();
+    try {
+      await this.admit();
+    } catch (error) {
+      countBy(METRIC.cuesRefused, METRIC_DIMENSIONS.reason, 'RATE_LIMITED');
+      throw error;
+    }
     try {
       await ivs.send(new PutMetadataCommand({ channelArn: this.channelArn, metadata: cue.metadata }));
     } catch (error) {
-      throw translateIvsError(error);
+      const translated = translateIvsError(error);
+      countBy(METRIC.cuesRefused, METRIC_DIMENSIONS.reason, refusalReason(translated));
+      throw translated;
     }
+    count(METRIC.cuesSent);
   }
 
   private async admit(): Promise<void> {
@@ -49,6 +59,13 @@ export class MetadataPublisher {
     logger.warn('metadata rate window: too many lost races', { channelArn: this.channelArn });
     throw new RateLimitedError(1);
   }
+}
+
+/** A refused cue's reason, as the CuesRefused metric names it. */
+function refusalReason(error: unknown): string {
+  if (error instanceof ChannelNotBroadcastingError) return 'CHANNEL_NOT_BROADCASTING';
+  if (error instanceof RateLimitedError) return 'IVS_THROTTLED';
+  return 'OTHER';
 }
 
 /** IVS's own refusals become contract errors; anything else is ours to investigate. */

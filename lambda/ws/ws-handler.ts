@@ -1,6 +1,7 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from 'aws-lambda';
 import type { ErrorMessage, ServerMessage } from '../../client/wire';
 import { logger } from '../clients/logger';
+import { flushMetrics } from '../clients/metrics';
 import { DomainError } from '../domain/errors';
 import type { ConnectionPoster } from '../services/connection-poster';
 import type { ConnectionStore } from '../store/connection-store';
@@ -14,20 +15,29 @@ export type WsRoute = (event: APIGatewayProxyWebsocketEventV2) => Promise<Server
  * to the sender through the @connections API, delete the sender's record if it turned out to
  * be gone, and always answer API Gateway with 200 so a bad frame never drops the connection.
  */
-export function wsHandler(poster: ConnectionPoster, connections: ConnectionStore, route: WsRoute) {
+export function wsHandler(
+  poster: ConnectionPoster,
+  connections: ConnectionStore,
+  route: WsRoute,
+  /** Told of each reply (or error frame) and the route's time, for its metrics. @default none */
+  observe?: (reply: ServerMessage, ms: number) => void,
+) {
   return async (
     event: APIGatewayProxyWebsocketEventV2,
     context: Context,
   ): Promise<APIGatewayProxyResultV2> => {
     logger.addContext(context);
     const { connectionId, routeKey } = event.requestContext;
-    let message: object;
+    const started = Date.now();
+    let message: ServerMessage;
     try {
       message = await route(event);
     } catch (error) {
       message = errorFrame(throttlingAsRateLimited(error), context.awsRequestId);
     }
     const outcome = await poster.post(connectionId, message);
+    observe?.(message, Date.now() - started);
+    flushMetrics();
     if (outcome !== 'delivered') logger.info('reply not delivered', { connectionId, routeKey, outcome });
     // A post to a gone connection means its record is stale (docs/protocol.md §2): delete it now.
     if (outcome === 'gone')

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -61,7 +61,8 @@ export class AppFunction extends NodejsFunction {
       environment: {
         // Stack traces point at our TypeScript, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'cuecast',
+        // The `service` dimension of the custom metrics: one stack's metrics apart from another's.
+        POWERTOOLS_SERVICE_NAME: Stack.of(scope).stackName,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
