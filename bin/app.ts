@@ -15,5 +15,7 @@ new CuecastStack(app, 'Cuecast', {
   description: 'cuecast: interactive live video (IVS + API Gateway + Lambda)',
   viewerAuth: flag('viewerAuth') ? {} : undefined,
   tracing: flag('tracing'),
+  // `-c alarmEmail=you@example.com` mails the alarms (confirm the subscription AWS sends).
+  alarmEmail: app.node.tryGetContext('alarmEmail'),
 });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

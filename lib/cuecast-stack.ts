@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { AppFunction } from './constructs/app-function';
 import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
+import { Operations } from './constructs/operations';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
 import { ShowData, type ShowDataProps } from './constructs/show-data';
 import { ViewerAuth, type ViewerAuthOptions } from './constructs/viewer-auth';
@@ -28,6 +29,8 @@ export interface CuecastStackProps extends StackProps {
    * @default false: tracing costs per trace recorded and retrieved
    */
   readonly tracing?: boolean;
+  /** An address the alarm topic mails; it must confirm the subscription. @default none */
+  readonly alarmEmail?: string;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -37,6 +40,7 @@ export class CuecastStack extends Stack {
   readonly hostApi: HostApi;
   readonly realtimeApi: RealtimeApi;
   readonly viewerAuth?: ViewerAuth;
+  readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
@@ -54,8 +58,15 @@ export class CuecastStack extends Stack {
     });
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);
-    if (props.tracing) {
-      for (const fn of this.node.findAll()) if (fn instanceof AppFunction) fn.enableActiveTracing();
-    }
+    const functions = this.node.findAll().filter((c): c is AppFunction => c instanceof AppFunction);
+    if (props.tracing) for (const fn of functions) fn.enableActiveTracing();
+    this.operations = new Operations(this, 'Operations', {
+      channel: this.channel,
+      data: this.data,
+      hostApi: this.hostApi,
+      realtimeApi: this.realtimeApi,
+      functions,
+      alarmEmail: props.alarmEmail,
+    });
   }
 }
