@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { ENV } from '../lambda/env-names';
 import type { LocalRuntime } from '../local/runtime';
 
 /**
@@ -70,6 +71,11 @@ export async function measureAnswerPath(
     CUECAST_CONTROL_TABLE: table('Control'),
     CUECAST_CONNECTIONS_TABLE: table('Connections'),
     CUECAST_CALLBACK_URL: `http://127.0.0.1:${port}/live`,
+    // A quiz, not a live poll: the answer path never dispatches a fan-out, but its config is read.
+    [ENV.FAN_OUT_FUNCTION]: 'bench-no-fan-out',
+    [ENV.FAN_OUT_SEGMENTS]: '4',
+    // 2,000 answers would print 2,000 EMF lines; P3 counts requests, not metrics.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const quizId = `bench${Date.now()}`;
   const seed = new DynamoDBClient({
