@@ -68,7 +68,6 @@ export class HlsPackager {
   private pmtPid?: number;
   private videoPid?: number;
   private metadataPid?: number;
-  private pmt?: ProgramMap;
   private patPacket?: Buffer;
   private pmtPacket?: Buffer;
   private readonly continuity = new Map<number, number>();
@@ -194,11 +193,10 @@ export class HlsPackager {
 
   private programMap(pmt: ProgramMap): void {
     if (this.pmtPid === undefined) return;
-    this.pmt = pmt;
     this.videoPid = pmt.streams.find((s) => s.type === STREAM_TYPE.h264)?.pid;
     // A PID no stream of the program uses.
     this.metadataPid ??= Math.max(0x100, ...pmt.streams.map((s) => s.pid)) + 1;
-    this.pmtPacket = pmtWithMetadata(this.pmt, this.pmtPid, this.metadataPid, 0);
+    this.pmtPacket = pmtWithMetadata(pmt, this.pmtPid, this.metadataPid, 0);
   }
 
   /** Appends to the open segment (nothing before the first key frame), renumbering PSI. */

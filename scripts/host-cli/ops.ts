@@ -5,9 +5,6 @@
  * message in place; redriving invokes its function again, asynchronously, and deletes it once
  * Lambda took it. A redriven reveal segment that had finished sends nothing twice.
  */
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityCommand,
@@ -16,9 +13,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { type Invocation, UsageError } from './args';
-import { CliError } from './target';
+import type { Invocation } from './args';
+import { CliError, deployedAws, readLocalJson, stackOutputs } from './target';
 
 /** The stack outputs that name the failure queues, by what they hold. */
 const QUEUE_OUTPUTS = {
@@ -50,21 +46,14 @@ export interface Failure {
 
 export async function opsTarget({ target }: Invocation, env: NodeJS.ProcessEnv): Promise<OpsTarget> {
   if (target.mode === 'local') {
-    const file = path.resolve(target.configFile ?? path.join('.cuecast', 'local.json'));
-    let config: {
+    const { file, json } = readLocalJson(target);
+    const config = json as {
       region?: string;
       credentials?: { accessKeyId: string; secretAccessKey: string };
       sqsEndpoint?: string;
       lambdaEndpoint?: string;
       failureQueues?: Partial<Record<QueueName, string>>;
     };
-    try {
-      config = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new CliError(
-        `cannot read ${file} (${(error as Error).message}): start the runtime with \`npm run dev\``,
-      );
-    }
     if (!config.sqsEndpoint || !config.failureQueues || !config.credentials)
       throw new CliError(`${file} names no failure queues: restart \`npm run dev\` with this version`);
     const aws = { region: config.region, credentials: config.credentials };
@@ -74,16 +63,11 @@ export async function opsTarget({ target }: Invocation, env: NodeJS.ProcessEnv):
       queues: queuesFrom(config.failureQueues),
     };
   }
-  const region = target.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  if (!region) throw new UsageError('no AWS region: pass --region REGION or set AWS_REGION (or use --local)');
-  const credentials = defaultProvider();
-  const { Stacks } = await new CloudFormationClient({ region, credentials }).send(
-    new DescribeStacksCommand({ StackName: target.stack }),
-  );
-  const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const aws = deployedAws(target, env);
+  const outputs = await stackOutputs(target.stack, aws.region, aws.credentials);
   return {
-    sqs: new SQSClient({ region, credentials }),
-    lambda: new LambdaClient({ region, credentials }),
+    sqs: new SQSClient(aws),
+    lambda: new LambdaClient(aws),
     queues: queuesFrom({
       fanOut: outputs[QUEUE_OUTPUTS.fanOut],
       streamState: outputs[QUEUE_OUTPUTS.streamState],

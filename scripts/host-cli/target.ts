@@ -22,14 +22,24 @@ export class CliError extends Error {}
 export async function connect({ target }: Invocation, env: NodeJS.ProcessEnv): Promise<HostClient> {
   const sha256 = NodeSha256 as unknown as HostClientOptions['sha256'];
   if (target.mode === 'local') {
-    const config = readLocalConfig(path.resolve(target.configFile ?? LOCAL_CONFIG));
+    const config = readLocalConfig(target);
     return new HostClient({ ...config, sha256, fetch: fetchOrExplain(' (is `npm run dev` still running?)') });
   }
+  const { region, credentials } = deployedAws(target, env);
+  const apiUrl = (await stackOutputs(target.stack, region, credentials)).HttpApiUrl;
+  if (!apiUrl)
+    throw new CliError(`stack ${target.stack} in ${region} has no HttpApiUrl output: is it cuecast?`);
+  return new HostClient({ apiUrl, region, credentials, sha256, fetch: fetchOrExplain('') });
+}
+
+/** The region and the default credential chain for a deployed stack. */
+export function deployedAws(
+  target: Extract<Invocation['target'], { mode: 'deployed' }>,
+  env: NodeJS.ProcessEnv,
+): { region: string; credentials: ReturnType<typeof defaultProvider> } {
   const region = target.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new UsageError('no AWS region: pass --region REGION or set AWS_REGION (or use --local)');
-  const credentials = defaultProvider();
-  const apiUrl = await httpApiUrl(target.stack, region, credentials);
-  return new HostClient({ apiUrl, region, credentials, sha256, fetch: fetchOrExplain('') });
+  return { region, credentials: defaultProvider() };
 }
 
 /** fetch with a deadline, whose network failures become one line naming the URL. */
@@ -53,7 +63,12 @@ function fetchOrExplain(hint: string): typeof fetch {
 export const isError = (value: unknown): value is Error =>
   typeof value === 'object' && value !== null && typeof (value as Error).message === 'string';
 
-function readLocalConfig(file: string): Pick<HostClientOptions, 'apiUrl' | 'region' | 'credentials'> {
+/** The local runtime's `.cuecast/local.json` (or `--config FILE`), parsed, and where it was read. */
+export function readLocalJson(target: Extract<Invocation['target'], { mode: 'local' }>): {
+  file: string;
+  json: Record<string, unknown>;
+} {
+  const file = path.resolve(target.configFile ?? LOCAL_CONFIG);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -62,13 +77,22 @@ function readLocalConfig(file: string): Pick<HostClientOptions, 'apiUrl' | 'regi
       throw new CliError(`no local runtime config at ${file}: start it with \`npm run dev\``);
     throw new CliError(`cannot read ${file}: ${(error as Error).message}`);
   }
-  let config: { httpApiUrl?: unknown; region?: unknown; credentials?: Record<string, unknown> };
   try {
-    config = JSON.parse(text);
+    return { file, json: JSON.parse(text) ?? {} };
   } catch {
     throw new CliError(`${file} is not valid JSON; restart the local runtime with \`npm run dev\``);
   }
-  const { httpApiUrl, region, credentials } = config ?? {};
+}
+
+function readLocalConfig(
+  target: Extract<Invocation['target'], { mode: 'local' }>,
+): Pick<HostClientOptions, 'apiUrl' | 'region' | 'credentials'> {
+  const { file, json } = readLocalJson(target);
+  const { httpApiUrl, region, credentials } = json as {
+    httpApiUrl?: unknown;
+    region?: unknown;
+    credentials?: Record<string, unknown>;
+  };
   if (
     typeof httpApiUrl !== 'string' ||
     typeof region !== 'string' ||
@@ -86,19 +110,17 @@ function readLocalConfig(file: string): Pick<HostClientOptions, 'apiUrl' | 'regi
   };
 }
 
-async function httpApiUrl(
+/** A deployed stack's outputs, by key (CloudFormation DescribeStacks). */
+export async function stackOutputs(
   stack: string,
   region: string,
   credentials: ReturnType<typeof defaultProvider>,
-): Promise<string> {
+): Promise<Record<string, string | undefined>> {
   const cloudFormation = new CloudFormationClient({ region, credentials });
   try {
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stack }));
-    const url = Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'HttpApiUrl')?.OutputValue;
-    if (!url) throw new CliError(`stack ${stack} in ${region} has no HttpApiUrl output: is it cuecast?`);
-    return url;
+    return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue]));
   } catch (error) {
-    if (error instanceof CliError) throw error;
     const { name, message } = error as Error;
     throw new CliError(`cannot read the outputs of stack ${stack} in ${region}: ${name}: ${message}`);
   } finally {
