@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { AppFunction } from './constructs/app-function';
+import { ACTIVE_TRACING_CONTEXT, AppFunction } from './constructs/app-function';
 import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
 import { Operations } from './constructs/operations';
@@ -44,6 +44,8 @@ export class CuecastStack extends Stack {
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
+    // Read by every AppFunction below; context must be set before the first child exists.
+    if (props.tracing) this.node.setContext(ACTIVE_TRACING_CONTEXT, true);
     this.channel = new LiveChannel(this, 'LiveChannel', props.channel);
     this.data = new ShowData(this, 'Data', props.data);
     this.hostApi = new HostApi(this, 'HostApi', { ...props.hostApi, channel: this.channel, data: this.data });
@@ -59,7 +61,6 @@ export class CuecastStack extends Stack {
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);
     const functions = this.node.findAll().filter((c): c is AppFunction => c instanceof AppFunction);
-    if (props.tracing) for (const fn of functions) fn.enableActiveTracing();
     this.operations = new Operations(this, 'Operations', {
       channel: this.channel,
       data: this.data,

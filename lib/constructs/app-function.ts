@@ -6,6 +6,12 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
+/**
+ * Context key a stack sets (before creating any function) to turn X-Ray active tracing on for
+ * every AppFunction under it: `CuecastStack`'s `tracing` prop.
+ */
+export const ACTIVE_TRACING_CONTEXT = 'cuecast:activeTracing';
+
 /** Stands in for the SDK's default credential chain inside bundles (see the module's comment). */
 const ENV_CREDENTIALS = path.join(__dirname, '..', '..', 'lambda', 'clients', 'env-credentials.ts');
 
@@ -58,6 +64,8 @@ export class AppFunction extends NodejsFunction {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // Lambda then adds to the role the X-Ray statement tracing needs.
+      tracing: tracingOn(scope) ? lambda.Tracing.ACTIVE : undefined,
       environment: {
         // Stack traces point at our TypeScript, not the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
@@ -86,25 +94,14 @@ export class AppFunction extends NodejsFunction {
       },
     });
     this.functionLogGroup = logGroup;
-  }
-
-  /**
-   * X-Ray active tracing: Lambda samples invocations and records a segment for each. The role
-   * may then send trace data; X-Ray's `PutTraceSegments` and `PutTelemetryRecords` act on no
-   * resource, so their statement needs `*`.
-   */
-  enableActiveTracing(): void {
-    (this.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
-    this.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
-        resources: ['*'],
-      }),
-    );
-    Validations.of(this.role ?? this).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS documents "*" as their only resource. Only with the opt-in tracing prop.',
-    });
+    if (tracingOn(scope)) {
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions: AWS documents "*" as their only resource. Lambda adds that statement itself for active tracing, which exists only with the opt-in tracing prop.',
+      });
+    }
   }
 }
+
+const tracingOn = (scope: Construct): boolean => scope.node.tryGetContext(ACTIVE_TRACING_CONTEXT) === true;

@@ -86,13 +86,8 @@ export class Operations extends Construct {
       description: 'Encrypts the cuecast alarm topic',
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'], // In a key policy, "*" is this key.
-      }),
-    );
+    // Into the key's own policy: CloudWatch may use this key, and no other.
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new sns.Topic(this, 'Alarms', {
       masterKey: key,
       enforceSSL: true,
