@@ -1,4 +1,6 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CuecastStack, type CuecastStackProps } from '../../lib/cuecast-stack';
@@ -8,9 +10,11 @@ import { CuecastStack, type CuecastStackProps } from '../../lib/cuecast-stack';
  * (test/infra/bundling.test.ts bundles for real).
  */
 export function buildStack(props: CuecastStackProps = {}) {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  // With no outdir the App makes a fresh cdk.outXXXX under the system temp dir; the template is
-  // in memory once read (or the props were refused), so nothing is left behind after a test run.
+  // A fresh folder per build, named for this process, so a test can tell its own leftovers from
+  // those of test files building stacks at the same moment in other workers. The template is in
+  // memory once read (or the props were refused), so the folder goes at once.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), buildStackOutdirPrefix()));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
   try {
     const stack = new CuecastStack(app, 'Cuecast', props);
     return { app, stack, template: Template.fromStack(stack) };
@@ -18,6 +22,9 @@ export function buildStack(props: CuecastStackProps = {}) {
     fs.rmSync(app.outdir, { recursive: true, force: true });
   }
 }
+
+/** The name every outdir {@link buildStack} makes in this process starts with. */
+export const buildStackOutdirPrefix = () => `cuecast-test-cdk.out-${process.pid}-`;
 
 export type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
