@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import WebSocket from 'ws';
 import { HostClient } from '../client/host-client';
 import { NodeSha256 } from '../client/sha256-node';
 import type { PushVersion } from '../client/wire';
@@ -7,6 +6,7 @@ import { lambdaHeapLimits } from '../local/lambda-host';
 import type { LocalRuntime } from '../local/runtime';
 import { fanOutSettings } from './p2-fan-out';
 import { Poster, scanConnectionIds } from './p2-poster';
+import { answerAll, close, open, until } from './viewer-sockets';
 
 /**
  * P6: posts per connected viewer per reveal, at full participation. `viewers` WebSocket clients
@@ -26,12 +26,6 @@ export interface PostsRow {
   /** One post to every viewer, as fast as the fan-out's concurrency allows. */
   limitMs: number;
   revealVsLimit: number;
-}
-
-interface Socket {
-  readonly ws: WebSocket;
-  /** Arrival times of this round's frames, by what they were. */
-  readonly frames: Array<{ kind: string; at: number }>;
 }
 
 export async function measurePosts(
@@ -119,62 +113,4 @@ export async function measurePosts(
     await poster.stop();
   }
   return rows;
-}
-
-/** Opens `count` sockets, 250 at a time; each counts the frames that concern the round. */
-async function open(url: string, count: number): Promise<Socket[]> {
-  const sockets: Socket[] = [];
-  for (let i = 0; i < count; i += 250) {
-    const batch = await Promise.all(
-      Array.from({ length: Math.min(250, count - i) }, async () => {
-        const ws = new WebSocket(url);
-        const socket: Socket = { ws, frames: [] };
-        ws.on('message', (data) => {
-          const frame = JSON.parse(data.toString()) as { type?: string; status?: string };
-          socket.frames.push({ kind: String(frame.type), at: Date.now() });
-        });
-        await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => resolve());
-          ws.once('error', reject);
-        });
-        return socket;
-      }),
-    );
-    sockets.push(...batch);
-  }
-  return sockets;
-}
-
-/** Every socket answers (alternating choices); resolves with how many were accepted. */
-async function answerAll(sockets: Socket[], quizId: string): Promise<number> {
-  sockets.forEach((s, i) => {
-    s.ws.send(JSON.stringify({ action: 'answer', quizId, choiceIndex: i % 2 }));
-  });
-  const replied = () =>
-    sockets.filter((s) => s.frames.some((f) => f.kind === 'answer' || f.kind === 'error'));
-  await until(() => replied().length === sockets.length, 120_000, 'the answers');
-  const accepted = sockets.filter((s) => s.frames.some((f) => f.kind === 'answer')).length;
-  if (accepted !== sockets.length) throw new Error(`P6: ${sockets.length - accepted} answers were refused`);
-  return accepted;
-}
-
-async function until(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`P6: timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function close(sockets: Socket[]): Promise<void> {
-  await Promise.all(
-    sockets.map(
-      (s) =>
-        new Promise<void>((resolve) => {
-          if (s.ws.readyState === WebSocket.CLOSED) return resolve();
-          s.ws.once('close', () => resolve());
-          s.ws.close();
-        }),
-    ),
-  );
 }

@@ -2,7 +2,7 @@
  * `npm run bench`: measures cuecast and prints each figure beside a baseline measured in the
  * same run (these machines are noisy; an absolute time alone means little). Results go to
  * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10);
- * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10); BENCH_P6_VIEWERS the P6 audience (default 1,000).
+ * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10); BENCH_P6_VIEWERS the P6 audience (default 1,000); BENCH_P7_VIEWERS the P7 audience (default 400).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +17,8 @@ import { measureAnswerPath } from './p3-answer-path';
 import { measureMetadata } from './p4-metadata';
 import { measureSync } from './p5-sync';
 import { measurePosts } from './p6-posts';
+import { measureCost } from './p7-cost';
+import { printCost } from './p7-report';
 
 const root = path.join(__dirname, '..');
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -35,7 +37,7 @@ const benchRuntime = async (options: LocalRuntimeOptions = {}) =>
 async function main(): Promise<void> {
   const runs = Number(process.env.BENCH_RUNS ?? 10);
   const audience = Number(process.env.BENCH_P2_CONNECTIONS ?? 10_000);
-  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5,p6').split(',');
+  const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5,p6,p7').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`cuecast bench on ${machine}\n`);
   console.log('synthesizing (npx cdk synth) ...');
@@ -162,6 +164,19 @@ async function main(): Promise<void> {
         `P6 aim (pushes v2, every viewer answered: <= 1.00 post per connected viewer per reveal): ${verdict(aims.p6)}\n`,
       );
       results.p6 = p6;
+    } finally {
+      await runtime.stop();
+    }
+  }
+  if (only.includes('p7')) {
+    const viewers = Number(process.env.BENCH_P7_VIEWERS ?? 400);
+    console.log(
+      `P7 dollars per show-hour: a show's units metered at ${viewers} viewers (80% answering), priced from bench/prices.json ...`,
+    );
+    const runtime = await benchRuntime();
+    try {
+      const p7 = await measureCost(runtime, root, viewers);
+      results.p7 = { ...p7, ...printCost(p7, path.join(root, 'bench', 'prices.json')) };
     } finally {
       await runtime.stop();
     }

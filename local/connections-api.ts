@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { FaultPlan } from './faults';
 import { decodeUriPart, readBody, requestUrl, sendAwsError, sendJson } from './http-util';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
+import type { UsageMeter } from './usage';
 
 /** A `@connections` call, as fault rules see it. */
 export interface ManagementRequest {
@@ -33,6 +34,8 @@ export interface ConnectionsApiOptions {
   /** The open connection with this id, if any. */
   readonly lookup: (connectionId: string) => ManagedConnection | undefined;
   readonly log: (line: string) => void;
+  /** Counts each message sent. @default none */
+  readonly meter?: UsageMeter;
 }
 
 /**
@@ -79,6 +82,7 @@ export class ConnectionsApi {
           return sendAwsError(res, 413, 'PayloadTooLargeException', 'message exceeds 128 KB');
         }
         connection.socket.send(body.toString('utf8'));
+        this.options.meter?.messageOut(body.length);
         res.writeHead(200).end();
         return;
       case 'GET':

@@ -18,6 +18,7 @@ import {
 import { FaultPlan } from './faults';
 import { close, listen, readBody } from './http-util';
 import { SigV4Verifier, sendSignatureError } from './sigv4';
+import type { UsageMeter } from './usage';
 
 // dynalite ships no types.
 // biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS module
@@ -81,6 +82,12 @@ export class LocalDynamoDb {
   private client: DynamoDBClient;
   /** Injected faults (tests only; nothing is armed by default): matching requests get a DynamoDB error. */
   readonly faults = new FaultPlan<DynamoDbRequest, DynamoDbFault>();
+  /**
+   * While on, each request asks dynalite for its `ConsumedCapacity` (`ReturnConsumedCapacity:
+   * TOTAL` when the caller did not) and the units go to the usage meter: `npm run bench` (P7)
+   * prices a show from them. Off by default, as answers then carry a field nobody asked for.
+   */
+  meterCapacity = false;
   /** Requests dynalite has not answered yet: stop() waits for them before its database closes. */
   private inFlight = 0;
   private readonly verifier: SigV4Verifier;
@@ -91,6 +98,8 @@ export class LocalDynamoDb {
     credentials: { accessKeyId: string; secretAccessKey: string },
     /** Where the tables are kept; none keeps them in memory. */
     private readonly dataDir?: string,
+    /** Where request units go while {@link meterCapacity} is on. */
+    private readonly meter?: UsageMeter,
   ) {
     this.endpoint = `http://127.0.0.1:${port}`;
     // A copy: the SDK marks the credentials object it is given (`$source`), and the runtime writes
@@ -180,7 +189,8 @@ export class LocalDynamoDb {
             const fault = this.faults.active ? this.faults.take(describeRequest(req, raw)) : undefined;
             if (fault) return sendDynamoDbError(res, fault);
           }
-          const replay = Object.assign(Readable.from(raw.length > 0 ? [raw] : []), {
+          const body = this.meterCapacity && this.meter ? this.metered(req, raw, res) : raw;
+          const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
             headers: req.headers,
             method: req.method,
             url: req.url,
@@ -189,6 +199,27 @@ export class LocalDynamoDb {
         })
         .catch(() => res.destroy());
     });
+  }
+
+  /**
+   * Asks dynalite for the request's consumed capacity and counts it once the answer is written.
+   * A conditional write that fails still consumes a write unit on DynamoDB; dynalite's error
+   * carries none, so it counts as one (the items here are all under 1 KB).
+   */
+  private metered(req: IncomingMessage, raw: Buffer, res: ServerResponse): Buffer {
+    const meter = this.meter as UsageMeter;
+    const { operation, body } = describeRequest(req, raw);
+    if (!METERED.has(operation)) return raw;
+    const write = WRITE_OPERATIONS.has(operation);
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      const text = typeof args[0] === 'string' || Buffer.isBuffer(args[0]) ? args[0].toString() : '';
+      const units = consumedUnits(text, res.statusCode, write);
+      meter.capacity(write ? 0 : units, write ? units : 0);
+      return end(...args);
+    }) as ServerResponse['end'];
+    if (body.ReturnConsumedCapacity === 'TOTAL' || body.ReturnConsumedCapacity === 'INDEXES') return raw;
+    return Buffer.from(JSON.stringify({ ...body, ReturnConsumedCapacity: 'TOTAL' }));
   }
 
   tableNames(): string[] {
@@ -253,6 +284,25 @@ function describeRequest(req: IncomingMessage, raw: Buffer): DynamoDbRequest {
       ? [body.TableName]
       : Object.keys((body.RequestItems as Record<string, unknown> | undefined) ?? {});
   return { operation: target.split('.')[1] ?? '', tables, body };
+}
+
+const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
+/** The operations that take `ReturnConsumedCapacity` in dynalite. */
+const METERED = new Set([...WRITE_OPERATIONS, 'GetItem', 'BatchGetItem', 'Query', 'Scan']);
+
+/** The capacity units an answer reports (one object, or one per table for batches). */
+function consumedUnits(text: string, status: number, write: boolean): number {
+  let answer: { ConsumedCapacity?: unknown; __type?: string };
+  try {
+    answer = JSON.parse(text);
+  } catch {
+    return 0;
+  }
+  if (status !== 200)
+    return write && String(answer.__type).endsWith('ConditionalCheckFailedException') ? 1 : 0;
+  const consumed = answer.ConsumedCapacity;
+  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
+  return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0);
 }
 
 /** DynamoDB's JSON error shape: throttling is a 400 the SDK classifies (and retries) by `__type`. */

@@ -13,6 +13,7 @@ import {
 import type { LambdaHost, LocalFunction } from './lambda-host';
 import { type LocalSigning, SigV4Verifier } from './sigv4';
 import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
+import type { UsageMeter } from './usage';
 
 export interface HttpRoute {
   readonly routeKey: string;
@@ -35,6 +36,8 @@ export interface HttpGatewayOptions {
   readonly log: (line: string) => void;
   /** The stage's throttling, from the template. @default none */
   readonly throttle?: StageThrottleSettings;
+  /** Counts requests (P7 of `npm run bench`). @default none */
+  readonly meter?: UsageMeter;
 }
 
 /** Compiles `METHOD /path/{param}/{proxy+}` into a matcher. */
@@ -115,6 +118,7 @@ export class HttpGateway {
       return;
     }
 
+    this.options.meter?.httpRequest();
     if (this.throttle && !this.throttle.tryTake()) {
       sendJson(res, 429, { message: 'Too Many Requests' }, cors);
       this.options.log(`[http] ${method} ${url.pathname} -> throttled 429`);

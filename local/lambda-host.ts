@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { UsageMeter } from './usage';
 
 export interface LocalFunction {
   readonly logicalId: string;
@@ -67,6 +68,8 @@ export class LambdaHost {
   constructor(
     private readonly functions: ReadonlyMap<string, LocalFunction>,
     private readonly log: (line: string) => void,
+    /** Counts invocations, billed milliseconds and log lines for `npm run bench` (P7). */
+    private readonly meter?: UsageMeter,
   ) {}
 
   /** Finds a function by logical id, name or ARN. */
@@ -93,6 +96,7 @@ export class LambdaHost {
       const started = Date.now();
       const finish = (outcome: InvokeResult) => {
         this.record(fn.logicalId, outcome);
+        this.meter?.finished(fn.logicalId);
         resolve(outcome);
       };
       const timer = setTimeout(() => {
@@ -109,6 +113,7 @@ export class LambdaHost {
         timer,
         logicalId: fn.logicalId,
       });
+      this.meter?.started(fn.logicalId);
       worker.postMessage({ id, event });
     });
   }
@@ -194,9 +199,10 @@ export class LambdaHost {
         resourceLimits: lambdaHeapLimits(fn.memorySize),
       });
       for (const stream of [worker.stdout, worker.stderr]) {
-        readline
-          .createInterface({ input: stream })
-          .on('line', (line) => this.log(`  ${fn.logicalId} | ${line}`));
+        readline.createInterface({ input: stream }).on('line', (line) => {
+          this.meter?.logLine(fn.logicalId, line);
+          this.log(`  ${fn.logicalId} | ${line}`);
+        });
       }
       worker.on('message', (message: { type: string; id?: number } & Partial<InvokeResult>) => {
         if (message.type === 'ready') resolve(worker);

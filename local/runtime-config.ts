@@ -8,6 +8,7 @@ import type { IvsStandIn } from './ivs';
 import type { LambdaHost } from './lambda-host';
 import type { SecretsManagerStandIn } from './secrets-manager';
 import type { SqsStandIn } from './sqs';
+import type { UsageMeter } from './usage';
 import type { LocalVideo } from './video/local-video';
 import type { WebSocketGateway } from './websocket-gateway';
 
@@ -88,6 +89,8 @@ export interface LocalRuntime {
   readonly webSocket: WebSocketGateway;
   readonly dynamoDb: LocalDynamoDb;
   readonly host: LambdaHost;
+  /** What the runtime did, in the units AWS bills (`npm run bench`, P7). */
+  readonly usage: UsageMeter;
   /** Present when the template has secrets (viewer auth). */
   readonly secretsManager?: SecretsManagerStandIn;
   stop(): Promise<void>;

@@ -17,6 +17,7 @@ import { SecretsManagerStandIn } from './secrets-manager';
 import { SqsStandIn } from './sqs';
 import { LOCAL_ACCOUNT_ID, readStackModel, type StackModel } from './stack-model';
 import { assemblyDirFor, synthesize } from './synth';
+import { UsageMeter } from './usage';
 import { publishTestStream, stopFfmpeg } from './video/ffmpeg';
 import { LocalVideo, playbackPath } from './video/local-video';
 import { RtmpIngest } from './video/rtmp-ingest';
@@ -82,7 +83,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Every stand-in checks SigV4 against this one identity, as each AWS service does.
   const signing = { region, credentials };
 
-  const host = new LambdaHost(new Map(model.functions.map((fn) => [fn.logicalId, fn])), log);
+  const usage = new UsageMeter();
+  const host = new LambdaHost(new Map(model.functions.map((fn) => [fn.logicalId, fn])), log, usage);
   /** The model checked every ARN it names against its functions. */
   const fn = (arn: string): LocalFunction => host.find(arn) as LocalFunction;
   const started: Array<{ stop(): Promise<void> }> = [];
@@ -108,7 +110,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
 
   try {
-    const dynamoDb = new LocalDynamoDb(ports.dynamodb, region, credentials, options.dataDir);
+    const dynamoDb = new LocalDynamoDb(ports.dynamodb, region, credentials, options.dataDir, usage);
     started.push(dynamoDb);
     await dynamoDb.start(model.tables);
 
@@ -169,6 +171,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         corsAllowOrigins: [...model.httpApi.corsAllowOrigins, ...(servePages ? [pagesOrigin] : [])],
         log,
         throttle: model.httpApi.throttle,
+        meter: usage,
       }),
     );
 
@@ -187,6 +190,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         signing,
         managementLatencyMs: options.managementLatencyMs,
         throttle: wsApi.throttle,
+        meter: usage,
       }),
     );
 
@@ -260,6 +264,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       webSocket,
       dynamoDb,
       host,
+      usage,
       secretsManager,
       stop: async () => {
         await stopAll();

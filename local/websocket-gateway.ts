@@ -9,6 +9,7 @@ import { awsErrorReply, close, guarded, HttpError, listen, requestUrl } from './
 import type { LambdaHost, LocalFunction } from './lambda-host';
 import type { LocalSigning } from './sigv4';
 import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
+import type { UsageMeter } from './usage';
 
 /** API Gateway WebSocket limits (docs/protocol.md §2). */
 export const WS_LIMITS = {
@@ -36,6 +37,8 @@ export interface WebSocketGatewayOptions {
   readonly signing: LocalSigning;
   /** The stage's throttling of `$connect` and messages, from the template. @default none */
   readonly throttle?: StageThrottleSettings;
+  /** Counts messages, connections and route events (P7 of `npm run bench`). @default none */
+  readonly meter?: UsageMeter;
 }
 
 interface ConnectionMeta {
@@ -94,6 +97,7 @@ export class WebSocketGateway {
       latencyMs: options.managementLatencyMs,
       lookup: (connectionId) => this.connections.get(connectionId),
       log: options.log,
+      meter: options.meter,
     });
   }
 
@@ -169,6 +173,7 @@ export class WebSocketGateway {
       if (verdict.status !== 200) return refuseUpgrade(socket, verdict.status);
       meta.authorizer = verdict.context;
     }
+    this.options.meter?.routeEvent();
     const connect = this.options.routes.get('$connect');
     if (connect) {
       const event = {
@@ -191,6 +196,7 @@ export class WebSocketGateway {
   private accept(socket: WebSocket, meta: ConnectionMeta): void {
     const connection: Connection = { ...meta, socket, lastActiveAt: Date.now() };
     this.connections.set(meta.id, connection);
+    this.options.meter?.connected();
     this.touch(connection);
     connection.lifeTimer = setTimeout(
       () => socket.close(1001, 'Going away: connection duration limit'),
@@ -199,6 +205,7 @@ export class WebSocketGateway {
     connection.lifeTimer.unref();
     socket.on('message', (data, isBinary) => {
       this.touch(connection);
+      this.options.meter?.messageIn((data as Buffer).length);
       void this.message(
         connection,
         isBinary ? Buffer.from(data as Buffer).toString('base64') : data.toString(),
@@ -231,26 +238,30 @@ export class WebSocketGateway {
     return '$default';
   }
 
+  /** A frame from the gateway itself (an error), counted as API Gateway bills it. */
+  private reply(connection: Connection, frame: Record<string, unknown>): void {
+    const text = JSON.stringify(frame);
+    connection.socket.send(text);
+    this.options.meter?.messageOut(Buffer.byteLength(text));
+  }
+
   private async message(connection: Connection, body: string): Promise<void> {
     if (this.throttle && !this.throttle.tryTake()) {
-      connection.socket.send(
-        JSON.stringify({
-          message: 'Too Many Requests',
-          connectionId: connection.id,
-          requestId: randomUUID(),
-        }),
-      );
+      this.reply(connection, {
+        message: 'Too Many Requests',
+        connectionId: connection.id,
+        requestId: randomUUID(),
+      });
       this.options.log(`[ws] message ${connection.id} -> throttled`);
       return;
     }
     const routeKey = this.routeFor(body);
     const fn = this.options.routes.get(routeKey);
     if (!fn) {
-      connection.socket.send(
-        JSON.stringify({ message: 'Forbidden', connectionId: connection.id, requestId: randomUUID() }),
-      );
+      this.reply(connection, { message: 'Forbidden', connectionId: connection.id, requestId: randomUUID() });
       return;
     }
+    this.options.meter?.routeEvent();
     const event = {
       requestContext: { ...this.baseContext(connection, routeKey, 'MESSAGE'), messageId: randomUUID() },
       body,
@@ -264,13 +275,11 @@ export class WebSocketGateway {
       `[ws] ${routeKey} ${connection.id} -> ${fn.logicalId} ${status} ${outcome.ms}ms${outcome.ok ? '' : ` (${outcome.error?.message})`}`,
     );
     if (!outcome.ok) {
-      connection.socket.send(
-        JSON.stringify({
-          message: 'Internal server error',
-          connectionId: connection.id,
-          requestId: event.requestContext.requestId,
-        }),
-      );
+      this.reply(connection, {
+        message: 'Internal server error',
+        connectionId: connection.id,
+        requestId: event.requestContext.requestId,
+      });
     }
   }
 
@@ -278,9 +287,11 @@ export class WebSocketGateway {
     clearTimeout(connection.idleTimer);
     clearTimeout(connection.lifeTimer);
     this.connections.delete(connection.id);
+    this.options.meter?.disconnected(Date.now() - connection.connectedAt);
     const fn = this.options.routes.get('$disconnect');
     // On shutdown the stores are going away too; API Gateway itself is what stops here.
     if (!fn || this.stopping) return;
+    this.options.meter?.routeEvent();
     const event = {
       requestContext: {
         ...this.baseContext(connection, '$disconnect', 'DISCONNECT'),

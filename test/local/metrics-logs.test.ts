@@ -1,5 +1,6 @@
 import { METRIC } from '../../lambda/metric-names';
 import type { LocalRuntime } from '../../local/runtime';
+import { usageBetween } from '../../local/usage';
 import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
 
 /**
@@ -54,3 +55,74 @@ it('writes every custom metric of a quiz into the function logs as EMF', async (
   const delivered = emitted(METRIC.deliveries).reduce((sum, emf) => sum + Number(emf[METRIC.deliveries]), 0);
   expect(delivered).toBeGreaterThanOrEqual(1);
 }, 60_000);
+
+describe('the usage meter', () => {
+  const answerFn = () => runtime.host.all().find((fn) => /Answer/.test(fn.logicalId))?.logicalId as string;
+
+  /**
+   * Waits until every connection so far has had its `$disconnect` run (the earlier test's viewer
+   * leaves without waiting) and nothing runs, so a window holds only its own work.
+   */
+  async function quiet(): Promise<void> {
+    const disconnect = runtime.host.all().find((fn) => /Disconnect/.test(fn.logicalId))?.logicalId as string;
+    const settled = () => {
+      const usage = runtime.usage.snapshot();
+      return (usage.functions[disconnect]?.invocations ?? 0) >= usage.connections;
+    };
+    while (!settled()) await sleep(20);
+    while (runtime.host.all().some((fn) => runtime.host.running(fn.logicalId) > 0)) await sleep(20);
+  }
+
+  it('counts an answer in the units AWS bills: one message each way, two writes, half a read unit', async () => {
+    await quiet();
+    const viewer = await Viewer.connect(`${runtime.config.webSocketUrl}?v=2`);
+    const created = await callApi(runtime.config, 'POST', '/quizzes', {
+      question: 'Metered?',
+      choices: ['Yes', 'No'],
+      correctIndex: 0,
+    });
+    runtime.dynamoDb.meterCapacity = true;
+    try {
+      const before = runtime.usage.snapshot();
+      await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 0 }, ['answer']);
+      await sleep(200);
+      const used = usageBetween(before, runtime.usage.snapshot());
+
+      expect(used).toMatchObject({ messagesIn: 1, messageUnitsIn: 1, messagesOut: 1, messageUnitsOut: 1 });
+      expect(used.httpRequests).toBe(0);
+      expect(used.webSocketRouteEvents).toBe(1);
+      // P3's counts, as request units: two writes of items under 1 KB, one eventually consistent read.
+      expect(used.writeUnits).toBe(2);
+      expect(used.readUnits).toBe(0.5);
+      const fn = used.functions[answerFn()];
+      expect(fn.invocations).toBe(1);
+      expect(fn.busyMs).toBeGreaterThanOrEqual(1);
+      expect(fn.logBytes).toBeGreaterThan(0);
+      // The metrics seen so far (a window holds only those new in it; the first test made these).
+      const metrics = [...runtime.usage.snapshot().metrics];
+      expect(metrics).toContain(`cuecast/${METRIC.answersAccepted}{service=Cuecast}`);
+      expect(
+        metrics.some((m) => m.includes(`/${METRIC.answersRefused}{`) && m.includes('code=ALREADY_ANSWERED')),
+      ).toBe(true);
+
+      // A second answer is refused by a conditional write, which DynamoDB still bills.
+      const again = runtime.usage.snapshot();
+      await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 1 }, ['error']);
+      await sleep(200);
+      const refused = usageBetween(again, runtime.usage.snapshot());
+      expect(refused.writeUnits).toBe(1);
+    } finally {
+      runtime.dynamoDb.meterCapacity = false;
+    }
+
+    // Off again: requests still run, and no units are counted.
+    const off = runtime.usage.snapshot();
+    const reveal = await callApi(runtime.config, 'POST', `/quizzes/${created.body.quizId}/reveal?force=true`);
+    expect(reveal.status).toBe(200);
+    await viewer.waitFor((f) => f.type === 'graded');
+    const after = usageBetween(off, runtime.usage.snapshot());
+    expect(after.httpRequests).toBe(1);
+    expect(after.writeUnits + after.readUnits).toBe(0);
+    await viewer.close();
+  }, 60_000);
+});
