@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { ApiGatewayCloudWatchRole } from './constructs/api-gateway-account';
 import { ACTIVE_TRACING_CONTEXT, AppFunction } from './constructs/app-function';
 import { HostApi, type HostApiProps } from './constructs/host-api';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
@@ -7,6 +8,7 @@ import { Operations } from './constructs/operations';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
 import { ShowData, type ShowDataProps } from './constructs/show-data';
 import { ViewerAuth, type ViewerAuthOptions } from './constructs/viewer-auth';
+import { requireIvsRegion } from './ivs-regions';
 
 export interface CuecastStackProps extends StackProps {
   /** @default - a STANDARD, LOW-latency channel without recording */
@@ -31,6 +33,13 @@ export interface CuecastStackProps extends StackProps {
   readonly tracing?: boolean;
   /** An address the alarm topic mails; it must confirm the subscription. @default none */
   readonly alarmEmail?: string;
+  /**
+   * Set API Gateway's account-level CloudWatch Logs role, which the WebSocket stage's access
+   * logs need. It is an account-wide setting (per region) that replaces any role already set,
+   * and it is retained when the stack is deleted. Pass false in an account that already has one.
+   * @default true: a first deploy succeeds in a fresh account
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -41,11 +50,13 @@ export class CuecastStack extends Stack {
   readonly realtimeApi: RealtimeApi;
   readonly viewerAuth?: ViewerAuth;
   readonly operations: Operations;
+  readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
     // Read by every AppFunction below; context must be set before the first child exists.
     if (props.tracing) this.node.setContext(ACTIVE_TRACING_CONTEXT, true);
+    requireIvsRegion(this);
     this.channel = new LiveChannel(this, 'LiveChannel', props.channel);
     this.data = new ShowData(this, 'Data', props.data);
     this.hostApi = new HostApi(this, 'HostApi', { ...props.hostApi, channel: this.channel, data: this.data });
@@ -58,6 +69,11 @@ export class CuecastStack extends Stack {
       channel: this.channel,
       data: this.data,
     });
+    if (props.apiGatewayCloudWatchRole ?? true) {
+      this.apiGatewayCloudWatchRole = new ApiGatewayCloudWatchRole(this, 'ApiGatewayCloudWatchRole');
+      // The stage's access logs are refused until the account names a role.
+      this.realtimeApi.stage.node.addDependency(this.apiGatewayCloudWatchRole.account);
+    }
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);
     const functions = this.node.findAll().filter((c): c is AppFunction => c instanceof AppFunction);

@@ -20,7 +20,14 @@ export function synthesize(
     const cdk = require.resolve('aws-cdk/bin/cdk');
     const child = spawn(process.execPath, [cdk, 'synth', '--quiet', ...args], {
       cwd: projectDir,
-      env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      // The local runtime is a region of its own: a developer whose AWS profile points at a
+      // region without IVS (which bin/app.ts refuses for a deploy) can still run it.
+      env: {
+        ...process.env,
+        CDK_DISABLE_CLI_TELEMETRY: 'true',
+        AWS_REGION: 'us-east-1',
+        AWS_DEFAULT_REGION: 'us-east-1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
