@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { HostClient } from '../client/host-client';
 import { NodeSha256 } from '../client/sha256-node';
+import { deployedPagesDir } from '../local/pages-asset';
 import type { LocalRuntime } from '../local/runtime';
 import { type Usage, usageBetween } from '../local/usage';
 import {
@@ -110,7 +111,7 @@ export async function measureCost(
         perPing,
         quiz: perQuiz({ viewers: smallAudience, counts: smallQuiz }, { viewers, counts: largeQuiz }),
         customMetrics: runtime.usage.snapshot().metrics.size,
-        page: viewerPage(path.join(root, 'web', 'dist')),
+        page: viewerPage(deployedPagesDir(path.join(root, 'cdk.out'))),
         alarms: countOf(template, 'AWS::CloudWatch::Alarm'),
         dashboards: countOf(template, 'AWS::CloudWatch::Dashboard'),
       },
@@ -210,12 +211,11 @@ function accessLogBytes(template: Template): AccessLogBytes {
 }
 
 /**
- * One load of the viewer page: every built file but the host console's, text gzipped as
- * CloudFront compresses it, the IVS player's wasm as it is, plus `config.json`.
+ * One load of the viewer page, as the stack deploys it: every built file but the host console's,
+ * text gzipped as CloudFront compresses it, the IVS player's wasm as it is, plus `config.json`.
  */
-function viewerPage(dist: string): { bytes: number; requests: number } {
-  if (!fs.existsSync(path.join(dist, 'index.html')))
-    throw new Error(`P7: ${dist} has no built viewer page; run \`npx vite build\` first`);
+function viewerPage(dist: string | undefined): { bytes: number; requests: number } {
+  if (!dist) throw new Error('P7: the synthesized stack deploys no pages');
   const files = [
     path.join(dist, 'index.html'),
     ...fs

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { ApiGatewayCloudWatchRole } from './constructs/api-gateway-account';
 import { ACTIVE_TRACING_CONTEXT, AppFunction } from './constructs/app-function';
@@ -7,6 +7,7 @@ import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
 import { Operations } from './constructs/operations';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
 import { ShowData, type ShowDataProps } from './constructs/show-data';
+import { ShowPages } from './constructs/show-pages';
 import { ViewerAuth, type ViewerAuthOptions } from './constructs/viewer-auth';
 import { requireIvsRegion } from './ivs-regions';
 
@@ -40,6 +41,12 @@ export interface CuecastStackProps extends StackProps {
    * @default true: a first deploy succeeds in a fresh account
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /**
+   * Host the viewer page and the host console: a private bucket behind CloudFront, built at synth,
+   * with `config.json` written from the stack's own values and the HTTP API's CORS allowing it.
+   * @default true
+   */
+  readonly pages?: boolean;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -51,6 +58,7 @@ export class CuecastStack extends Stack {
   readonly viewerAuth?: ViewerAuth;
   readonly operations: Operations;
   readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
+  readonly pages?: ShowPages;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
@@ -73,6 +81,19 @@ export class CuecastStack extends Stack {
       this.apiGatewayCloudWatchRole = new ApiGatewayCloudWatchRole(this, 'ApiGatewayCloudWatchRole');
       // The stage's access logs are refused until the account names a role.
       this.realtimeApi.stage.node.addDependency(this.apiGatewayCloudWatchRole.account);
+    }
+    if (props.pages ?? true) {
+      this.pages = new ShowPages(this, 'Pages', {
+        config: {
+          webSocketUrl: this.realtimeApi.url,
+          httpApiUrl: this.hostApi.url,
+          playbackUrl: this.channel.playbackUrl,
+          region: Aws.REGION,
+          ...(this.viewerAuth ? { viewerTokenUrl: `${this.hostApi.url}viewer-token` } : {}),
+        },
+        webSocketOrigin: `wss://${this.realtimeApi.webSocketApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`,
+      });
+      this.hostApi.allowOrigin(this.pages.origin);
     }
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);

@@ -127,6 +127,8 @@ export function localIdentities(
     sqsBase: string;
     /** A channel's `PlaybackUrl`, from the id at the end of its ARN. */
     playbackUrl: (channelId: string) => string;
+    /** `host:port` of the local pages server, which stands in for the CloudFront distribution. */
+    pagesHost: string;
   },
 ): Map<string, LocalIdentity> {
   const { region, accountId } = pseudo;
@@ -180,6 +182,9 @@ export function localIdentities(
         identities.set(id, { ref: apiId, attributes: { ApiId: apiId, ApiEndpoint: base } });
         break;
       }
+      case 'AWS::CloudFront::Distribution':
+        identities.set(id, { ref: id, attributes: { DomainName: endpoints.pagesHost, Id: id } });
+        break;
       case 'AWS::ApiGatewayV2::Stage':
         identities.set(id, { ref: String(props.StageName ?? id), attributes: {} });
         break;

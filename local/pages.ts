@@ -29,7 +29,10 @@ function isInside(root: string, file: string): boolean {
   return !path.isAbsolute(relative) && relative.split(path.sep)[0] !== '..';
 }
 
-/** Serves the built viewer and host console, with their `config.json`s made from the running runtime. */
+/**
+ * Serves the built viewer and host console, with their `config.json`s made from the running
+ * runtime, and the security headers CloudFront adds to every answer.
+ */
 export class PagesServer {
   private server?: Server;
   readonly url: string;
@@ -38,6 +41,8 @@ export class PagesServer {
     private readonly port: number,
     private readonly dir: string,
     private readonly configs: PageConfigs,
+    /** Sent with every page and file: the distribution's security headers. @default none */
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -50,6 +55,7 @@ export class PagesServer {
 
   private serve(root: string, req: IncomingMessage, res: ServerResponse): void {
     const pathname = decodeUriPart(requestUrl(req).pathname);
+    for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
     if (pathname === '/config.json')
       return sendJson(res, 200, this.configs.viewer(), { 'cache-control': 'no-store' });
     if (pathname === '/host/config.json')

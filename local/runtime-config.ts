@@ -44,7 +44,10 @@ export interface LocalRuntimeOptions {
    * @default Lambda's: about 1 minute, then 2
    */
   readonly asyncRetryDelaysMs?: readonly number[];
-  /** Built pages to serve (Vite's output). @default <projectDir>/web/dist, if it exists */
+  /**
+   * Built pages to serve instead of the stack's own (null: none).
+   * @default the pages the stack deploys: its BucketDeployment's asset in the assembly
+   */
   readonly webDir?: string | null;
   readonly log?: (line: string) => void;
 }
@@ -68,7 +71,7 @@ export interface LocalConfig {
   readonly failureQueues: { readonly fanOut?: string; readonly streamState?: string };
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
-  /** The viewer page and the host console, when web/dist was built. */
+  /** The viewer page and the host console, when the stack hosts them. */
   readonly viewerUrl?: string;
   readonly hostUrl?: string;
   /** True when viewers need a token from `POST /viewer-token` (docs/protocol.md §5). */

@@ -12,6 +12,7 @@ import { newStreamKeyValue, streamStateEvent } from './ivs-streams';
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
 import { PagesServer } from './pages';
+import { localContentSecurityPolicy } from './pages-asset';
 import type { LocalConfig, LocalRuntime, LocalRuntimeOptions } from './runtime-config';
 import { SecretsManagerStandIn } from './secrets-manager';
 import { SqsStandIn } from './sqs';
@@ -48,8 +49,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     sqs: basePort + 8,
   };
   const loopback = (port: number) => `http://127.0.0.1:${port}`;
-  const webDir = options.webDir === undefined ? path.join(projectDir, 'web', 'dist') : options.webDir;
-  const servePages = webDir !== null && fs.existsSync(path.join(webDir, 'index.html'));
   const pagesOrigin = loopback(ports.pages);
 
   const viewerAuth = options.viewerAuth ?? false;
@@ -66,6 +65,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       webSocketBase: `ws://127.0.0.1:${ports.ws}`,
       playbackUrl: (channelId) => `${loopback(ports.ivs)}${playbackPath(channelId)}`,
       sqsBase: loopback(ports.sqs),
+      pagesHost: `127.0.0.1:${ports.pages}`,
       functionEnv: {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
@@ -80,6 +80,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       },
     },
   );
+  // The pages come from the template's own deployment asset (what deploys), unless a test names
+  // a folder or turns them off (null).
+  const webDir = options.webDir === undefined ? model.pages?.dir : options.webDir;
+  const servePages = typeof webDir === 'string' && fs.existsSync(path.join(webDir, 'index.html'));
   // Every stand-in checks SigV4 against this one identity, as each AWS service does.
   const signing = { region, credentials };
 
@@ -194,16 +198,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
     );
 
-    const pages =
-      servePages && webDir
-        ? await start(
-            new PagesServer(ports.pages, webDir, {
+    const pages = servePages
+      ? await start(
+          new PagesServer(
+            ports.pages,
+            webDir,
+            {
               viewer: () => pageConfig,
               // Only the host console gets credentials; the viewer page never does.
               host: () => ({ ...pageConfig, credentials }),
-            }),
-          )
-        : undefined;
+            },
+            pageHeaders(model, { httpApi: loopback(ports.http), ivs: ivs.endpoint }),
+          ),
+        )
+      : undefined;
 
     const config: LocalConfig = {
       httpApiUrl: `${loopback(ports.http)}/`,
@@ -228,15 +236,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       viewerAuth: webSocket.requiresToken,
       secretsManagerEndpoint: secretsManager?.endpoint,
     };
+    // The config the deployment writes, resolved to the local endpoints; then what only local
+    // mode has: cues from the IVS stand-in's feed while nothing is published.
     const pageConfig: PageConfig = {
+      ...(model.pages?.config as Partial<PageConfig> | undefined),
+      ...(model.pages && options.webDir === undefined
+        ? {}
+        : {
+            webSocketUrl: config.webSocketUrl,
+            httpApiUrl: config.httpApiUrl,
+            playbackUrl: config.playbackUrl,
+            viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
+            region,
+          }),
       mode: 'local',
-      webSocketUrl: config.webSocketUrl,
-      httpApiUrl: config.httpApiUrl,
       cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
-      playbackUrl: config.playbackUrl,
-      viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
-      region,
-    };
+    } as PageConfig;
     // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
     await Promise.all(
       channels.map((channel) => emit(streamStateEvent(channel, 'live', region, LOCAL_ACCOUNT_ID))),
@@ -291,4 +306,21 @@ function eventBus(model: StackModel, host: LambdaHost, log: (line: string) => vo
       });
     await Promise.all(deliveries);
   };
+}
+
+/**
+ * The distribution's security headers. The WebSocket API the policy names is already its local
+ * stand-in; the stand-ins for what it allows by wildcard (the HTTP API in `*.execute-api`, IVS
+ * playback in `*.live-video.net`) are added by their exact loopback origins.
+ */
+function pageHeaders(model: StackModel, local: { httpApi: string; ivs: string }): Record<string, string> {
+  const headers = { ...(model.pages?.headers ?? {}) };
+  const csp = headers['content-security-policy'];
+  if (csp) {
+    headers['content-security-policy'] = localContentSecurityPolicy(csp, {
+      connect: [local.httpApi, local.ivs],
+      media: [local.ivs],
+    });
+  }
+  return headers;
 }

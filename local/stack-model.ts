@@ -6,6 +6,7 @@ import type { TemplateTable } from './dynamodb';
 import { type LocalRule, loadRules } from './eventbridge';
 import { IntrinsicResolver, localIdentities } from './intrinsics';
 import type { LocalFunction } from './lambda-host';
+import { type PagesDeployment, readPagesDeployment } from './pages-asset';
 import type { LocalSecret } from './secrets-manager';
 import type { LocalQueue } from './sqs';
 import { type StageThrottleSettings, stageThrottleOf } from './stage-throttle';
@@ -24,6 +25,8 @@ export interface LocalPlacement {
   readonly sqsBase: string;
   /** What a channel's `PlaybackUrl` resolves to, from the id at the end of its ARN. */
   readonly playbackUrl: (channelId: string) => string;
+  /** `host:port` of the local pages server: the CloudFront distribution's domain name. */
+  readonly pagesHost: string;
   /** AWS settings every function gets (region, credentials, service endpoints). */
   readonly functionEnv: Readonly<Record<string, string>>;
 }
@@ -84,6 +87,8 @@ export interface StackModel {
   readonly outputs: Readonly<Record<string, string>>;
   readonly httpApi: HttpApiSpec;
   readonly webSocketApi: WebSocketApiSpec;
+  /** The pages the stack deploys, when it hosts them. */
+  readonly pages?: PagesDeployment;
 }
 
 type Entry = [logicalId: string, resource: CfnResource];
@@ -106,22 +111,28 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
       ingestHost: '127.0.0.1',
       sqsBase: placement.sqsBase,
       playbackUrl: placement.playbackUrl,
+      pagesHost: placement.pagesHost,
     }),
   );
 
-  // Execute-api hostnames in the template (e.g. a WebSocket stage's callback URL) point to loopback.
-  const apiHosts = ofType('AWS::ApiGatewayV2::Api').map(([id]) => ({
-    prefix: `https://${resolver.resolveString({ Ref: id })}.execute-api.${region}.amazonaws.com`,
-    local:
-      apiProtocol(id) === 'WEBSOCKET'
-        ? placement.webSocketBase.replace(/^ws/, 'http')
-        : placement.httpApiBase,
-  }));
+  // Execute-api hostnames in the template (e.g. a WebSocket stage's callback URL, or the pages'
+  // config) point to loopback.
+  const apiHosts = ofType('AWS::ApiGatewayV2::Api').flatMap(([id]) => {
+    const host = `${resolver.resolveString({ Ref: id })}.execute-api.${region}.amazonaws.com`;
+    return apiProtocol(id) === 'WEBSOCKET'
+      ? [
+          { prefix: `https://${host}`, local: placement.webSocketBase.replace(/^ws/, 'http') },
+          { prefix: `wss://${host}`, local: placement.webSocketBase },
+        ]
+      : [{ prefix: `https://${host}`, local: placement.httpApiBase }];
+  });
   const toLocal = (value: string) => apiHosts.reduce((v, h) => v.split(h.prefix).join(h.local), value);
 
-  const functions = ofType('AWS::Lambda::Function').map(([id, resource]) =>
-    localFunction(id, resource, assembly, resolver, toLocal, placement.functionEnv),
-  );
+  // Node.js functions only: the others are CDK's deploy-time helpers (the pages deployment's
+  // Python handler), whose work the local runtime does itself (it serves the pages' assets).
+  const functions = ofType('AWS::Lambda::Function')
+    .filter(([, r]) => String(r.Properties?.Runtime ?? 'nodejs').startsWith('nodejs'))
+    .map(([id, resource]) => localFunction(id, resource, assembly, resolver, toLocal, placement.functionEnv));
   const functionArns = new Set(functions.map((fn) => fn.arn));
   /** The ARN of the stack's function that a URI (integration, authorizer) invokes, or an error naming `what`. */
   const functionArnIn = (uri: string, what: string): string => {
@@ -208,6 +219,7 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
         ];
       }),
     ),
+    pages: readPagesDeployment(assembly.dir, resources, resolver, toLocal),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
         try {

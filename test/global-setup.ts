@@ -1,19 +1,15 @@
-import { build } from 'vite';
 import { synthesize } from '../local/synth';
 
 /**
  * Synthesizes once before any test file runs, so the local-runtime tests (which boot cdk.out)
  * never race two `cdk synth` runs writing the same folder: the default stack into cdk.out and
- * the viewer-auth variant (`-c viewerAuth=true`) into cdk.out.viewer-auth. It also builds the
- * web pages. Set CUECAST_TEST_SKIP_SYNTH=1 to reuse existing assemblies when iterating on tests
+ * the viewer-auth variant (`-c viewerAuth=true`) into cdk.out.viewer-auth. Each synth builds the
+ * web pages (Vite) into the stack's own deployment asset, which the runtime serves. Set
+ * CUECAST_TEST_SKIP_SYNTH=1 to reuse existing assemblies when iterating on tests
  * that do not need fresh ones.
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.CUECAST_TEST_SKIP_SYNTH === '1') return;
   await synthesize(process.cwd());
-  await Promise.all([
-    synthesize(process.cwd(), { viewerAuth: true }),
-    // The browser tests load the built viewer and host console from the local runtime.
-    build({ configFile: 'vite.config.mts', logLevel: 'warn' }),
-  ]);
+  await synthesize(process.cwd(), { viewerAuth: true });
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -48,6 +48,8 @@ export class HostApi extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly url: string;
+  /** Origins whose pages may call the API from a browser (CORS). */
+  private readonly corsOrigins: string[];
   readonly createQuizFunction: AppFunction;
   readonly revealQuizFunction: AppFunction;
   readonly getQuizFunction: AppFunction;
@@ -71,15 +73,19 @@ export class HostApi extends Construct {
       throw new Error(`HostApi: answerGraceSeconds must be a whole number from 0 to ${MAX_GRACE_SECONDS}`);
     }
 
-    const corsAllowOrigins = props.corsAllowOrigins ?? [];
+    this.corsOrigins = [...(props.corsAllowOrigins ?? [])];
     this.httpApi = new apigw.HttpApi(this, 'Api', {
       description: 'cuecast host API',
       createDefaultStage: false,
-      corsPreflight:
-        corsAllowOrigins.length > 0
-          ? {
-              allowOrigins: corsAllowOrigins,
-              allowMethods: [apigw.CorsHttpMethod.GET, apigw.CorsHttpMethod.POST],
+    });
+    // Rendered at synth, so origins known only later (the pages' distribution) can join.
+    (this.httpApi.node.defaultChild as apigw.CfnApi).corsConfiguration = Lazy.any({
+      produce: () =>
+        this.corsOrigins.length === 0
+          ? undefined
+          : {
+              allowOrigins: this.corsOrigins,
+              allowMethods: ['GET', 'POST'],
               allowHeaders: [
                 'content-type',
                 'authorization',
@@ -88,8 +94,7 @@ export class HostApi extends Construct {
                 'x-amz-content-sha256',
               ],
               exposeHeaders: ['retry-after'],
-            }
-          : undefined,
+            },
     });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
@@ -162,5 +167,10 @@ export class HostApi extends Construct {
         description: 'Host API (SigV4) and GET /state',
       });
     }
+  }
+
+  /** Lets pages served from `origin` (`https://host`) call the API from a browser. */
+  allowOrigin(origin: string): void {
+    this.corsOrigins.push(origin);
   }
 }

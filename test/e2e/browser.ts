@@ -13,9 +13,22 @@ const run = promisify(execFile);
 
 export { launchChromium };
 
+/**
+ * Records every Content-Security-Policy violation a page reports (Chromium logs each as a console
+ * error): the local pages carry the deployed policy, so a page that needs more than it allows
+ * shows up here before it breaks in production.
+ */
+export function watchCsp(page: Page, into: string[]): void {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy'))
+      into.push(message.text());
+  });
+}
+
 /** A viewer page at `url`, connected; fails on any page error meanwhile. */
-export async function openViewer(browser: Browser, url: string): Promise<Page> {
+export async function openViewer(browser: Browser, url: string, violations?: string[]): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 800, height: 900 } })).newPage();
+  if (violations) watchCsp(page, violations);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(url);
@@ -75,6 +88,11 @@ export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
   );
   /** The runtime's latest log lines, for the message of a failed host call. */
   const recent: string[] = [];
+  /** CSP violations any page of the suite reported: none may occur in any test. */
+  const violations: string[] = [];
+  afterEach(() => {
+    expect(violations.splice(0)).toEqual([]);
+  });
   const started = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`the browser suite has no ${what}: did beforeAll fail?`);
     return value;
@@ -111,9 +129,10 @@ export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
         throw error;
       }),
     openViewer: () =>
-      openViewer(started(browser, 'browser'), started(runtime, 'runtime').config.viewerUrl ?? ''),
+      openViewer(started(browser, 'browser'), started(runtime, 'runtime').config.viewerUrl ?? '', violations),
     openConsole: async () => {
       const console = await (await started(browser, 'browser').newContext()).newPage();
+      watchCsp(console, violations);
       await console.goto(started(runtime, 'runtime').config.hostUrl ?? '');
       await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
       return console;

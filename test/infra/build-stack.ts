@@ -26,13 +26,30 @@ export function buildStack(props: CuecastStackProps = {}) {
 /** The name every outdir {@link buildStack} makes in this process starts with. */
 export const buildStackOutdirPrefix = () => `cuecast-test-cdk.out-${process.pid}-`;
 
+/**
+ * CDK's own deploy-time helper: the handler of the pages' BucketDeployment, which copies the built
+ * pages into their bucket while CloudFormation deploys. It is not one of cuecast's functions.
+ */
+export const isCdkDeployHelper = (logicalId: string): boolean =>
+  logicalId.startsWith('CustomCDKBucketDeployment');
+
+/** cuecast's own functions (every `AWS::Lambda::Function` but CDK's deploy-time helper), by logical id. */
+export function appFunctions(template: Template): Record<string, any> {
+  return Object.fromEntries(
+    Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => !isCdkDeployHelper(id)),
+  );
+}
+
 export type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
-/** Every statement of every IAM policy in the template. */
+/**
+ * Every statement of every IAM policy in the template, but those of CDK's deploy-time helper
+ * (see {@link isCdkDeployHelper}; test/infra/show-pages.test.ts bounds its grants).
+ */
 export function allStatements(template: Template): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
-  );
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => !isCdkDeployHelper(id))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement as Statement[]);
 }
 
 export const actionsOf = (statement: Statement): string[] =>

@@ -17,7 +17,8 @@ describe('when the functions are bundled', () => {
   beforeAll(() => {
     outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-bundle-'));
     const app = new App({ outdir });
-    const stack = new CuecastStack(app, 'Cuecast');
+    // Functions only: the pages' Vite build at synth is what every local suite serves (global setup).
+    const stack = new CuecastStack(app, 'Cuecast', { pages: false });
     const assembly = app.synth();
     const template = assembly.getStackByName(stack.stackName).template;
     assets = Object.values(

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { METRICS_NAMESPACE } from '../../lambda/metric-names';
-import { buildStack } from './build-stack';
+import { appFunctions, buildStack } from './build-stack';
 
 /** The dashboard and the alarms (lib/constructs/operations.ts), read from the template. */
 let template: Template;
@@ -103,7 +103,7 @@ describe('the alarms', () => {
   const alarms = () => Object.values(template.findResources('AWS::CloudWatch::Alarm'));
 
   it('cover every function, the fan-out, DynamoDB, both APIs and both failure queues', () => {
-    const functions = Object.keys(template.findResources('AWS::Lambda::Function'));
+    const functions = Object.keys(appFunctions(template));
     // One error alarm per function, plus fan-out, DynamoDB, HTTP 5xx, WebSocket and two queues.
     expect(alarms()).toHaveLength(functions.length + 6);
     for (const id of functions) {

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetStreamKeyCommand, IvsClient } from '@aws-sdk/client-ivs';
 import WebSocket from 'ws';
+import { deployedPagesDir } from '../../local/pages-asset';
 import type { LocalRuntime } from '../../local/runtime';
 import {
   bootTestRuntime,
@@ -588,5 +590,58 @@ describe('when the runtime writes .cuecast/local.json', () => {
       accessKeyId: runtime.config.credentials.accessKeyId,
       secretAccessKey: runtime.config.credentials.secretAccessKey,
     });
+  });
+});
+
+describe('the pages', () => {
+  /** The asset the stack's BucketDeployment copies to the bucket, found from the template. */
+  const deployedSite = () => deployedPagesDir(path.join(__dirname, '..', '..', 'cdk.out')) as string;
+
+  it('serves the pages from the deployment asset, byte for byte, with the distribution’s security headers', async () => {
+    const res = await fetch(runtime.config.viewerUrl as string);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe(fs.readFileSync(path.join(deployedSite(), 'index.html'), 'utf8'));
+    const host = await fetch(runtime.config.hostUrl as string);
+    expect(await host.text()).toBe(fs.readFileSync(path.join(deployedSite(), 'host', 'index.html'), 'utf8'));
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    // The WebSocket API it names is the local one; the HTTP API and IVS are added by exact origin.
+    const ws = new URL(runtime.config.webSocketUrl);
+    expect(csp).toContain(`connect-src 'self' ws://${ws.host} `);
+    expect(csp).toContain(new URL(runtime.config.httpApiUrl).origin);
+  });
+
+  it('deploys config.json in aws mode, its URLs left as tokens for deploy time', () => {
+    const template = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.out', 'Cuecast.template.json'), 'utf8'),
+    );
+    const deployment = Object.values(template.Resources as Record<string, any>).find(
+      (r) => r.Type === 'Custom::CDKBucketDeployment',
+    );
+    const key = deployment.Properties.SourceObjectKeys[1].replace(/\.zip$/, '');
+    const written = fs.readFileSync(
+      path.join(__dirname, '..', '..', 'cdk.out', `asset.${key}`, 'config.json'),
+      'utf8',
+    );
+    expect(JSON.parse(written)).toMatchObject({
+      mode: 'aws',
+      webSocketUrl: expect.stringMatching(/^wss:\/\/<<marker:0xbaba:\d+>>\.execute-api\./),
+    });
+  });
+
+  it("serves config.json as the deployment writes it, resolved to the local endpoints, plus local mode's feed", async () => {
+    const config = await (await fetch(`${runtime.config.viewerUrl}config.json`)).json();
+    expect(config).toEqual({
+      mode: 'local',
+      webSocketUrl: `${runtime.config.webSocketUrl}/live`,
+      httpApiUrl: runtime.config.httpApiUrl,
+      playbackUrl: runtime.config.playbackUrl,
+      region: runtime.config.region,
+      cueEventsUrl: `${runtime.config.ivsEndpoint}/_local/metadata/events`,
+    });
+    const hostConfig = await (await fetch(`${runtime.config.hostUrl}config.json`)).json();
+    expect(hostConfig).toEqual({ ...config, credentials: runtime.config.credentials });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * What a page needs to know, from `config.json` beside it: the local runtime writes one, and
- * for a deployed stack you write it from the stack outputs (see README).
+ * What a page needs to know, from `config.json` beside it: the stack writes it at deploy time
+ * from its own values (lib/constructs/show-pages.ts), and the local runtime serves the same
+ * file resolved to its endpoints, in `local` mode.
  */
 export interface PageConfig {
   /** `local`: cues come from the IVS stand-in's SSE stream; `aws`: from the IVS player. */

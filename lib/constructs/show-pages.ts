@@ -1,0 +1,258 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import {
+  AssetHashType,
+  Aws,
+  CfnOutput,
+  DockerImage,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import type { PageConfig } from '../../web/src/config';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** What the pages' `config.json` carries, from the stack's own values (tokens until deploy). */
+export type DeployedPageConfig = Omit<PageConfig, 'mode' | 'cueEventsUrl'>;
+
+export interface ShowPagesProps {
+  /** Written to `config.json` and `host/config.json` at deploy time; nobody writes it by hand. */
+  readonly config: DeployedPageConfig;
+  /** The viewers' WebSocket API, `wss://<id>.execute-api.<region>.amazonaws.com`: the CSP names it. */
+  readonly webSocketOrigin: string;
+  /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges) */
+  readonly priceClass?: cloudfront.PriceClass;
+  /** Emit `ViewerUrl` and `HostUrl` as stack outputs. @default true */
+  readonly outputs?: boolean;
+}
+
+/**
+ * The viewer page and the host console as part of the stack: built by Vite at synth (no Docker),
+ * kept in a private, encrypted, SSL-only bucket, and served by CloudFront through Origin Access
+ * Control over HTTPS only, with a Content-Security-Policy that allows what the pages use and
+ * nothing more, HSTS, `nosniff` and no framing. `config.json` is written at deploy time.
+ */
+export class ShowPages extends Construct {
+  readonly bucket: s3.Bucket;
+  readonly distribution: cloudfront.Distribution;
+  /** CDK's deploy-time copy of the built pages and `config.json` into the bucket. */
+  readonly deployment: s3deploy.BucketDeployment;
+  /** `https://<distribution domain>`: what the HTTP API's CORS allows. */
+  readonly origin: string;
+  readonly viewerUrl: string;
+  readonly hostUrl: string;
+
+  constructor(scope: Construct, id: string, props: ShowPagesProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // Build output, rebuilt at every deploy: the deployment empties it when the stack goes
+      // (retainOnDelete: false below), so CloudFormation can then delete it.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      comment: 'cuecast pages: CSP, HSTS, nosniff, no framing',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: contentSecurityPolicy(props.webSocketOrigin),
+          override: true,
+        },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: cloudfront.HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override: true },
+      },
+    });
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    this.distribution = new cloudfront.Distribution(this, 'Distribution', {
+      comment: 'cuecast pages: the viewer page and the host console',
+      defaultRootObject: 'index.html',
+      priceClass: props.priceClass ?? cloudfront.PriceClass.PRICE_CLASS_100,
+      // The pages and config.json are fetched fresh (a deploy needs no invalidation); the
+      // built assets carry content hashes in their names, so edges keep them.
+      defaultBehavior: {
+        origin,
+        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+        compress: true,
+        cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
+        responseHeadersPolicy: headers,
+        functionAssociations: [
+          {
+            eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
+            function: new cloudfront.Function(this, 'DirectoryIndex', {
+              comment: 'Serves a directory (/host/) by its own index.html',
+              runtime: cloudfront.FunctionRuntime.JS_2_0,
+              code: cloudfront.FunctionCode.fromInline(DIRECTORY_INDEX),
+            }),
+          },
+        ],
+      },
+      additionalBehaviors: {
+        'assets/*': {
+          origin,
+          viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+          allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+          compress: true,
+          cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+          responseHeadersPolicy: headers,
+        },
+      },
+    });
+    this.origin = `https://${this.distribution.distributionDomainName}`;
+    this.viewerUrl = `${this.origin}/`;
+    this.hostUrl = `${this.origin}/host/`;
+
+    this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
+      sources: [
+        pagesAsset(),
+        // `aws` mode: the pages take cues from the IVS Player (docs/protocol.md §6.4).
+        s3deploy.Source.jsonData('config.json', { mode: 'aws', ...props.config }),
+        s3deploy.Source.jsonData('host/config.json', { mode: 'aws', ...props.config }),
+      ],
+      destinationBucket: this.bucket,
+      retainOnDelete: false,
+      memoryLimit: 512,
+    });
+
+    if (props.outputs ?? true) {
+      new CfnOutput(Stack.of(this), 'ViewerUrl', { value: this.viewerUrl, description: 'The viewer page' });
+      new CfnOutput(Stack.of(this), 'HostUrl', { value: this.hostUrl, description: 'The host console' });
+    }
+    this.acknowledge();
+  }
+
+  private acknowledge(): void {
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'The bucket holds the built pages and is read only through CloudFront; its requests are CloudFront origin fetches.',
+    });
+    Validations.of(this.distribution).acknowledge(
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'A live show is for whoever its team invites, anywhere: no country is refused.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'The distribution serves static pages only (GET and HEAD); the APIs have their own throttling. A WAF costs per month whether or not a show runs.',
+      },
+      {
+        id: 'AwsSolutions-CFR3',
+        reason: 'Access logs of static page loads carry nothing the show needs; the APIs log every request.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'Without a custom domain CloudFront serves its default certificate, whose TLS policy CloudFront fixes; browsers negotiate TLS 1.2 or 1.3 with it.',
+      },
+    );
+    // CDK's own deploy-time handler (one per stack), which copies the pages at deploy time only.
+    const why = "CDK's BucketDeployment handler, which runs only while CloudFormation deploys: ";
+    Validations.of(this.deployment.handlerRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: `${why}its logging policy is the one CDK attaches.`,
+      },
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${why}CDK's read grant on the staging bucket and write grant on the pages bucket.`,
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason: `${why}it writes the pages' objects, whose keys the build decides.`,
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+        reason: `${why}it reads the pages' asset from CDK's staging bucket.`,
+      },
+    );
+    const handler = Stack.of(this).node.children.find((c) =>
+      c.node.id.startsWith('Custom::CDKBucketDeployment'),
+    );
+    if (handler)
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: `${why}its Python runtime is the one CDK ships it for.`,
+      });
+  }
+}
+
+/**
+ * The policy the pages need: their own files; the IVS player's WebAssembly (`wasm-unsafe-eval`)
+ * and its worker; its playlists and segments from `*.live-video.net` as MediaSource blobs; the
+ * WebSocket API by name; and the host API. The HTTP API is allowed as this region's
+ * `execute-api` hosts rather than by name: its CORS must name this distribution, and
+ * CloudFormation cannot have each refer to the other. Drop images may come from any HTTPS host.
+ */
+export function contentSecurityPolicy(webSocketOrigin: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    `connect-src 'self' ${webSocketOrigin} https://*.execute-api.${Aws.REGION}.amazonaws.com https://*.live-video.net`,
+    "media-src 'self' blob: https://*.live-video.net",
+    "img-src 'self' data: https:",
+    "style-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** CloudFront Function: `/host` and `/host/` are the console's `index.html`, as `/` is the viewer's. */
+const DIRECTORY_INDEX = `function handler(event) {
+  var request = event.request;
+  if (request.uri.endsWith('/')) request.uri += 'index.html';
+  else if (request.uri.indexOf('.') === -1) request.uri += '/index.html';
+  return request;
+}`;
+
+/**
+ * The pages, built by Vite into the asset's folder at synth, on this machine (no Docker). The
+ * hash is the output's: the build also depends on `client/` and the lockfile, not only on `web/`.
+ */
+function pagesAsset(): s3deploy.ISource {
+  return s3deploy.Source.asset(path.join(ROOT, 'web'), {
+    assetHashType: AssetHashType.OUTPUT,
+    exclude: ['dist'],
+    bundling: {
+      // Never used: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:20'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const vite = path.join(
+            path.dirname(require.resolve('vite/package.json', { paths: [ROOT] })),
+            'bin',
+            'vite.js',
+          );
+          execFileSync(
+            process.execPath,
+            [vite, 'build', '--outDir', outputDir, '--emptyOutDir', '--logLevel', 'warn'],
+            {
+              cwd: ROOT,
+              stdio: ['ignore', 'inherit', 'inherit'],
+            },
+          );
+          return true;
+        },
+      },
+    },
+  });
+}
