@@ -2,7 +2,7 @@ import { synthesize } from '../local/synth';
 
 /**
  * Synthesizes once before any test file runs, so the local-runtime tests (which boot cdk.out)
- * never race two `cdk synth` runs writing the same folder: the default stack into cdk.out and
+ * never race a `cdk synth` writing the folder they read: the default stack into cdk.out and
  * the viewer-auth variant (`-c viewerAuth=true`) into cdk.out.viewer-auth. Each synth builds the
  * web pages (Vite) into the stack's own deployment asset, which the runtime serves. Set
  * CUECAST_TEST_SKIP_SYNTH=1 to reuse existing assemblies when iterating on tests
@@ -10,6 +10,6 @@ import { synthesize } from '../local/synth';
  */
 export default async function globalSetup(): Promise<void> {
   if (process.env.CUECAST_TEST_SKIP_SYNTH === '1') return;
-  await synthesize(process.cwd());
-  await synthesize(process.cwd(), { viewerAuth: true });
+  // Two folders, so the two synths can run side by side.
+  await Promise.all([synthesize(process.cwd()), synthesize(process.cwd(), { viewerAuth: true })]);
 }

@@ -1,44 +1,28 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { App } from 'aws-cdk-lib';
-import { CuecastStack } from '../../lib/cuecast-stack';
+import { CloudAssembly } from '../../local/assembly';
+import { isCdkDeployHelper } from './build-stack';
 
 /**
- * The one test path that bundles for real with the local esbuild, as `cdk deploy` does,
- * and loads each bundle the way Lambda would.
+ * The bundles exactly as `cdk synth` wrote them (test/global-setup.ts synthesizes cdk.out with the
+ * pinned CLI, which bundles with the local esbuild as `cdk deploy` does), each loaded the way
+ * Lambda would.
  */
 describe('when the functions are bundled', () => {
   let assets: Array<{ description: string; file: string }>;
-  let outdir: string;
 
   beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-bundle-'));
-    const app = new App({ outdir });
-    // Functions only: the pages' Vite build at synth is what every local suite serves (global setup).
-    const stack = new CuecastStack(app, 'Cuecast', { pages: false });
-    const assembly = app.synth();
-    const template = assembly.getStackByName(stack.stackName).template;
-    assets = Object.values(
-      template.Resources as Record<
-        string,
-        { Type: string; Properties: { Description: string; Code: { S3Key: string } } }
-      >,
-    )
-      .filter((r) => r.Type === 'AWS::Lambda::Function')
-      .map((fn) => ({
-        description: fn.Properties.Description,
-        file: path.join(
-          outdir,
-          `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
-          'index.mjs',
-        ),
+    const assembly = new CloudAssembly(path.join(__dirname, '..', '..', 'cdk.out'));
+    const { template } = assembly.stack();
+    assets = Object.entries(template.Resources)
+      .filter(([id, r]) => r.Type === 'AWS::Lambda::Function' && !isCdkDeployHelper(id))
+      .map(([, fn]) => ({
+        description: String(fn.Properties?.Description),
+        file: path.join(assembly.functionAssetDir(fn), 'index.mjs'),
       }));
-  }, 120_000);
-
-  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  });
 
   it('writes one ESM bundle per function, with a source map', () => {
     expect(assets).toHaveLength(13);
