@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import { ApiGatewayCloudWatchRole } from './constructs/api-gateway-account';
 import { ACTIVE_TRACING_CONTEXT, AppFunction } from './constructs/app-function';
 import { HostApi, type HostApiProps } from './constructs/host-api';
+import { HostSignIn, type HostSignInOptions } from './constructs/host-sign-in';
 import { LiveChannel, type LiveChannelProps } from './constructs/live-channel';
 import { Operations } from './constructs/operations';
 import { RealtimeApi, type RealtimeApiProps } from './constructs/realtime-api';
@@ -47,6 +48,12 @@ export interface CuecastStackProps extends StackProps {
    * @default true
    */
   readonly pages?: boolean;
+  /**
+   * How hosts sign in to the console the stack hosts (with `pages` on): a Cognito user pool of
+   * admin-created hosts and an identity pool whose role may call the host routes only.
+   * @default - no MFA; the domain prefix `<stack>-hosts-<account>`
+   */
+  readonly hostSignIn?: HostSignInOptions;
 }
 
 /** The whole show: the IVS channel, the data, the host API and the viewers' WebSocket API. */
@@ -59,6 +66,7 @@ export class CuecastStack extends Stack {
   readonly operations: Operations;
   readonly apiGatewayCloudWatchRole?: ApiGatewayCloudWatchRole;
   readonly pages?: ShowPages;
+  readonly hostSignIn?: HostSignIn;
 
   constructor(scope: Construct, id: string, props: CuecastStackProps = {}) {
     super(scope, id, props);
@@ -84,16 +92,22 @@ export class CuecastStack extends Stack {
     }
     if (props.pages ?? true) {
       this.pages = new ShowPages(this, 'Pages', {
-        config: {
-          webSocketUrl: this.realtimeApi.url,
-          httpApiUrl: this.hostApi.url,
-          playbackUrl: this.channel.playbackUrl,
-          region: Aws.REGION,
-          ...(this.viewerAuth ? { viewerTokenUrl: `${this.hostApi.url}viewer-token` } : {}),
-        },
         webSocketOrigin: `wss://${this.realtimeApi.webSocketApi.apiId}.execute-api.${Aws.REGION}.${Aws.URL_SUFFIX}`,
       });
       this.hostApi.allowOrigin(this.pages.origin);
+      this.hostSignIn = new HostSignIn(this, 'HostSignIn', {
+        ...props.hostSignIn,
+        hostUrl: this.pages.hostUrl,
+        hostApi: this.hostApi,
+      });
+      const config = {
+        webSocketUrl: this.realtimeApi.url,
+        httpApiUrl: this.hostApi.url,
+        playbackUrl: this.channel.playbackUrl,
+        region: Aws.REGION,
+        ...(this.viewerAuth ? { viewerTokenUrl: `${this.hostApi.url}viewer-token` } : {}),
+      };
+      this.pages.deploy(config, { ...config, signIn: this.hostSignIn.config });
     }
     // Reveal hands the WebSocket copy of the result to the fan-out function.
     this.realtimeApi.bindDispatcher(this.hostApi.revealQuizFunction);

@@ -9,6 +9,7 @@
 import { HostApiError, type HostClient } from '../client/host-client';
 import { type Invocation, parseInvocation, UsageError, wantsHelp } from './host-cli/args';
 import { revealWhenAnswersClose } from './host-cli/countdown';
+import { addHost, renderAddedHost } from './host-cli/hosts';
 import type { CliIo } from './host-cli/io';
 import { listFailures, opsTarget, redrive, renderFailures } from './host-cli/ops';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
@@ -56,6 +57,13 @@ export async function runCli(
       await operate(invocation, env, io);
       return EXIT_OK;
     }
+    if (action.kind === 'hosts add') {
+      // Through Cognito (with the default credential chain), not the host API.
+      const added = await addHost(invocation, action.email, env);
+      const stack = invocation.target.mode === 'deployed' ? invocation.target.stack : '';
+      io.stdout(invocation.json ? `${JSON.stringify(added)}\n` : renderAddedHost(added, stack));
+      return EXIT_OK;
+    }
     const client = await connect(invocation, env);
     await execute(client, invocation, io);
     return EXIT_OK;
@@ -94,6 +102,7 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
     case 'show check':
     case 'ops failures':
     case 'ops redrive':
+    case 'hosts add':
       break;
     case 'state': {
       const state = await client.state();

@@ -3,6 +3,7 @@ import { CfnOutput, Lazy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { DEFAULT_GRACE_SECONDS, MAX_GRACE_SECONDS } from '../../lambda/domain/quiz';
@@ -50,6 +51,8 @@ export class HostApi extends Construct {
   readonly url: string;
   /** Origins whose pages may call the API from a browser (CORS). */
   private readonly corsOrigins: string[];
+  /** The routes that require IAM (SigV4): what a host may call. */
+  private readonly hostRoutes: Array<{ method: string; path: string }> = [];
   readonly createQuizFunction: AppFunction;
   readonly revealQuizFunction: AppFunction;
   readonly getQuizFunction: AppFunction;
@@ -137,13 +140,15 @@ export class HostApi extends Construct {
       method: apigw.HttpMethod,
       handler: AppFunction,
       authorizer: apigw.IHttpRouteAuthorizer,
-    ) =>
-      this.httpApi.addRoutes({
+    ) => {
+      if (authorizer === iamAuth) this.hostRoutes.push({ method, path: routePath });
+      return this.httpApi.addRoutes({
         path: routePath,
         methods: [method],
         integration: new HttpLambdaIntegration(`${handler.node.id}Integration`, handler),
         authorizer,
       });
+    };
 
     route('/quizzes', apigw.HttpMethod.POST, this.createQuizFunction, iamAuth);
     route('/quizzes/{quizId}/reveal', apigw.HttpMethod.POST, this.revealQuizFunction, iamAuth);
@@ -167,6 +172,30 @@ export class HostApi extends Construct {
         description: 'Host API (SigV4) and GET /state',
       });
     }
+  }
+
+  /**
+   * Lets `grantee` call exactly the host routes (those that require IAM) and nothing else: one
+   * `execute-api:Invoke` on each route's ARN in this API's stage. A path parameter (`{quizId}`)
+   * is `*` there, as ARNs name the request's path.
+   */
+  grantHostAccess(grantee: iam.IGrantable): iam.Grant {
+    const resourceArns = this.hostRoutes.map(({ method, path: routePath }) =>
+      Stack.of(this).formatArn({
+        service: 'execute-api',
+        resource: this.httpApi.apiId,
+        resourceName: `${this.stage.stageName}/${method}${routePath.replace(/\{[^}]+\}/g, '*')}`,
+      }),
+    );
+    const apiLogicalId = Stack.of(this).getLogicalId(this.httpApi.node.defaultChild as apigw.CfnApi);
+    for (const { method, path: routePath } of this.hostRoutes.filter((r) => r.path.includes('{'))) {
+      const pattern = `${this.stage.stageName}/${method}${routePath.replace(/\{[^}]+\}/g, '*')}`;
+      Validations.of(grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${apiLogicalId}>/${pattern}]`,
+        reason: `The route ${method} ${routePath}: a quiz id is known only at run time, and the pattern matches exactly that route.`,
+      });
+    }
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns });
   }
 
   /** Lets pages served from `origin` (`https://host`) call the API from a browser. */

@@ -15,16 +15,17 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import type { PageConfig } from '../../web/src/config';
+import type { HostPageConfig, PageConfig } from '../../web/src/config';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 /** What the pages' `config.json` carries, from the stack's own values (tokens until deploy). */
 export type DeployedPageConfig = Omit<PageConfig, 'mode' | 'cueEventsUrl'>;
 
+/** The host console's: the same, with how it signs a host in. */
+export type DeployedHostPageConfig = DeployedPageConfig & Pick<HostPageConfig, 'signIn'>;
+
 export interface ShowPagesProps {
-  /** Written to `config.json` and `host/config.json` at deploy time; nobody writes it by hand. */
-  readonly config: DeployedPageConfig;
   /** The viewers' WebSocket API, `wss://<id>.execute-api.<region>.amazonaws.com`: the CSP names it. */
   readonly webSocketOrigin: string;
   /** @default PriceClass.PRICE_CLASS_100 (North America and Europe edges) */
@@ -42,8 +43,8 @@ export interface ShowPagesProps {
 export class ShowPages extends Construct {
   readonly bucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
-  /** CDK's deploy-time copy of the built pages and `config.json` into the bucket. */
-  readonly deployment: s3deploy.BucketDeployment;
+  /** CDK's deploy-time copy of the built pages and `config.json` into the bucket ({@link deploy}). */
+  deployment?: s3deploy.BucketDeployment;
   /** `https://<distribution domain>`: what the HTTP API's CORS allows. */
   readonly origin: string;
   readonly viewerUrl: string;
@@ -116,23 +117,62 @@ export class ShowPages extends Construct {
     this.viewerUrl = `${this.origin}/`;
     this.hostUrl = `${this.origin}/host/`;
 
-    this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
-      sources: [
-        pagesAsset(),
-        // `aws` mode: the pages take cues from the IVS Player (docs/protocol.md §6.4).
-        s3deploy.Source.jsonData('config.json', { mode: 'aws', ...props.config }),
-        s3deploy.Source.jsonData('host/config.json', { mode: 'aws', ...props.config }),
-      ],
-      destinationBucket: this.bucket,
-      retainOnDelete: false,
-      memoryLimit: 512,
-    });
-
     if (props.outputs ?? true) {
       new CfnOutput(Stack.of(this), 'ViewerUrl', { value: this.viewerUrl, description: 'The viewer page' });
       new CfnOutput(Stack.of(this), 'HostUrl', { value: this.hostUrl, description: 'The host console' });
     }
     this.acknowledge();
+  }
+
+  /**
+   * Puts the built pages in the bucket at deploy time, with `config.json` and `host/config.json`
+   * written from the stack's own values. Separate from the constructor: host sign-in needs the
+   * distribution's URL before its own values exist for the console's config.
+   */
+  deploy(config: DeployedPageConfig, hostConfig: DeployedHostPageConfig = config): void {
+    this.deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
+      sources: [
+        pagesAsset(),
+        // `aws` mode: the pages take cues from the IVS Player (docs/protocol.md §6.4).
+        s3deploy.Source.jsonData('config.json', { mode: 'aws', ...config }),
+        s3deploy.Source.jsonData('host/config.json', { mode: 'aws', ...hostConfig }),
+      ],
+      destinationBucket: this.bucket,
+      retainOnDelete: false,
+      memoryLimit: 512,
+    });
+    this.acknowledgeDeployment(this.deployment);
+  }
+
+  private acknowledgeDeployment(deployment: s3deploy.BucketDeployment): void {
+    // CDK's own deploy-time handler (one per stack), which copies the pages at deploy time only.
+    const why = "CDK's BucketDeployment handler, which runs only while CloudFormation deploys: ";
+    Validations.of(deployment.handlerRole).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: `${why}its logging policy is the one CDK attaches.`,
+      },
+      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: `${why}CDK's read grant on the staging bucket and write grant on the pages bucket.`,
+      })),
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason: `${why}it writes the pages' objects, whose keys the build decides.`,
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+        reason: `${why}it reads the pages' asset from CDK's staging bucket.`,
+      },
+    );
+    const handler = Stack.of(this).node.children.find((c) =>
+      c.node.id.startsWith('Custom::CDKBucketDeployment'),
+    );
+    if (handler)
+      Validations.of(handler).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason: `${why}its Python runtime is the one CDK ships it for.`,
+      });
   }
 
   private acknowledge(): void {
@@ -161,34 +201,6 @@ export class ShowPages extends Construct {
           'Without a custom domain CloudFront serves its default certificate, whose TLS policy CloudFront fixes; browsers negotiate TLS 1.2 or 1.3 with it.',
       },
     );
-    // CDK's own deploy-time handler (one per stack), which copies the pages at deploy time only.
-    const why = "CDK's BucketDeployment handler, which runs only while CloudFormation deploys: ";
-    Validations.of(this.deployment.handlerRole).acknowledge(
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: `${why}its logging policy is the one CDK attaches.`,
-      },
-      ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'].map((action) => ({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: `${why}CDK's read grant on the staging bucket and write grant on the pages bucket.`,
-      })),
-      {
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
-        reason: `${why}it writes the pages' objects, whose keys the build decides.`,
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
-        reason: `${why}it reads the pages' asset from CDK's staging bucket.`,
-      },
-    );
-    const handler = Stack.of(this).node.children.find((c) =>
-      c.node.id.startsWith('Custom::CDKBucketDeployment'),
-    );
-    if (handler)
-      Validations.of(handler).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason: `${why}its Python runtime is the one CDK ships it for.`,
-      });
   }
 }
 

@@ -48,7 +48,8 @@ export type Action =
   | { readonly kind: 'show check'; readonly file: string }
   | { readonly kind: 'show run'; readonly file: string; readonly from: number }
   | { readonly kind: 'state' }
-  | { readonly kind: 'ops failures' | 'ops redrive' };
+  | { readonly kind: 'ops failures' | 'ops redrive' }
+  | { readonly kind: 'hosts add'; readonly email: string };
 
 export interface Invocation {
   readonly action: Action;
@@ -156,6 +157,7 @@ const SUBCOMMANDS = {
   event: ['send'],
   show: ['check', 'run'],
   ops: ['failures', 'redrive'],
+  hosts: ['add'],
 } as const;
 
 /** What the user typed; `poll show`, `drop` and `announce` map onto the API's own actions. */
@@ -166,6 +168,7 @@ type Command =
   | 'show run'
   | 'ops failures'
   | 'ops redrive'
+  | 'hosts add'
   | 'drop'
   | 'announce'
   | 'state';
@@ -184,6 +187,7 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'show run': ['from'],
   'ops failures': [],
   'ops redrive': [],
+  'hosts add': [],
   state: [],
 };
 
@@ -196,6 +200,7 @@ const OPERANDS: Partial<Record<Command, number>> = {
   announce: 1,
   'show check': 1,
   'show run': 1,
+  'hosts add': 1,
 };
 
 type Values = ReturnType<typeof parseCommandLine>['values'];
@@ -235,6 +240,14 @@ function actionFor(command: Command, operands: string[], values: Values): Action
     case 'ops failures':
     case 'ops redrive':
       return { kind: command };
+    case 'hosts add': {
+      const email = operands[0];
+      if (!email) throw new UsageError('`hosts add` needs the new host’s EMAIL address');
+      // The shape only; Cognito decides the rest and says why it refuses.
+      if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254)
+        throw new UsageError(`\`hosts add\` needs an email address, got "${email}"`);
+      return { kind: command, email };
+    }
   }
 }
 

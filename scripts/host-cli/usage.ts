@@ -35,6 +35,8 @@ commands:
                         jobs, stream-state events); leaves them there
   ops redrive           invoke each failure's function again and delete it once Lambda took it;
                         a reveal segment that had finished sends nothing twice
+  hosts add EMAIL       make EMAIL a host of a deployed stack: Cognito mails a temporary password
+                        for the host console (HostUrl), where they choose their own
 
 options:
   --local               use the local runtime, from .cuecast/local.json (start it with \`npm run dev\`)
@@ -57,5 +59,6 @@ export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT -
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
        npm run host -- ops failures | ops redrive
+       npm run host -- hosts add EMAIL
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
 `;

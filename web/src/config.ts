@@ -23,11 +23,25 @@ export interface PageConfig {
   readonly viewerTokenUrl?: string;
 }
 
+/** How the host console signs a host in (docs/protocol.md §6.4): Cognito, then temporary credentials. */
+export interface HostSignInConfig {
+  readonly region: string;
+  readonly userPoolId: string;
+  /** The console's app client (no secret: authorization code with PKCE). */
+  readonly clientId: string;
+  /** The managed login, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  readonly domain: string;
+  /** Exchanges the ID token for credentials that may call the host routes only. */
+  readonly identityPoolId: string;
+}
+
 /**
- * What the host console reads from `host/config.json`: the page config and, in local mode only,
- * the runtime's throwaway credentials. The viewer's `config.json` never carries them.
+ * What the host console reads from `host/config.json`: the page config, the sign-in settings
+ * of a deployed stack, and, in local mode only, the runtime's throwaway credentials. The viewer's
+ * `config.json` carries neither.
  */
 export interface HostPageConfig extends PageConfig {
+  readonly signIn?: HostSignInConfig;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
