@@ -3,6 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 export interface IvsChannel {
   readonly arn: string;
   readonly name: string;
+  readonly playbackUrl: string;
+  readonly type: string;
+  readonly latencyMode: string;
   readonly streamKeyArn?: string;
   readonly streamKeyValue: string;
 }
@@ -23,13 +26,19 @@ export type StreamChangeListener = (
  */
 export class ChannelStreams {
   private readonly live = new Map<string, boolean>();
+  /** When each live channel's stream started (the runtime's start for one live from the outset). */
+  private readonly since = new Map<string, Date>();
 
   constructor(
     private readonly channels: readonly IvsChannel[],
     private readonly log: (line: string) => void,
     private readonly onChange: StreamChangeListener,
   ) {
-    for (const channel of channels) this.live.set(channel.arn, true);
+    const now = new Date();
+    for (const channel of channels) {
+      this.live.set(channel.arn, true);
+      this.since.set(channel.arn, now);
+    }
   }
 
   has(channelArn: string): boolean {
@@ -38,6 +47,11 @@ export class ChannelStreams {
 
   state(channelArn: string): StreamState {
     return this.live.get(channelArn) ? 'live' : 'offline';
+  }
+
+  /** When the channel's current stream started; undefined while it is offline. */
+  startTime(channelArn: string): Date | undefined {
+    return this.state(channelArn) === 'live' ? this.since.get(channelArn) : undefined;
   }
 
   list(): Array<{ channelArn: string; state: StreamState }> {
@@ -91,6 +105,7 @@ export class ChannelStreams {
   ): void {
     const changed = this.state(channel.arn) !== state;
     this.live.set(channel.arn, state === 'live');
+    if (changed && state === 'live') this.since.set(channel.arn, new Date());
     if (!changed && !always) return;
     this.log(`[ivs] stream ${state} (${cause}): ${channel.arn}`);
     this.onChange(channel, state, eventNames);

@@ -59,8 +59,9 @@ const MAX_CALLS_PER_SECOND = 5;
 /** Required on local controls that change state; see `IvsStandIn.control`. */
 
 /**
- * A stand-in for the AWS IVS API on loopback: PutMetadata and GetStreamKey with the real
- * error shapes (1 KB limit, 5 TPS per channel, ChannelNotBroadcasting), plus local controls.
+ * A stand-in for the AWS IVS API on loopback: PutMetadata, GetStreamKey, GetChannel and GetStream
+ * with the real error shapes (1 KB limit, 5 TPS per channel, ChannelNotBroadcasting), plus local
+ * controls.
  */
 export class IvsStandIn {
   private server?: Server;
@@ -131,6 +132,10 @@ export class IvsStandIn {
         return this.putMetadata(parseObject(body), res);
       case 'POST /GetStreamKey':
         return this.getStreamKey(parseObject(body), res);
+      case 'POST /GetChannel':
+        return this.getChannel(parseObject(body), res);
+      case 'POST /GetStream':
+        return this.getStream(parseObject(body), res);
       default:
         return sendAwsError(res, 404, 'ResourceNotFoundException', `no route ${key}`);
     }
@@ -226,6 +231,52 @@ export class IvsStandIn {
         channelArn: channel.arn,
         value: channel.streamKeyValue,
         tags: {},
+      },
+    });
+  }
+
+  /** `GetChannel`: the channel's configuration, as IVS answers it. */
+  private getChannel(body: Record<string, unknown>, res: ServerResponse): void {
+    const channel = this.options.channels.find((c) => c.arn === body.arn);
+    if (!channel)
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${String(body.arn)}`);
+    sendJson(res, 200, {
+      channel: {
+        arn: channel.arn,
+        name: channel.name,
+        type: channel.type,
+        latencyMode: channel.latencyMode,
+        ingestEndpoint: '127.0.0.1',
+        playbackUrl: channel.playbackUrl,
+        authorized: false,
+        insecureIngest: false,
+        recordingConfigurationArn: '',
+        preset: '',
+        tags: {},
+      },
+    });
+  }
+
+  /**
+   * `GetStream`: the live stream and how many watch it (`viewerCount`, see
+   * `LocalVideo.viewerCount`); `ChannelNotBroadcasting` while the channel is offline, as IVS.
+   */
+  private getStream(body: Record<string, unknown>, res: ServerResponse): void {
+    const channel = this.options.channels.find((c) => c.arn === body.channelArn);
+    if (!channel)
+      return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${String(body.channelArn)}`);
+    const startTime = this.streams.startTime(channel.arn);
+    if (!startTime)
+      return sendAwsError(res, 404, 'ChannelNotBroadcasting', 'Channel is not currently online');
+    sendJson(res, 200, {
+      stream: {
+        channelArn: channel.arn,
+        streamId: `st-local${startTime.getTime().toString(36)}`,
+        playbackUrl: channel.playbackUrl,
+        startTime: startTime.toISOString(),
+        state: 'LIVE',
+        health: 'HEALTHY',
+        viewerCount: this.options.video?.viewerCount(channel.arn) ?? 0,
       },
     });
   }

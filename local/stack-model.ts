@@ -66,6 +66,10 @@ export interface ChannelSpec {
   /** Its `PlaybackUrl`, resolved to the local playlist. */
   readonly playbackUrl: string;
   readonly streamKeyArn?: string;
+  /** `STANDARD`, `BASIC`, `ADVANCED_SD` or `ADVANCED_HD`, as the template sets it. */
+  readonly type: string;
+  /** `LOW` or `NORMAL`. */
+  readonly latencyMode: string;
 }
 
 /**
@@ -181,6 +185,9 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
       name: String(r.Properties?.Name ?? id),
       playbackUrl: resolver.resolveString({ 'Fn::GetAtt': [id, 'PlaybackUrl'] }),
       streamKeyArn: key ? resolver.resolveString({ Ref: key[0] }) : undefined,
+      // IVS's own defaults when the template leaves them out.
+      type: String(r.Properties?.Type ?? 'STANDARD'),
+      latencyMode: String(r.Properties?.LatencyMode ?? 'LOW'),
     };
   });
   if (channels.length === 0) throw new Error('the template has no AWS::IVS::Channel');

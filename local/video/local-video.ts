@@ -30,10 +30,15 @@ export const playbackPath = (channelId: string): string => `/_local/playback/${c
  * `HlsPackager`, whose live playlist is served at the channel's local `PlaybackUrl`, and every cue
  * `PutMetadata` accepts is written into that video at the live edge.
  */
+/** How recently a connection must have fetched the playlist to count as a viewer. */
+const VIEWER_WINDOW_MS = 10_000;
+
 export class LocalVideo {
   private readonly sessions = new Map<string, Session>();
   /** The last session's packager per channel, kept after it ends so its cues can be read. */
   private readonly last = new Map<string, HlsPackager>();
+  /** Per channel: each connection that fetched the playlist, and when it last did. */
+  private readonly audience = new Map<string, Map<string, number>>();
 
   constructor(private readonly options: LocalVideoOptions) {}
 
@@ -94,6 +99,24 @@ export class LocalVideo {
    * Serves `/_local/playback/<channelId>/live.m3u8` and its segments, with CORS open to any
    * origin as IVS playback is. 404 while the channel has no video, as for an offline IVS channel.
    */
+  /**
+   * IVS's `viewerCount`, locally: the connections that fetched a channel's live playlist in the
+   * last 10 s. A player polls its playlist every segment (1 s here) over one kept-alive
+   * connection, so each playing page counts once.
+   */
+  viewerCount(channelArn: string, now = Date.now()): number {
+    const seen = this.audience.get(channelArn);
+    if (!seen) return 0;
+    for (const [connection, at] of seen) if (now - at > VIEWER_WINDOW_MS) seen.delete(connection);
+    return seen.size;
+  }
+
+  private saw(channelArn: string, res: ServerResponse): void {
+    const seen = this.audience.get(channelArn) ?? new Map<string, number>();
+    seen.set(`${res.socket?.remoteAddress}:${res.socket?.remotePort}`, Date.now());
+    this.audience.set(channelArn, seen);
+  }
+
   serve(res: ServerResponse, channelArns: readonly string[], pathname: string): void {
     const match = /^\/_local\/playback\/([a-z0-9-]+)\/(live\.m3u8|(\d{1,9})\.ts)$/.exec(pathname);
     const channelArn = match && channelArns.find((arn) => channelIdOf(arn) === match[1]);
@@ -111,6 +134,7 @@ export class LocalVideo {
         res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('the stream is starting\n');
         return;
       }
+      this.saw(channelArn as string, res);
       res.writeHead(200, { ...headers, 'Content-Type': 'application/vnd.apple.mpegurl' }).end(playlist);
       return;
     }

@@ -58,6 +58,24 @@ export const actionsOf = (statement: Statement): string[] =>
 export const resourcesOf = (statement: Statement): unknown[] =>
   Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 
+/** An `execute-api` ARN as CDK renders it: `arn:<partition>:execute-api:<region>:<account>:<api>/<rest>`. */
+export const executeApiArn = (apiLogicalId: string | undefined, rest: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':execute-api:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':',
+      { Ref: apiLogicalId },
+      rest,
+    ],
+  ],
+});
+
 /** The single logical id of a resource type (fails if there is not exactly one). */
 export function onlyLogicalId(template: Template, type: string): string {
   const ids = Object.keys(template.findResources(type));

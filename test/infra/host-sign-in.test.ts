@@ -1,5 +1,5 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { buildStack, onlyLogicalId } from './build-stack';
+import { buildStack, executeApiArn, onlyLogicalId } from './build-stack';
 
 /** Issue 16 part 2: hosts sign in with Cognito, and IAM stays the only authorization on host routes. */
 const { app, template } = buildStack();
@@ -10,22 +10,7 @@ const hostUrl = {
 const httpApiId = Object.entries(template.findResources('AWS::ApiGatewayV2::Api')).find(
   ([, api]) => api.Properties.ProtocolType === 'HTTP',
 )?.[0];
-const routeArn = (route: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':execute-api:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      ':',
-      { Ref: httpApiId },
-      `/$default/${route}`,
-    ],
-  ],
-});
+const routeArn = (route: string) => executeApiArn(httpApiId, `/$default/${route}`);
 
 describe('the host user pool', () => {
   it('is admin-only, with a strong password policy and no MFA unless asked', () => {

@@ -1,7 +1,8 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
 import * as net from 'node:net';
-import { GetStreamKeyCommand, IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { GetStreamCommand, GetStreamKeyCommand, IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { LocalRuntime } from '../../local/runtime';
 import { runFfmpeg, stopFfmpeg } from '../../local/video/ffmpeg';
 import { bootTestRuntime, callApi, setStream, sleep, Viewer } from './harness';
@@ -202,6 +203,21 @@ describe('when ffmpeg publishes to the local ingest', () => {
       (await segments()).find((s) => s.data.includes(Buffer.from(text, 'utf8'))),
     );
     expect(holding).toMatchObject({ status: 200, type: 'video/mp2t' });
+  });
+
+  it('counts viewers for GetStream as IVS does: each connection polling the live playlist', async () => {
+    const viewers = async () =>
+      (await ivsClient.send(new GetStreamCommand({ channelArn: channelArn() }))).stream?.viewerCount ?? -1;
+    const before = await viewers();
+    // Two players, each on its own connection.
+    for (let i = 0; i < 2; i++) {
+      await new Promise<void>((resolve, reject) => {
+        http
+          .get(runtime.config.playbackUrl, { agent: false }, (res) => res.resume().on('end', resolve))
+          .on('error', reject);
+      });
+    }
+    expect(await viewers()).toBe(before + 2);
   });
 
   it('goes offline when the publisher stops: Stream End, Session Ended, a push, and no playlist', async () => {
