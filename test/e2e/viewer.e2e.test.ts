@@ -147,6 +147,33 @@ describe('when the host uses the console', () => {
   }, 60_000);
 });
 
+describe("the console's form", () => {
+  it("puts each 'correct' radio beside its choice, on the same line (screenshot in test-output/)", async () => {
+    const console = await suite.openConsole();
+    await console.setViewportSize({ width: 900, height: 900 });
+    for (let i = 0; i < 4; i++)
+      await console.getByTestId(`choice-${i}`).fill(['Mars', 'Jupiter', 'Venus', 'Saturn'][i]);
+    await console.getByRole('radio', { name: 'Choice 2 is the correct one' }).check();
+    fs.mkdirSync(path.join(__dirname, '..', '..', 'test-output'), { recursive: true });
+    await console
+      .locator('#quiz-form')
+      .screenshot({ path: path.join(__dirname, '..', '..', 'test-output', 'console-form.png') });
+    for (let i = 0; i < 4; i++) {
+      const radio = await console.getByTestId(`correct-${i}`).boundingBox();
+      const choice = await console.getByTestId(`choice-${i}`).boundingBox();
+      if (!radio || !choice) throw new Error(`choice ${i + 1} is not on screen`);
+      // Beside: left of the field, and its middle within the field's height.
+      expect(radio.x + radio.width).toBeLessThanOrEqual(choice.x);
+      const middle = radio.y + radio.height / 2;
+      expect(middle).toBeGreaterThanOrEqual(choice.y);
+      expect(middle).toBeLessThanOrEqual(choice.y + choice.height);
+    }
+    // The radio carries the choice's meaning for a screen reader, and the choice is checked.
+    expect(await console.getByTestId('correct-1').isChecked()).toBe(true);
+    await console.context().close();
+  }, 60_000);
+});
+
 describe('when the host reveals before the answers close', () => {
   it('the viewer counts the whole duration down, and the console waits out the grace, then reveals', async () => {
     const viewer = await openViewer();
