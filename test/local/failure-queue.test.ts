@@ -104,6 +104,9 @@ describe('when the fan-out keeps crashing on a reveal', () => {
     // Listing left them in place.
     expect(runtime.sqs.bodies(fanOutQueueArn())).toHaveLength(segments);
 
+    const fanOut = runtime.host.all().find((fn) => fn.logicalId.includes('FanOut'))?.logicalId as string;
+    const fanOutRuns = () => runtime.usage.snapshot().functions[fanOut]?.invocations ?? 0;
+    const runsBefore = fanOutRuns();
     const redriven = await ops('ops', 'redrive');
     expect(redriven).toMatchObject({ code: 0, stdout: `Redriven ${segments} failures.\n` });
     expect(runtime.sqs.bodies(fanOutQueueArn())).toEqual([]);
@@ -116,7 +119,12 @@ describe('when the fan-out keeps crashing on a reveal', () => {
       counts: [1, 0],
     });
 
-    // The same work redriven again (a message left behind, a second operator): nothing twice.
+    // The same work redriven again once the first redrive is done (a message left behind, a
+    // second operator after the first): nothing twice. A finished segment's mark is the guard.
+    await until(
+      () => fanOutRuns() >= runsBefore + segments && runtime.host.running(fanOut) === 0,
+      'the redriven segments',
+    );
     const sqs = new SQSClient({
       region: runtime.config.region,
       credentials: runtime.config.credentials,
