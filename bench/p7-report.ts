@@ -3,13 +3,12 @@ import {
   type Counts,
   dollars,
   dominantLines,
-  loadPrices,
   monthlyFixed,
-  type PriceTable,
   type ShowPlan,
   showCost,
 } from './cost-model';
 import type { CostMeasurement } from './p7-cost';
+import { loadPrices, type PriceTable } from './prices';
 
 /** The show the issue prices: one hour, a quiz every 2 minutes, the page's ping a minute. */
 export const AUDIENCES = [1_000, 10_000, 100_000] as const;

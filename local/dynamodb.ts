@@ -15,6 +15,7 @@ import {
   type Projection,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { meterCapacity } from './dynamodb-meter';
 import { FaultPlan } from './faults';
 import { close, listen, readBody } from './http-util';
 import { SigV4Verifier, sendSignatureError } from './sigv4';
@@ -183,13 +184,17 @@ export class LocalDynamoDb {
       });
       void readBody(req, MAX_REQUEST_BYTES)
         .then((raw) => {
+          let body = raw;
           if (req.method === 'POST') {
             const verdict = this.verifier.verify(req, raw);
             if (!verdict.ok) return sendSignatureError(res, verdict, 'json');
-            const fault = this.faults.active ? this.faults.take(describeRequest(req, raw)) : undefined;
+            const metering = this.meterCapacity && this.meter;
+            // Parsed once, and only when a fault rule or the meter needs it.
+            const request = this.faults.active || metering ? describeRequest(req, raw) : undefined;
+            const fault = request && this.faults.active ? this.faults.take(request) : undefined;
             if (fault) return sendDynamoDbError(res, fault);
+            if (request && metering) body = meterCapacity(metering, request, raw, res);
           }
-          const body = this.meterCapacity && this.meter ? this.metered(req, raw, res) : raw;
           const replay = Object.assign(Readable.from(body.length > 0 ? [body] : []), {
             headers: req.headers,
             method: req.method,
@@ -199,27 +204,6 @@ export class LocalDynamoDb {
         })
         .catch(() => res.destroy());
     });
-  }
-
-  /**
-   * Asks dynalite for the request's consumed capacity and counts it once the answer is written.
-   * A conditional write that fails still consumes a write unit on DynamoDB; dynalite's error
-   * carries none, so it counts as one (the items here are all under 1 KB).
-   */
-  private metered(req: IncomingMessage, raw: Buffer, res: ServerResponse): Buffer {
-    const meter = this.meter as UsageMeter;
-    const { operation, body } = describeRequest(req, raw);
-    if (!METERED.has(operation)) return raw;
-    const write = WRITE_OPERATIONS.has(operation);
-    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-    res.end = ((...args: unknown[]) => {
-      const text = typeof args[0] === 'string' || Buffer.isBuffer(args[0]) ? args[0].toString() : '';
-      const units = consumedUnits(text, res.statusCode, write);
-      meter.capacity(write ? 0 : units, write ? units : 0);
-      return end(...args);
-    }) as ServerResponse['end'];
-    if (body.ReturnConsumedCapacity === 'TOTAL' || body.ReturnConsumedCapacity === 'INDEXES') return raw;
-    return Buffer.from(JSON.stringify({ ...body, ReturnConsumedCapacity: 'TOTAL' }));
   }
 
   tableNames(): string[] {
@@ -284,25 +268,6 @@ function describeRequest(req: IncomingMessage, raw: Buffer): DynamoDbRequest {
       ? [body.TableName]
       : Object.keys((body.RequestItems as Record<string, unknown> | undefined) ?? {});
   return { operation: target.split('.')[1] ?? '', tables, body };
-}
-
-const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
-/** The operations that take `ReturnConsumedCapacity` in dynalite. */
-const METERED = new Set([...WRITE_OPERATIONS, 'GetItem', 'BatchGetItem', 'Query', 'Scan']);
-
-/** The capacity units an answer reports (one object, or one per table for batches). */
-function consumedUnits(text: string, status: number, write: boolean): number {
-  let answer: { ConsumedCapacity?: unknown; __type?: string };
-  try {
-    answer = JSON.parse(text);
-  } catch {
-    return 0;
-  }
-  if (status !== 200)
-    return write && String(answer.__type).endsWith('ConditionalCheckFailedException') ? 1 : 0;
-  const consumed = answer.ConsumedCapacity;
-  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0);
 }
 
 /** DynamoDB's JSON error shape: throttling is a 400 the SDK classifies (and retries) by `__type`. */

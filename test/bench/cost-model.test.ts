@@ -8,13 +8,13 @@ import {
   dollars,
   dominantLines,
   LOG_EVENT_OVERHEAD_BYTES,
-  loadPrices,
   type Measured,
   perQuiz,
   showCost,
   showCounts,
   ZERO,
 } from '../../bench/cost-model';
+import { loadPrices } from '../../bench/prices';
 import { emptyUsage } from '../../local/usage';
 
 const PRICES = path.join(__dirname, '..', '..', 'bench', 'prices.json');
