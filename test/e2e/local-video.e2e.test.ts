@@ -50,6 +50,7 @@ describe('when the local ingest has video', () => {
       .find((c) => c.text.includes(created.quizId));
     expect(cue).toBeDefined();
 
+    await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 20_000 });
     await page.getByRole('button', { name: 'This one' }).click();
     await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
 

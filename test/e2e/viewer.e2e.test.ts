@@ -103,6 +103,55 @@ describe('when three viewers play a quiz in the browser', () => {
     expect(created.quizId).toEqual(expect.any(String));
   }, 60_000);
 
+  it('keeps the focused choice and the status region while the countdown ticks, and takes Enter', async () => {
+    const page = await openViewer();
+    await host(
+      'quiz',
+      'create',
+      '--question',
+      'Keyboard only?',
+      '--choice',
+      'Sure',
+      '--choice',
+      'Never',
+      '--correct',
+      '0',
+      '--duration',
+      '60',
+    );
+    await page.getByTestId('question').filter({ hasText: 'Keyboard only?' }).waitFor({ timeout: 20_000 });
+    await page.getByTestId('choice-1').focus();
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, Element | null>;
+      w.focused = document.activeElement;
+      w.statusRegion = document.querySelector('[data-testid="notice"]');
+    });
+    const before = await page.getByTestId('countdown').textContent();
+    // A few ticks of the countdown, each a render of the page.
+    await page.waitForFunction(
+      (text) => document.querySelector('[data-testid="countdown"]')?.textContent !== text,
+      before,
+    );
+    await page.waitForTimeout(1100);
+    const kept = await page.evaluate(() => {
+      const w = window as unknown as Record<string, Element>;
+      return {
+        sameFocus: document.activeElement === w.focused && w.focused.isConnected,
+        focusedText: document.activeElement?.textContent,
+        sameStatus: w.statusRegion === document.querySelector('[data-testid="notice"]'),
+      };
+    });
+    expect(kept).toEqual({ sameFocus: true, focusedText: 'Never', sameStatus: true });
+
+    await page.keyboard.press('Enter');
+    await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
+    await expect(page.getByTestId('choice-1').getAttribute('aria-pressed')).resolves.toBe('true');
+    // The polite live region a screen reader watches is the one that was there all along.
+    await expect(
+      page.evaluate(() => (window as unknown as Record<string, Element>).statusRegion.textContent),
+    ).resolves.toContain('Answer locked in');
+  }, 60_000);
+
   it('shows the stream going offline and live again', async () => {
     const page = await openViewer();
     await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });

@@ -51,21 +51,3 @@ export async function loadConfig<T extends PageConfig = PageConfig>(): Promise<T
   if (!res.ok) throw new Error(`config.json: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
-
-/** Builds an element: `h('button', { class: 'x', onclick }, 'text')`. */
-export function h<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  attrs: Record<string, unknown> = {},
-  ...children: Array<Node | string | null | undefined | false>
-): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function')
-      el.addEventListener(name.slice(2), value as EventListener);
-    else el.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children)
-    if (child !== null && child !== undefined && child !== false) el.append(child);
-  return el;
-}

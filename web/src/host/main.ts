@@ -1,7 +1,8 @@
 import '../styles.css';
 import { HostApiError, HostClient, type QuizDetails } from '../../../client/host-client';
 import { BrowserSha256 } from '../../../client/sha256-browser';
-import { type HostPageConfig, h, loadConfig } from '../config';
+import { type HostPageConfig, loadConfig } from '../config';
+import { h, patch } from '../dom';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const message = byId<HTMLParagraphElement>('message');
@@ -24,7 +25,7 @@ function show(error: unknown): void {
 }
 
 function renderQuiz(quiz: QuizDetails): void {
-  live.replaceChildren(
+  patch(live, [
     h('p', { 'data-testid': 'live-question' }, `${quiz.question} (${quiz.state})`),
     h(
       'ol',
@@ -38,7 +39,7 @@ function renderQuiz(quiz: QuizDetails): void {
       ),
     ),
     h('p', { 'data-testid': 'live-total' }, `${quiz.total} ${quiz.kind === 'poll' ? 'votes' : 'answers'}`),
-  );
+  ]);
   reveal.disabled = quiz.state === 'revealed';
   revealNow.disabled = quiz.state === 'revealed';
 }

@@ -11,7 +11,8 @@ import {
   type ServerMessage,
   type ShowState,
 } from '../../../client/wire';
-import { h, loadConfig } from '../config';
+import { loadConfig } from '../config';
+import { h, patch } from '../dom';
 import { answerDeadline, secondsLeftUntil } from './countdown';
 import {
   type CueOrigin,
@@ -180,7 +181,7 @@ function render(): void {
     { class: 'notice', role: 'status', 'aria-live': 'polite', 'data-testid': 'notice' },
     notice,
   );
-  app.replaceChildren(header, body, status);
+  patch(app, [header, body, status]);
 }
 
 async function main(): Promise<void> {

@@ -4,7 +4,7 @@ import {
   DROP_DEFAULT_SECONDS,
   type DropCue,
 } from '../../../client/wire';
-import { h } from '../config';
+import { h } from '../dom';
 
 /**
  * The product drop card and the announcement banner (docs/protocol.md §4.5). Each shows over the

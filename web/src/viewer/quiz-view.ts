@@ -1,5 +1,5 @@
 import type { QuizKind, RevealFigures } from '../../../client/wire';
-import { h } from '../config';
+import { h } from '../dom';
 import type { CueOrigin } from './cue-source';
 
 /**
