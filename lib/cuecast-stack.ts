@@ -100,6 +100,8 @@ export class CuecastStack extends Stack {
         hostUrl: this.pages.hostUrl,
         hostApi: this.hostApi,
       });
+      // The console fetches tokens from the managed login and credentials from the identity pool.
+      for (const origin of this.hostSignIn.connectOrigins) this.pages.allowConnect(origin);
       const config = {
         webSocketUrl: this.realtimeApi.url,
         httpApiUrl: this.hostApi.url,

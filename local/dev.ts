@@ -75,6 +75,9 @@ async function main(): Promise<void> {
         ? `  viewer page     ${config.viewerUrl}`
         : '  viewer page     (not built: run `npx vite build`)',
       config.hostUrl ? `  host console    ${config.hostUrl}` : '',
+      config.hostUser
+        ? `  host sign-in    username ${config.hostUser.username}   password ${config.hostUser.password}   (made for this run; Cognito stand-in at ${config.cognitoEndpoint})`
+        : '',
       `  HTTP API        ${config.httpApiUrl}   (host routes need SigV4 with the local credentials, as every stand-in's AWS API does)`,
       `  WebSocket       ${config.webSocketUrl}`,
       `  @connections    ${config.managementUrl}/@connections/{id}`,

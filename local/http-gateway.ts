@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { arnMatches } from './host-sign-in-model';
 import {
   close,
   decodeUriPart,
@@ -150,12 +151,21 @@ export class HttpGateway {
         );
         return;
       }
+      const { session } = verdict;
+      // Temporary credentials act for their role: only what its policy allows (IAM's 403 wording).
+      const resource = `arn:aws:execute-api:${this.options.signing.region}:${this.options.accountId}:${this.options.apiId}/$default/${method}${url.pathname}`;
+      if (session && !session.invokeArns.some((pattern) => arnMatches(pattern, resource))) {
+        const message = `User: ${session.principalArn} is not authorized to perform: execute-api:Invoke on resource: ${resource}`;
+        sendJson(res, 403, { Message: message, error: { code: 'FORBIDDEN', message } }, cors);
+        this.options.log(`[http] ${route.routeKey} -> 403 not allowed for ${session.principalArn}`);
+        return;
+      }
       authorizer = {
         iam: {
           accessKey: verdict.accessKeyId,
           accountId: this.options.accountId,
           callerId: verdict.accessKeyId,
-          userArn: `arn:aws:iam::${this.options.accountId}:user/local-host`,
+          userArn: session?.principalArn ?? `arn:aws:iam::${this.options.accountId}:user/local-host`,
           userId: verdict.accessKeyId,
         },
       };

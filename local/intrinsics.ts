@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CfnResource } from './assembly';
 
 /** Pseudo parameters of the local "account". */
@@ -116,6 +117,15 @@ export class IntrinsicResolver {
   }
 }
 
+/** A stable id of `length` letters and digits, made from a logical id (Cognito's ids look so). */
+function localId(logicalId: string, length: number): string {
+  const digest = createHash('sha256')
+    .update(logicalId)
+    .digest('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
+  return digest.slice(0, length);
+}
+
 /** Local names, ARNs and endpoints for every resource of a template. */
 export function localIdentities(
   resources: Record<string, CfnResource>,
@@ -200,6 +210,33 @@ export function localIdentities(
         // A secret's Ref is its ARN, which ends in a random six-character suffix.
         const name = named('Name');
         identities.set(id, { ref: arn('secretsmanager', `secret:${name}-Local0`), attributes: {} });
+        break;
+      }
+      case 'AWS::Cognito::UserPool': {
+        const poolId = `${region}_${localId(id, 9)}`;
+        const provider = `cognito-idp.${region}.amazonaws.com/${poolId}`;
+        identities.set(id, {
+          ref: poolId,
+          attributes: {
+            Arn: arn('cognito-idp', `userpool/${poolId}`),
+            ProviderName: provider,
+            ProviderURL: `https://${provider}`,
+            UserPoolId: poolId,
+          },
+        });
+        break;
+      }
+      case 'AWS::Cognito::UserPoolClient':
+        identities.set(id, { ref: localId(id, 26).toLowerCase(), attributes: {} });
+        break;
+      case 'AWS::Cognito::UserPoolDomain':
+        // The prefix is often built from the account id; the local one is plain.
+        identities.set(id, { ref: named('Domain').toLowerCase(), attributes: {} });
+        break;
+      case 'AWS::Cognito::IdentityPool': {
+        const hex = createHash('sha256').update(id).digest('hex');
+        const poolId = `${region}:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+        identities.set(id, { ref: poolId, attributes: { Name: id } });
         break;
       }
       case 'AWS::Events::Rule':

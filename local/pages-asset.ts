@@ -9,6 +9,8 @@ export interface PagesDeployment {
   readonly dir: string;
   /** `config.json` as the deployment writes it, its tokens resolved locally. */
   readonly config: Record<string, unknown>;
+  /** `host/config.json` likewise: the console's, with its sign-in settings. */
+  readonly hostConfig: Record<string, unknown>;
   /** The security headers of the distribution's response headers policy, resolved. */
   readonly headers: Record<string, string>;
 }
@@ -30,16 +32,22 @@ export function readPagesDeployment(
   if (!sources) return undefined;
   const { dirs, markers } = sources;
   const site = dirs.find((dir) => fs.existsSync(path.join(dir, 'index.html')));
-  const configIndex = dirs.findIndex((dir) => fs.existsSync(path.join(dir, 'config.json')));
-  if (!site || configIndex < 0) throw new Error('the pages deployment has no index.html or no config.json');
-  let text = fs.readFileSync(path.join(dirs[configIndex], 'config.json'), 'utf8');
-  for (const [marker, value] of Object.entries(markers[configIndex] ?? {})) {
-    text = text.split(marker).join(resolver.resolveString(value));
-  }
-  // The URLs are assembled from literal text and markers, so they are whole only now.
+  if (!site) throw new Error('the pages deployment has no index.html');
+  /** A deployed JSON file, its markers filled by the resolver. */
+  const configFile = (file: string): Record<string, unknown> => {
+    const index = dirs.findIndex((dir) => fs.existsSync(path.join(dir, file)));
+    if (index < 0) throw new Error(`the pages deployment has no ${file}`);
+    let text = fs.readFileSync(path.join(dirs[index], file), 'utf8');
+    for (const [marker, value] of Object.entries(markers[index] ?? {})) {
+      text = text.split(marker).join(resolver.resolveString(value));
+    }
+    // The URLs are assembled from literal text and markers, so they are whole only now.
+    return JSON.parse(toLocal(text));
+  };
   return {
     dir: site,
-    config: JSON.parse(toLocal(text)),
+    config: configFile('config.json'),
+    hostConfig: configFile(path.join('host', 'config.json')),
     headers: securityHeaders(resources, resolver, toLocal),
   };
 }

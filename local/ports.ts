@@ -1,10 +1,10 @@
 import * as net from 'node:net';
 
 /**
- * Finds `count` consecutive free loopback ports (the runtime uses nine: P to P+8), for the test
+ * Finds `count` consecutive free loopback ports (the runtime uses ten: P to P+9), for the test
  * suites and the bench, which boot runtimes side by side.
  */
-export async function freeBasePort(count = 9): Promise<number> {
+export async function freeBasePort(count = 10): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 30_000);
     const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(base + i)));

@@ -3,6 +3,7 @@
  * `.cuecast/local.json` (docs/protocol.md §6), and the handle a test or the bench holds.
  */
 import type { AsyncInvoker } from './async-invoke';
+import type { CognitoStandIn, LocalHostUser } from './cognito';
 import type { LocalDynamoDb } from './dynamodb';
 import type { IvsStandIn } from './ivs';
 import type { LambdaHost } from './lambda-host';
@@ -49,6 +50,11 @@ export interface LocalRuntimeOptions {
    * @default the pages the stack deploys: its BucketDeployment's asset in the assembly
    */
   readonly webDir?: string | null;
+  /**
+   * How long the temporary credentials of host sign-in last (tests shorten it to watch them
+   * expire and be renewed). @default the host role's session length (1 hour)
+   */
+  readonly hostCredentialsSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -77,6 +83,12 @@ export interface LocalConfig {
   /** True when viewers need a token from `POST /viewer-token` (docs/protocol.md §5). */
   readonly viewerAuth: boolean;
   readonly secretsManagerEndpoint?: string;
+  /**
+   * With host sign-in (the stack has it whenever it hosts the pages): the Cognito stand-in, and
+   * the one host this boot made, who signs in to the console with these.
+   */
+  readonly cognitoEndpoint?: string;
+  readonly hostUser?: LocalHostUser;
 }
 
 export interface LocalRuntime {
@@ -96,5 +108,7 @@ export interface LocalRuntime {
   readonly usage: UsageMeter;
   /** Present when the template has secrets (viewer auth). */
   readonly secretsManager?: SecretsManagerStandIn;
+  /** Present when the template has host sign-in. */
+  readonly cognito?: CognitoStandIn;
   stop(): Promise<void>;
 }

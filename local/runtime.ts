@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { PageConfig } from '../web/src/config';
+import type { HostPageConfig, PageConfig } from '../web/src/config';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
+import { CognitoStandIn } from './cognito';
 import { LocalDynamoDb } from './dynamodb';
 import { matches } from './eventbridge';
 import { compileRoute, HttpGateway, type HttpRoute } from './http-gateway';
@@ -15,6 +16,7 @@ import { PagesServer } from './pages';
 import { localContentSecurityPolicy } from './pages-asset';
 import type { LocalConfig, LocalRuntime, LocalRuntimeOptions } from './runtime-config';
 import { SecretsManagerStandIn } from './secrets-manager';
+import type { SessionCredentials } from './sigv4';
 import { SqsStandIn } from './sqs';
 import { LOCAL_ACCOUNT_ID, readStackModel, type StackModel } from './stack-model';
 import { assemblyDirFor, synthesize } from './synth';
@@ -47,6 +49,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     secretsManager: basePort + 6,
     ingest: basePort + 7,
     sqs: basePort + 8,
+    cognito: basePort + 9,
   };
   const loopback = (port: number) => `http://127.0.0.1:${port}`;
   const pagesOrigin = loopback(ports.pages);
@@ -66,6 +69,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       playbackUrl: (channelId) => `${loopback(ports.ivs)}${playbackPath(channelId)}`,
       sqsBase: loopback(ports.sqs),
       pagesHost: `127.0.0.1:${ports.pages}`,
+      cognitoBase: loopback(ports.cognito),
       functionEnv: {
         AWS_REGION: region,
         AWS_DEFAULT_REGION: region,
@@ -155,6 +159,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ? await start(new SecretsManagerStandIn(ports.secretsManager, model.secrets, signing))
         : undefined;
 
+    // Host sign-in's credentials: minted by the identity pool, taken by the HTTP API alone.
+    const sessions = new Map<string, SessionCredentials>();
+    const cognito = model.hostSignIn
+      ? await start(
+          new CognitoStandIn({
+            port: ports.cognito,
+            spec: model.hostSignIn,
+            region,
+            accountId: LOCAL_ACCOUNT_ID,
+            sessions,
+            credentialsSeconds: options.hostCredentialsSeconds,
+            log,
+          }),
+        )
+      : undefined;
+
     const httpRoutes: HttpRoute[] = model.httpApi.routes.map((route) => ({
       routeKey: route.routeKey,
       ...compileRoute(route.routeKey),
@@ -169,7 +189,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         apiId: model.httpApi.apiId,
         routes: httpRoutes,
         host,
-        signing,
+        signing: { ...signing, sessions },
         accountId: LOCAL_ACCOUNT_ID,
         // The local host console is served from its own port; let that origin call the API.
         corsAllowOrigins: [...model.httpApi.corsAllowOrigins, ...(servePages ? [pagesOrigin] : [])],
@@ -205,8 +225,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             webDir,
             {
               viewer: () => pageConfig,
-              // Only the host console gets credentials; the viewer page never does.
-              host: () => ({ ...pageConfig, credentials }),
+              host: () => hostPageConfig,
             },
             pageHeaders(model, { httpApi: loopback(ports.http), ivs: ivs.endpoint }),
           ),
@@ -235,6 +254,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       hostUrl: pages ? `${pages.url}/host/` : undefined,
       viewerAuth: webSocket.requiresToken,
       secretsManagerEndpoint: secretsManager?.endpoint,
+      cognitoEndpoint: cognito?.endpoint,
+      hostUser: cognito?.hostUser,
     };
     // The config the deployment writes, resolved to the local endpoints; then what only local
     // mode has: cues from the IVS stand-in's feed while nothing is published.
@@ -252,6 +273,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       mode: 'local',
       cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
     } as PageConfig;
+    // The console signs its host in as deployed. Without sign-in in the template (a test's own
+    // pages), it gets the runtime's credentials; the viewer page never gets any.
+    const signIn = (model.pages?.hostConfig as HostPageConfig | undefined)?.signIn;
+    const hostPageConfig: HostPageConfig =
+      signIn && cognito ? { ...pageConfig, signIn } : { ...pageConfig, credentials };
     // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
     await Promise.all(
       channels.map((channel) => emit(streamStateEvent(channel, 'live', region, LOCAL_ACCOUNT_ID))),
@@ -281,6 +307,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       host,
       usage,
       secretsManager,
+      cognito,
       stop: async () => {
         await stopAll();
         if (stateFile) fs.rmSync(stateFile, { force: true });

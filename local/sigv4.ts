@@ -2,10 +2,28 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendAwsError, sendJson } from './http-util';
 
+/**
+ * Temporary credentials the identity pool stand-in minted for a role: they sign like any others,
+ * with their session token, until they expire, and allow only what the role's policy allows.
+ */
+export interface SessionCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken: string;
+  /** Epoch ms. */
+  readonly expiresAt: number;
+  /** `arn:aws:sts::<account>:assumed-role/<role>/CognitoIdentityCredentials` */
+  readonly principalArn: string;
+  /** The `execute-api:Invoke` resource patterns of the role's policy. */
+  readonly invokeArns: readonly string[];
+}
+
 /** The runtime's one identity: every stand-in checks signatures against it, in its region. */
 export interface LocalSigning {
   readonly region: string;
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** Temporary credentials this service also takes (the HTTP API's, from host sign-in). @default none */
+  readonly sessions?: ReadonlyMap<string, SessionCredentials>;
 }
 
 /** Why a signature was refused, named as AWS names it (`<code>Exception`). */
@@ -13,6 +31,7 @@ export type SigV4ErrorCode =
   | 'MissingAuthenticationToken'
   | 'IncompleteSignature'
   | 'UnrecognizedClient'
+  | 'ExpiredToken'
   | 'InvalidSignature';
 
 /** A refused signature: what AWS would name the error, and its message. */
@@ -22,7 +41,9 @@ export interface SigV4Refusal {
   readonly message: string;
 }
 
-export type Verdict = { readonly ok: true; readonly accessKeyId: string } | SigV4Refusal;
+export type Verdict =
+  | { readonly ok: true; readonly accessKeyId: string; readonly session?: SessionCredentials }
+  | SigV4Refusal;
 
 const AUTH_PATTERN =
   /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
@@ -31,6 +52,8 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const SINGLE_HEADERS = ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
+const EXPIRED_TOKEN = 'The security token included in the request is expired';
+const MAX_KEYS = 32;
 const MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.';
 
@@ -62,8 +85,8 @@ function canonicalQuery(query: string): string {
 }
 
 /**
- * Checks SigV4 signatures for one service the way AWS does: the local credentials only (static,
- * so no session token), a credential scope of this service and the runtime's region, a date
+ * Checks SigV4 signatures for one service the way AWS does: the local credentials (long-term,
+ * so no session token) or, where given, live session credentials with their token; a credential scope of this service and the runtime's region, a date
  * within 15 minutes, one copy of each signing header, and a payload hash that covers the body.
  * The signing key is derived once a day, so a request costs two hashes and one HMAC.
  */
@@ -88,10 +111,19 @@ export class SigV4Verifier {
     if (!match)
       return refuse('IncompleteSignature', 'Authorization header is not a valid AWS4-HMAC-SHA256 signature');
     const [, accessKeyId, day, region, service, signedHeaders, signature] = match;
-    if (accessKeyId !== this.signing.credentials.accessKeyId)
-      return refuse('UnrecognizedClient', INVALID_TOKEN);
-    // The local credentials are long-term keys: any session token is one nobody issued.
-    if (headers['x-amz-security-token']) return refuse('UnrecognizedClient', INVALID_TOKEN);
+    const token = headers['x-amz-security-token']?.[0];
+    let secretAccessKey = this.signing.credentials.secretAccessKey;
+    const session = this.signing.sessions?.get(accessKeyId);
+    if (session) {
+      if (token !== session.sessionToken) return refuse('UnrecognizedClient', INVALID_TOKEN);
+      if (Date.now() >= session.expiresAt) return refuse('ExpiredToken', EXPIRED_TOKEN);
+      secretAccessKey = session.secretAccessKey;
+    } else {
+      if (accessKeyId !== this.signing.credentials.accessKeyId)
+        return refuse('UnrecognizedClient', INVALID_TOKEN);
+      // The local credentials are long-term keys: any session token is one nobody issued.
+      if (token) return refuse('UnrecognizedClient', INVALID_TOKEN);
+    }
     if (region !== this.signing.region)
       return refuse('InvalidSignature', `Credential should be scoped to a valid region, not '${region}'`);
     if (service !== this.service)
@@ -142,21 +174,26 @@ export class SigV4Verifier {
     ].join('\n');
     const scope = `${day}/${region}/${service}/aws4_request`;
     const stringToSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonicalRequest)}`;
-    const expected = createHmac('sha256', this.signingKey(day)).update(stringToSign).digest('hex');
+    const key = this.signingKey(accessKeyId, secretAccessKey, day);
+    const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
     return timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
-      ? { ok: true, accessKeyId }
+      ? { ok: true, accessKeyId, ...(session ? { session } : {}) }
       : refuse('InvalidSignature', MISMATCH);
   }
 
-  /** The day's signing key; only today's and yesterday's are ever in use (15 minutes of skew). */
-  private signingKey(day: string): Buffer {
-    let key = this.keys.get(day);
+  /**
+   * A key's signing key for the day. Only today's and yesterday's are in use (15 minutes of
+   * skew), so the cache keeps the newest few, for the long-term key and the live sessions.
+   */
+  private signingKey(accessKeyId: string, secretAccessKey: string, day: string): Buffer {
+    const id = `${accessKeyId}/${day}`;
+    let key = this.keys.get(id);
     if (!key) {
-      key = createHmac('sha256', `AWS4${this.signing.credentials.secretAccessKey}`).update(day).digest();
+      key = createHmac('sha256', `AWS4${secretAccessKey}`).update(day).digest();
       for (const part of [this.signing.region, this.service, 'aws4_request'])
         key = createHmac('sha256', key).update(part).digest();
-      if (this.keys.size >= 2) this.keys.delete(this.keys.keys().next().value as string);
-      this.keys.set(day, key);
+      if (this.keys.size >= MAX_KEYS) this.keys.delete(this.keys.keys().next().value as string);
+      this.keys.set(id, key);
     }
     return key;
   }

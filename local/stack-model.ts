@@ -4,6 +4,7 @@ import type { CfnResource, CloudAssembly } from './assembly';
 import { type AsyncInvokeConfig, LAMBDA_ASYNC_DEFAULTS } from './async-invoke';
 import type { TemplateTable } from './dynamodb';
 import { type LocalRule, loadRules } from './eventbridge';
+import { type HostSignInSpec, readHostSignIn } from './host-sign-in-model';
 import { IntrinsicResolver, localIdentities } from './intrinsics';
 import type { LocalFunction } from './lambda-host';
 import { type PagesDeployment, readPagesDeployment } from './pages-asset';
@@ -27,6 +28,8 @@ export interface LocalPlacement {
   readonly playbackUrl: (channelId: string) => string;
   /** `host:port` of the local pages server: the CloudFront distribution's domain name. */
   readonly pagesHost: string;
+  /** Base of the Cognito stand-in: the managed login's domain and the identity pool's endpoint. */
+  readonly cognitoBase: string;
   /** AWS settings every function gets (region, credentials, service endpoints). */
   readonly functionEnv: Readonly<Record<string, string>>;
 }
@@ -93,6 +96,8 @@ export interface StackModel {
   readonly webSocketApi: WebSocketApiSpec;
   /** The pages the stack deploys, when it hosts them. */
   readonly pages?: PagesDeployment;
+  /** How hosts sign in, when the stack has host sign-in. */
+  readonly hostSignIn?: HostSignInSpec;
 }
 
 type Entry = [logicalId: string, resource: CfnResource];
@@ -130,7 +135,16 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
         ]
       : [{ prefix: `https://${host}`, local: placement.httpApiBase }];
   });
-  const toLocal = (value: string) => apiHosts.reduce((v, h) => v.split(h.prefix).join(h.local), value);
+  // The distribution is the plain-HTTP pages server; Cognito's two hosts are its stand-in.
+  apiHosts.push({ prefix: `https://${placement.pagesHost}`, local: `http://${placement.pagesHost}` });
+  const cognitoHosts = new RegExp(
+    `https://([a-z0-9*-]+\\.auth\\.${region}\\.amazoncognito\\.com|cognito-identity\\.${region}\\.amazonaws\\.com)`,
+    'g',
+  );
+  const toLocal = (value: string) =>
+    apiHosts
+      .reduce((v, h) => v.split(h.prefix).join(h.local), value)
+      .replace(cognitoHosts, placement.cognitoBase);
 
   // Node.js functions only: the others are CDK's deploy-time helpers (the pages deployment's
   // Python handler), whose work the local runtime does itself (it serves the pages' assets).
@@ -227,6 +241,7 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
       }),
     ),
     pages: readPagesDeployment(assembly.dir, resources, resolver, toLocal),
+    hostSignIn: readHostSignIn(resources, resolver, toLocal),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
         try {

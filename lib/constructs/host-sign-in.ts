@@ -44,6 +44,12 @@ export class HostSignIn extends Construct {
   readonly hostRole: iam.Role;
   /** What the host console's `config.json` carries to sign in. */
   readonly config: HostSignInConfig;
+  /**
+   * What the console fetches from, for the pages' CSP: the managed login's token endpoint and
+   * the identity pool. The login is named by its region's wildcard: the user pool's invitation
+   * names the console's URL, so the pages' headers cannot name the pool's domain back.
+   */
+  readonly connectOrigins: readonly string[];
 
   constructor(scope: Construct, id: string, props: HostSignInProps) {
     super(scope, id);
@@ -120,7 +126,9 @@ export class HostSignIn extends Construct {
       clientId: this.client.userPoolClientId,
       domain: this.domain.baseUrl(),
       identityPoolId: this.identityPool.ref,
+      identityEndpoint: `https://cognito-identity.${Aws.REGION}.${Aws.URL_SUFFIX}`,
     };
+    this.connectOrigins = [`https://*.auth.${Aws.REGION}.amazoncognito.com`, this.config.identityEndpoint];
     new CfnOutput(stack, 'HostUserPoolId', {
       value: this.userPool.userPoolId,
       description: 'The hosts (npm run host -- hosts add EMAIL)',

@@ -6,6 +6,7 @@ import {
   CfnOutput,
   DockerImage,
   Duration,
+  Lazy,
   RemovalPolicy,
   Stack,
   Validations,
@@ -49,6 +50,7 @@ export class ShowPages extends Construct {
   readonly origin: string;
   readonly viewerUrl: string;
   readonly hostUrl: string;
+  private readonly connectOrigins: string[] = [];
 
   constructor(scope: Construct, id: string, props: ShowPagesProps) {
     super(scope, id);
@@ -64,7 +66,10 @@ export class ShowPages extends Construct {
       comment: 'cuecast pages: CSP, HSTS, nosniff, no framing',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
-          contentSecurityPolicy: contentSecurityPolicy(props.webSocketOrigin),
+          // Lazy: the host sign-in's origins are added once it exists (allowConnect).
+          contentSecurityPolicy: Lazy.string({
+            produce: () => contentSecurityPolicy(props.webSocketOrigin, this.connectOrigins),
+          }),
           override: true,
         },
         strictTransportSecurity: {
@@ -122,6 +127,11 @@ export class ShowPages extends Construct {
       new CfnOutput(Stack.of(this), 'HostUrl', { value: this.hostUrl, description: 'The host console' });
     }
     this.acknowledge();
+  }
+
+  /** Lets the pages fetch from `origin` (`https://host`), as the console does for sign-in. */
+  allowConnect(origin: string): void {
+    this.connectOrigins.push(origin);
   }
 
   /**
@@ -209,14 +219,24 @@ export class ShowPages extends Construct {
  * and its worker; its playlists and segments from `*.live-video.net` as MediaSource blobs; the
  * WebSocket API by name; and the host API. The HTTP API is allowed as this region's
  * `execute-api` hosts rather than by name: its CORS must name this distribution, and
- * CloudFormation cannot have each refer to the other. Drop images may come from any HTTPS host.
+ * CloudFormation cannot have each refer to the other. `connectOrigins` are named exactly (the
+ * host sign-in's token and identity endpoints). Drop images may come from any HTTPS host.
  */
-export function contentSecurityPolicy(webSocketOrigin: string): string {
+export function contentSecurityPolicy(
+  webSocketOrigin: string,
+  connectOrigins: readonly string[] = [],
+): string {
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    `connect-src 'self' ${webSocketOrigin} https://*.execute-api.${Aws.REGION}.amazonaws.com https://*.live-video.net`,
+    [
+      "connect-src 'self'",
+      webSocketOrigin,
+      `https://*.execute-api.${Aws.REGION}.amazonaws.com`,
+      'https://*.live-video.net',
+      ...connectOrigins,
+    ].join(' '),
     "media-src 'self' blob: https://*.live-video.net",
     "img-src 'self' data: https:",
     "style-src 'self'",

@@ -78,6 +78,13 @@ export async function openFromConsole(
   await console.getByTestId('send').click();
 }
 
+/** Signs in at the (local) managed login's page, by its labels, as a host does. */
+export async function signInAt(page: Page, user: { username: string; password: string }): Promise<void> {
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
 /** Boots the runtime and Chromium before the file's tests and stops both after them. */
 export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
   let runtime: LocalRuntime | undefined;
@@ -133,7 +140,10 @@ export function browserSuite(options: LocalRuntimeOptions = {}): BrowserSuite {
     openConsole: async () => {
       const console = await (await started(browser, 'browser').newContext()).newPage();
       watchCsp(console, violations);
-      await console.goto(started(runtime, 'runtime').config.hostUrl ?? '');
+      const { hostUrl, hostUser } = started(runtime, 'runtime').config;
+      await console.goto(hostUrl ?? '');
+      // The console sends its host to the managed login first, as a deployed one does.
+      if (hostUser) await signInAt(console, hostUser);
       await console.getByTestId('mode').filter({ hasText: 'Local runtime' }).waitFor();
       return console;
     },

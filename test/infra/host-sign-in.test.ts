@@ -126,6 +126,19 @@ describe('the console and the CLI', () => {
     }
   });
 
+  it("lets the pages' CSP reach the managed login and the identity pool, without a cycle", () => {
+    const headers = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0];
+    const csp = JSON.stringify(
+      headers.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy,
+    );
+    expect(csp).toContain('https://*.auth.');
+    expect(csp).toContain('.amazoncognito.com');
+    expect(csp).toContain('https://cognito-identity.');
+    // The user pool's invitation names the console's URL: the headers may not name the pool back.
+    expect(csp).not.toContain(onlyLogicalId(template, 'AWS::Cognito::UserPoolDomain'));
+    expect(csp).not.toContain(onlyLogicalId(template, 'AWS::Cognito::UserPool'));
+  });
+
   it('outputs the user pool for `npm run host -- hosts add`', () => {
     expect(template.toJSON().Outputs.HostUserPoolId.Value).toEqual({
       Ref: onlyLogicalId(template, 'AWS::Cognito::UserPool'),

@@ -56,7 +56,7 @@ export async function callApi(
     sign = true,
     credentials = config.credentials,
     contentType = 'application/json',
-  }: { sign?: boolean; credentials?: LocalConfig['credentials']; contentType?: string | null } = {},
+  }: { sign?: boolean; credentials?: Signing['credentials']; contentType?: string | null } = {},
 ): Promise<HttpReply> {
   const url = new URL(route.replace(/^\//, ''), config.httpApiUrl);
   const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);

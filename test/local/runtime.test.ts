@@ -718,6 +718,18 @@ describe('the pages', () => {
       cueEventsUrl: `${runtime.config.ivsEndpoint}/_local/metadata/events`,
     });
     const hostConfig = await (await fetch(`${runtime.config.hostUrl}config.json`)).json();
-    expect(hostConfig).toEqual({ ...config, credentials: runtime.config.credentials });
+    // The console's: the same, with sign-in on the Cognito stand-in, and never the runtime's keys.
+    const cognito = runtime.config.cognitoEndpoint;
+    expect(hostConfig).toEqual({
+      ...config,
+      signIn: {
+        region: 'us-east-1',
+        userPoolId: expect.stringMatching(/^us-east-1_[A-Za-z0-9]{9}$/),
+        clientId: expect.stringMatching(/^[a-z0-9]{26}$/),
+        domain: cognito,
+        identityPoolId: expect.stringMatching(/^us-east-1:[0-9a-f-]{36}$/),
+        identityEndpoint: cognito,
+      },
+    });
   });
 });

@@ -33,6 +33,8 @@ export interface HostSignInConfig {
   readonly domain: string;
   /** Exchanges the ID token for credentials that may call the host routes only. */
   readonly identityPoolId: string;
+  /** The identity pool's endpoint, `https://cognito-identity.<region>.amazonaws.com`. */
+  readonly identityEndpoint: string;
 }
 
 /**

@@ -1,8 +1,14 @@
 import '../styles.css';
-import { HostApiError, HostClient, type QuizDetails } from '../../../client/host-client';
+import {
+  HostApiError,
+  HostClient,
+  type HostClientOptions,
+  type QuizDetails,
+} from '../../../client/host-client';
 import { BrowserSha256 } from '../../../client/sha256-browser';
 import { type HostPageConfig, loadConfig } from '../config';
 import { h, patch } from '../dom';
+import { HostSession } from './sign-in';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const message = byId<HTMLParagraphElement>('message');
@@ -53,21 +59,62 @@ async function refresh(): Promise<void> {
   }
 }
 
+/** Shows why there is no session, and a Sign in button. */
+function offerSignIn(reason: string, session: HostSession): void {
+  byId<HTMLParagraphElement>('mode').textContent = reason;
+  byId<HTMLDivElement>('workspace').hidden = true;
+  byId<HTMLButtonElement>('sign-out').hidden = true;
+  const signIn = byId<HTMLButtonElement>('sign-in');
+  signIn.hidden = false;
+  signIn.onclick = () => void session.signIn();
+}
+
+/**
+ * How this console signs its requests: a signed-in host's temporary credentials when the stack
+ * has host sign-in (deployed, and `npm run dev`), or the credentials a test's own pages carry.
+ * Undefined when there is no session yet: the page then offers to sign in.
+ */
+async function signedIn(config: HostPageConfig): Promise<HostClientOptions['credentials'] | undefined> {
+  if (!config.signIn) return config.credentials;
+  const session = new HostSession(config.signIn, `${location.origin}/host/`, (reason) =>
+    offerSignIn(reason, session),
+  );
+  try {
+    await session.completeSignIn();
+    if (!session.email) {
+      if (HostSession.justSignedOut()) return void offerSignIn('You are signed out.', session);
+      return await session.signIn();
+    }
+    // Credentials before the workspace: a sign-in that cannot call the API says so now.
+    await session.credentials();
+  } catch (error) {
+    return void offerSignIn((error as Error).message, session);
+  }
+  byId<HTMLSpanElement>('who').textContent = `Signed in as ${session.email}`;
+  const signOut = byId<HTMLButtonElement>('sign-out');
+  signOut.hidden = false;
+  signOut.onclick = () => void session.signOut();
+  return () => session.credentials();
+}
+
 async function main(): Promise<void> {
   const config = await loadConfig<HostPageConfig>();
   const mode = byId<HTMLParagraphElement>('mode');
-  if (!config.credentials) {
-    // Deployed: no long-lived AWS keys in a browser. The host signs from a terminal instead.
-    mode.textContent =
-      'Against a deployed stack, run the show with the host CLI (npm run host); see the README.';
-    for (const button of document.querySelectorAll('button')) button.disabled = true;
+  const credentials = await signedIn(config);
+  if (!credentials) {
+    if (!config.signIn)
+      mode.textContent = 'This console has no sign-in settings: its config.json is incomplete.';
     return;
   }
-  mode.textContent = `Local runtime at ${config.httpApiUrl}`;
+  mode.textContent =
+    config.mode === 'local'
+      ? `Local runtime at ${config.httpApiUrl}`
+      : `Running the show at ${config.httpApiUrl}`;
+  byId<HTMLDivElement>('workspace').hidden = false;
   client = new HostClient({
     apiUrl: config.httpApiUrl,
     region: config.region ?? 'us-east-1',
-    credentials: config.credentials,
+    credentials,
     sha256: BrowserSha256 as unknown as ConstructorParameters<typeof HostClient>[0]['sha256'],
   });
 
