@@ -66,6 +66,23 @@ export interface QuizDetails extends RevealedQuiz {
   state: QuizPhase;
   opensAt: string;
   closesAt: string;
+  graceSeconds: number;
+  /** From then on a reveal needs no `force`. */
+  answersCloseAt: string;
+}
+
+/** `GET /show`: the host's cockpit (docs/protocol.md §3.11). */
+export interface ShowOverview {
+  stream: {
+    state: 'live' | 'offline';
+    /** IVS's count of current views, while live. */
+    viewerCount?: number;
+    startTime?: string;
+    health?: string;
+  };
+  currentQuizId?: string;
+  /** The latest quizzes and polls, newest first. */
+  quizzes: QuizDetails[];
 }
 
 export class HostClient {
@@ -92,6 +109,11 @@ export class HostClient {
 
   getQuiz(quizId: string): Promise<QuizDetails> {
     return this.call('GET', `quizzes/${encodeURIComponent(quizId)}`);
+  }
+
+  /** The stream with its viewers, the current quiz, and the show's latest quizzes. */
+  show(): Promise<ShowOverview> {
+    return this.call('GET', 'show');
   }
 
   sendEvent(type: string, data: unknown): Promise<{ eventId: string; bytes: number }> {

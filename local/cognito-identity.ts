@@ -70,7 +70,8 @@ export class IdentityPoolStandIn {
       accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`,
       secretAccessKey: randomBytes(30).toString('base64'),
       sessionToken: randomBytes(96).toString('base64'),
-      expiresAt: now + this.credentialsSeconds * 1000,
+      // A whole second, so the `Expiration` reported is exactly when they stop working.
+      expiresAt: Math.floor((now + this.credentialsSeconds * 1000) / 1000) * 1000,
       principalArn: `arn:aws:sts::${this.accountId}:assumed-role/${this.spec.roleArn.split('/').pop()}/CognitoIdentityCredentials`,
       invokeArns: this.spec.invokeArns,
     };

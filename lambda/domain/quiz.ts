@@ -199,6 +199,8 @@ export function hostView(quiz: Quiz, live: { counts: readonly number[]; total: n
     opensAt: quiz.opensAt,
     closesAt: quiz.closesAt,
     graceSeconds: quiz.graceSeconds,
+    // When a reveal may go ahead without `force` (docs/protocol.md §3.4).
+    answersCloseAt: new Date(answersCloseAt(quiz)).toISOString(),
   };
 }
 

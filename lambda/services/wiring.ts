@@ -1,3 +1,4 @@
+import { ivs } from '../clients/ivs';
 import { createManagementApi } from '../clients/management-api';
 import type { Config } from '../config';
 import { AnswerStore } from '../store/answer-store';
@@ -12,6 +13,8 @@ import { FanOutDispatcher } from './fan-out-dispatcher';
 import { MetadataPublisher } from './metadata-publisher';
 import { QuizService } from './quiz-service';
 import { RevealService, type RevealServiceOptions } from './reveal-service';
+import { ShowOverview } from './show-overview';
+import { StreamStatusReader } from './stream-status';
 import { ViewerTokenService } from './viewer-token-service';
 
 /** Settings a function needs to read quizzes and the show state. */
@@ -49,6 +52,14 @@ export function quizServiceFor(config: ReadConfig | (ReadConfig & CueConfig)): Q
   const publisher = 'channelArn' in config ? publisherFor(config) : undefined;
   return new QuizService(showStoreFor(config), tallyStoreFor(config), publisher, config);
 }
+
+/** Builds the host's show overview once per container: the quizzes, and the stream from IVS. */
+export const showOverviewFor = (config: ReadConfig & Pick<Config, 'channelArn'>): ShowOverview =>
+  new ShowOverview(
+    showStoreFor(config),
+    tallyStoreFor(config),
+    new StreamStatusReader(ivs, config.channelArn),
+  );
 
 /** Builds the reveal service once per container. */
 export const revealServiceFor = (

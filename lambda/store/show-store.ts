@@ -1,5 +1,12 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, StreamState } from '../domain/quiz';
 import type { StoredQuiz } from '../domain/reveal';
@@ -17,7 +24,12 @@ const SHOW_KEY = { pk: 'show' } as const;
 export interface ShowRecord {
   readonly stream: StreamState;
   readonly currentQuizId?: string;
+  /** The show's quizzes and polls, newest first (at most {@link RECENT_QUIZZES}). */
+  readonly recentQuizIds: readonly string[];
 }
+
+/** How many of the latest quizzes the show item remembers, for the host's cockpit. */
+export const RECENT_QUIZZES = 50;
 
 /**
  * DynamoDB access for the host side: quizzes and the control items (the reveal's writes to a
@@ -44,16 +56,61 @@ export class ShowStore {
         }),
       ),
     );
-    await retryThrottled(() =>
+    const { Attributes } = await retryThrottled(() =>
       dynamo.send(
         new UpdateCommand({
           TableName: this.tables.control,
           Key: SHOW_KEY,
-          UpdateExpression: 'SET currentQuizId = :quizId',
-          ExpressionAttributeValues: { ':quizId': quiz.quizId },
+          UpdateExpression:
+            'SET currentQuizId = :quizId, recentQuizIds = list_append(:one, if_not_exists(recentQuizIds, :none))',
+          ExpressionAttributeValues: { ':quizId': quiz.quizId, ':one': [quiz.quizId], ':none': [] },
+          ReturnValues: 'UPDATED_NEW',
         }),
       ),
     );
+    // Keep the list bounded: the oldest beyond the limit go. Best effort: a failure here only
+    // leaves the list longer until the next quiz trims it.
+    const length = (Attributes?.recentQuizIds as unknown[] | undefined)?.length ?? 0;
+    if (length > RECENT_QUIZZES) {
+      const stale = Array.from(
+        { length: length - RECENT_QUIZZES },
+        (_, i) => `recentQuizIds[${RECENT_QUIZZES + i}]`,
+      );
+      await dynamo
+        .send(
+          new UpdateCommand({
+            TableName: this.tables.control,
+            Key: SHOW_KEY,
+            UpdateExpression: `REMOVE ${stale.join(', ')}`,
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Quizzes by id, strongly consistent, in the order asked; those no longer stored (past the
+   * retention) are left out. At most 100 ids (one BatchGetItem).
+   */
+  async getQuizzes(quizIds: readonly string[]): Promise<StoredQuiz[]> {
+    if (quizIds.length === 0) return [];
+    if (quizIds.length > 100) throw new Error('getQuizzes: at most 100 ids');
+    const found = new Map<string, StoredQuiz>();
+    let keys: Array<Record<string, unknown>> | undefined = [...new Set(quizIds)].map((quizId) => ({
+      quizId,
+    }));
+    for (let round = 0; keys && keys.length > 0; round++) {
+      if (round > 0) await sleep(50 * 2 ** Math.min(round, 5));
+      if (round > 8) throw new Error('getQuizzes: DynamoDB left keys unprocessed after 8 retries');
+      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await dynamo.send(
+        new BatchGetCommand({
+          RequestItems: { [this.tables.quizzes]: { Keys: keys, ConsistentRead: true } },
+        }),
+      );
+      for (const item of Responses?.[this.tables.quizzes] ?? []) found.set(String(item.quizId), toQuiz(item));
+      keys = UnprocessedKeys?.[this.tables.quizzes]?.Keys;
+    }
+    return quizIds.flatMap((id) => found.get(id) ?? []);
   }
 
   /** Strongly consistent unless told otherwise: the viewer path must not pay for it. */
@@ -100,6 +157,9 @@ export class ShowStore {
     return {
       stream,
       currentQuizId: typeof Item?.currentQuizId === 'string' ? Item.currentQuizId : undefined,
+      recentQuizIds: Array.isArray(Item?.recentQuizIds)
+        ? Item.recentQuizIds.filter((id): id is string => typeof id === 'string').slice(0, RECENT_QUIZZES)
+        : [],
     };
   }
 }

@@ -58,6 +58,7 @@ export class HostApi extends Construct {
   readonly getQuizFunction: AppFunction;
   readonly sendEventFunction: AppFunction;
   readonly getStateFunction: AppFunction;
+  readonly getShowFunction: AppFunction;
 
   constructor(scope: Construct, id: string, props: HostApiProps) {
     super(scope, id);
@@ -131,6 +132,10 @@ export class HostApi extends Construct {
     data.bind(this.sendEventFunction, { control: 'readWrite' });
     channel.bindPublisher(this.sendEventFunction);
 
+    this.getShowFunction = fn('GetShow', 'get-show.ts', 'GET /show');
+    data.bind(this.getShowFunction, { quizzes: 'read', tally: 'read', control: 'read' });
+    channel.bindStreamReader(this.getShowFunction);
+
     this.getStateFunction = fn('GetState', 'get-state.ts', 'GET /state');
     data.bind(this.getStateFunction, { quizzes: 'read', tally: 'read', control: 'read' });
 
@@ -154,6 +159,7 @@ export class HostApi extends Construct {
     route('/quizzes/{quizId}/reveal', apigw.HttpMethod.POST, this.revealQuizFunction, iamAuth);
     route('/quizzes/{quizId}', apigw.HttpMethod.GET, this.getQuizFunction, iamAuth);
     route('/events', apigw.HttpMethod.POST, this.sendEventFunction, iamAuth);
+    route('/show', apigw.HttpMethod.GET, this.getShowFunction, iamAuth);
     const [stateRoute] = route(
       '/state',
       apigw.HttpMethod.GET,

@@ -96,6 +96,17 @@ export class LiveChannel extends Construct {
     });
   }
 
+  /** Lets `grantee` read this channel's stream (`GetStream`: live or not, and its viewers). */
+  grantReadStream(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['ivs:GetStream'], resourceArns: [this.channelArn] });
+  }
+
+  /** Grants GetStream and tells the function which channel to read. */
+  bindStreamReader(fn: lambda.Function): void {
+    this.grantReadStream(fn);
+    fn.addEnvironment(ENV.CHANNEL_ARN, this.channelArn);
+  }
+
   /** Grants PutMetadata and tells the function which channel to send to. */
   bindPublisher(fn: lambda.Function): void {
     this.grantPutMetadata(fn);

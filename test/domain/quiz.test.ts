@@ -560,8 +560,13 @@ describe('when the host views a quiz', () => {
       opensAt: '2030-01-01T00:00:00.000Z',
       closesAt: '2030-01-01T00:00:30.000Z',
       graceSeconds: 0,
+      answersCloseAt: '2030-01-01T00:00:30.000Z',
     });
     expect(hostView(openedQuiz(), live, at(30_000)).state).toBe('closed');
+    // With a grace, a reveal may go only that much after closesAt.
+    expect(hostView({ ...openedQuiz(), graceSeconds: 8 }, live, at(1_000)).answersCloseAt).toBe(
+      '2030-01-01T00:00:38.000Z',
+    );
   });
 
   it('shows the stored result, not live figures, once revealed', () => {

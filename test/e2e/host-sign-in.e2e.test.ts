@@ -54,7 +54,10 @@ describe('when a host signs in to the console', () => {
       await viewer.getByRole('button', { name: ['Yes', 'No'][i] }).click();
       await viewer.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
     }
-    await console.getByTestId('live-total').filter({ hasText: '2 answers' }).waitFor({ timeout: 20_000 });
+    await console
+      .getByTestId('live-total')
+      .filter({ hasText: '2 answers so far' })
+      .waitFor({ timeout: 20_000 });
 
     // Past the first credentials' expiry: the reveal goes out only if the console renewed them.
     const left = signedInAt + (CREDENTIAL_SECONDS + 1) * 1000 - Date.now();

@@ -183,7 +183,7 @@ describe('when the host uses the console for a poll, a drop and an announcement'
     });
     await viewer.getByTestId('question').filter({ hasText: 'Tea or coffee?' }).waitFor({ timeout: 20_000 });
     await viewer.getByRole('button', { name: 'Coffee' }).click();
-    await console.getByTestId('live-total').filter({ hasText: '1 votes' }).waitFor({ timeout: 20_000 });
+    await console.getByTestId('live-total').filter({ hasText: '1 vote so far' }).waitFor({ timeout: 20_000 });
     await expect(console.getByTestId('live').textContent()).resolves.not.toContain('✓');
 
     await console.getByLabel('Title').fill('Mug');

@@ -179,7 +179,10 @@ describe('when the host uses the console', () => {
 
     await viewer.getByTestId('question').filter({ hasText: 'Best season?' }).waitFor({ timeout: 20_000 });
     await viewer.getByRole('button', { name: 'Spring' }).click();
-    await console.getByTestId('live-total').filter({ hasText: '1 answers' }).waitFor({ timeout: 20_000 });
+    await console
+      .getByTestId('live-total')
+      .filter({ hasText: '1 answer so far' })
+      .waitFor({ timeout: 20_000 });
 
     await console.getByTestId('reveal-now').click();
     await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 20_000 });

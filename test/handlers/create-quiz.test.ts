@@ -183,9 +183,27 @@ describe('when the host opens a valid quiz', () => {
     expect(update).toMatchObject({
       TableName: TABLES.control,
       Key: { pk: 'show' },
-      UpdateExpression: 'SET currentQuizId = :quizId',
-      ExpressionAttributeValues: { ':quizId': body.quizId },
+      // It also heads the show's list of quizzes, which the host's cockpit reads (GET /show).
+      UpdateExpression:
+        'SET currentQuizId = :quizId, recentQuizIds = list_append(:one, if_not_exists(recentQuizIds, :none))',
+      ExpressionAttributeValues: { ':quizId': body.quizId, ':one': [body.quizId], ':none': [] },
     });
+  });
+
+  it("trims the show's list of quizzes to the latest 50", async () => {
+    const long = Array.from({ length: 52 }, (_, i) => `quiz-${i}`);
+    ddbMock.on(UpdateCommand, { TableName: TABLES.control, Key: { pk: 'show' } }).resolves({
+      Attributes: { recentQuizIds: long },
+    });
+
+    const reply = await createQuiz(VALID);
+
+    expect(reply.statusCode).toBe(201);
+    const trims = ddbMock
+      .commandCalls(UpdateCommand, { TableName: TABLES.control, Key: { pk: 'show' } })
+      .map((call) => call.args[0].input.UpdateExpression)
+      .filter((expression) => expression?.startsWith('REMOVE'));
+    expect(trims).toEqual(['REMOVE recentQuizIds[50], recentQuizIds[51]']);
   });
 
   it('takes a rate-window slot with a conditional write before sending', async () => {

@@ -76,6 +76,7 @@ describe('when the quiz is still open', () => {
       opensAt: quiz.opensAt,
       closesAt: quiz.closesAt,
       graceSeconds: 0,
+      answersCloseAt: quiz.closesAt,
     });
   });
 

@@ -25,7 +25,7 @@ describe('when the functions are bundled', () => {
   });
 
   it('writes one ESM bundle per function, with a source map', () => {
-    expect(assets).toHaveLength(13);
+    expect(assets).toHaveLength(14);
     for (const { file } of assets) {
       expect(fs.existsSync(file)).toBe(true);
       expect(fs.existsSync(`${file}.map`)).toBe(true);

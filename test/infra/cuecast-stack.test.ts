@@ -97,6 +97,7 @@ describe('when the stack is synthesized', () => {
       expect(keys.sort()).toEqual(
         [
           'GET /quizzes/{quizId}',
+          'GET /show',
           'GET /state',
           'POST /events',
           'POST /quizzes',
@@ -116,7 +117,7 @@ describe('when the stack is synthesized', () => {
 
     it('runs every function on Node 24, ARM, with its own log group', () => {
       const functions = Object.values(appFunctions(template));
-      expect(functions).toHaveLength(13); // 5 host routes, 6 WebSocket routes, fan-out, stream state
+      expect(functions).toHaveLength(14); // 6 HTTP routes, 6 WebSocket routes, fan-out, stream state
       for (const fn of functions) {
         expect(fn.Properties).toMatchObject({
           Runtime: 'nodejs24.x',
@@ -133,13 +134,18 @@ describe('when the stack is synthesized', () => {
   });
 
   describe('permissions', () => {
-    it('grants ivs:PutMetadata on exactly the channel ARN, and nothing else on IVS', () => {
+    it('grants ivs:PutMetadata and ivs:GetStream on exactly the channel ARN, and nothing else on IVS', () => {
       const ivsStatements = allStatements(template).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('ivs:')),
       );
-      expect(ivsStatements).toHaveLength(3); // create quiz, reveal, send event
+      // create quiz, reveal and send event send cues; GET /show reads the stream.
+      expect(ivsStatements.map((s) => actionsOf(s).join()).sort()).toEqual([
+        'ivs:GetStream',
+        'ivs:PutMetadata',
+        'ivs:PutMetadata',
+        'ivs:PutMetadata',
+      ]);
       for (const statement of ivsStatements) {
-        expect(actionsOf(statement)).toEqual(['ivs:PutMetadata']);
         expect(statement.Resource).toEqual({ 'Fn::GetAtt': [channelId, 'Arn'] });
       }
     });

@@ -102,7 +102,7 @@ describe('the identity pool', () => {
     // Exactly the four IAM routes; not GET /state (public) and not POST /viewer-token.
     expect(new Set(statements[0].Resource.map((r: unknown) => JSON.stringify(r)))).toEqual(
       new Set(
-        ['POST/quizzes', 'POST/quizzes/*/reveal', 'GET/quizzes/*', 'POST/events'].map((r) =>
+        ['POST/quizzes', 'POST/quizzes/*/reveal', 'GET/quizzes/*', 'POST/events', 'GET/show'].map((r) =>
           JSON.stringify(routeArn(r)),
         ),
       ),

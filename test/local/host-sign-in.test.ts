@@ -51,7 +51,7 @@ describe('the local configuration', () => {
     expect(viewer.signIn).toBeUndefined();
   });
 
-  it("gives the host role exactly the template's four host routes", () => {
+  it("gives the host role exactly the template's five host routes", () => {
     const model = readStackModel(new CloudAssembly(path.join(__dirname, '..', '..', 'cdk.out')), {
       region: 'us-east-1',
       httpApiBase: 'http://127.0.0.1:1',
@@ -65,6 +65,7 @@ describe('the local configuration', () => {
     const routes = model.hostSignIn?.invokeArns.map((arn) => arn.split(`:${model.httpApi.apiId}/`)[1]).sort();
     expect(routes).toEqual([
       '$default/GET/quizzes/*',
+      '$default/GET/show',
       '$default/POST/events',
       '$default/POST/quizzes',
       '$default/POST/quizzes/*/reveal',
@@ -92,6 +93,31 @@ describe('the managed login', () => {
     expect(page).toMatch(/<label for="password">Password<\/label>/);
     const stranger = await postLogin(setup, challenge, 'someone@else.example', user().password);
     expect(stranger.status).toBe(400);
+  });
+
+  it('shows a hostile username back as text, never as markup', async () => {
+    const reply = await postLogin(setup, pkce().challenge, '"><script>alert(1)</script>', 'x');
+    const page = await reply.text();
+    expect(page).not.toContain('<script>');
+    expect(page).toContain('value="&#34;&#62;&#60;script&#62;alert(1)&#60;/script&#62;"');
+    expect(reply.headers.get('content-security-policy')).toContain("default-src 'none'");
+  });
+
+  it('signs out only to a registered sign-out URL', async () => {
+    const logout = (uri: string) =>
+      fetch(
+        new URL(
+          `/logout?${new URLSearchParams({ client_id: setup.signIn.clientId, logout_uri: uri })}`,
+          setup.signIn.domain,
+        ),
+        { redirect: 'manual' },
+      );
+    const evil = await logout('https://evil.example/');
+    expect(evil.status).toBe(400);
+    expect(evil.headers.get('location')).toBeNull();
+    const ours = await logout(setup.consoleUrl);
+    expect(ours.status).toBe(302);
+    expect(ours.headers.get('location')).toBe(setup.consoleUrl);
   });
 
   it('never sends a code to a redirect URI the client does not register', async () => {
@@ -157,6 +183,23 @@ describe('the managed login', () => {
 });
 
 describe('the identity pool', () => {
+  it('answers a body that is not JSON with a 400, and an unknown call by name', async () => {
+    const bad = await fetch(setup.signIn.identityEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': 'AWSCognitoIdentityService.GetId',
+      },
+      body: '{"IdentityPoolId":',
+    });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).__type).toBe('SerializationException');
+    const unknown = await identityCall(setup, 'DeleteIdentityPool', {
+      IdentityPoolId: setup.signIn.identityPoolId,
+    });
+    expect(unknown).toMatchObject({ status: 400, body: { __type: 'UnknownOperationException' } });
+  });
+
   it('refuses unauthenticated identities and forged ID tokens', async () => {
     const bare = await identityCall(setup, 'GetId', { IdentityPoolId: setup.signIn.identityPoolId });
     expect(bare).toMatchObject({
@@ -183,7 +226,7 @@ describe('the identity pool', () => {
 });
 
 describe("a signed-in host's credentials", () => {
-  it('run the show: open a quiz, read it, send an event and reveal', async () => {
+  it('run the show: open a quiz, read it, send an event, reveal, and read the cockpit', async () => {
     const { credentials } = await signInForCredentials(setup, user());
     const created = await callApi(runtime.config, 'POST', '/quizzes', quiz, { credentials });
     expect(created.status).toBe(201);
@@ -203,6 +246,17 @@ describe("a signed-in host's credentials", () => {
       credentials,
     });
     expect(reveal.status).toBe(200);
+    // The cockpit: IVS's stream (live, nobody playing video here) and the quiz, revealed.
+    const show = await callApi(runtime.config, 'GET', '/show', undefined, { credentials });
+    expect(show.status).toBe(200);
+    expect(show.body.stream).toEqual({
+      state: 'live',
+      viewerCount: 0,
+      startTime: expect.any(String),
+      health: 'HEALTHY',
+    });
+    expect(show.body.currentQuizId).toBe(quizId);
+    expect(show.body.quizzes[0]).toMatchObject({ quizId, state: 'revealed', question: quiz.question });
   });
 
   it('need their session token, and a changed one is refused', async () => {

@@ -582,12 +582,15 @@ describe('when another web page calls the IVS stand-in local controls', () => {
 });
 
 describe('when the pages serve config.json', () => {
-  it('gives the viewer page no credentials, and only the host console the local ones', async () => {
+  it("gives neither page the runtime's keys: the host console signs its host in", async () => {
     const viewer = await (await fetch(`${config.viewerUrl}config.json`)).text();
     expect(JSON.parse(viewer)).not.toHaveProperty('credentials');
     expect(viewer).not.toContain(config.credentials.secretAccessKey);
-    const host = await (await fetch(`${config.viewerUrl}host/config.json`)).json();
-    expect(host.credentials).toEqual(config.credentials);
+    const text = await (await fetch(`${config.viewerUrl}host/config.json`)).text();
+    expect(text).not.toContain(config.credentials.secretAccessKey);
+    const host = JSON.parse(text);
+    expect(host).not.toHaveProperty('credentials');
+    expect(host.signIn).toMatchObject({ domain: config.cognitoEndpoint });
     expect(host).toMatchObject(JSON.parse(viewer));
   });
 });

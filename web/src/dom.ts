@@ -82,3 +82,10 @@ function setHandler(el: Element, event: string, handler: EventListener): void {
   target[HANDLERS] = handlers;
   el.addEventListener(event, handler);
 }
+
+/** A result bar's fill, its width set through the CSSOM: the pages' CSP (`style-src 'self'`) refuses style attributes. */
+export function barFill(percent: number): HTMLDivElement {
+  const bar = h('div', { class: 'bar-fill', role: 'presentation' });
+  bar.style.width = `${percent}%`;
+  return bar;
+}

@@ -7,7 +7,8 @@ import {
 } from '../../../client/host-client';
 import { BrowserSha256 } from '../../../client/sha256-browser';
 import { type HostPageConfig, loadConfig } from '../config';
-import { h, patch } from '../dom';
+import { patch } from '../dom';
+import { currentView, pastView, streamView } from './cockpit';
 import { HostSession } from './sign-in';
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -16,6 +17,9 @@ const live = byId<HTMLDivElement>('live');
 const reveal = byId<HTMLButtonElement>('reveal');
 const revealNow = byId<HTMLButtonElement>('reveal-now');
 const revealWait = byId<HTMLParagraphElement>('reveal-wait');
+const streamStatus = byId<HTMLParagraphElement>('stream-status');
+const past = byId<HTMLDivElement>('past');
+let currentQuiz: QuizDetails | undefined;
 let client: HostClient;
 let currentQuizId: string | undefined;
 let poll: number | undefined;
@@ -31,23 +35,40 @@ function show(error: unknown): void {
 }
 
 function renderQuiz(quiz: QuizDetails): void {
-  patch(live, [
-    h('p', { 'data-testid': 'live-question' }, `${quiz.question} (${quiz.state})`),
-    h(
-      'ol',
-      {},
-      ...quiz.choices.map((choice, i) =>
-        h(
-          'li',
-          { 'data-testid': `live-count-${i}` },
-          `${choice}${i === quiz.correctIndex ? ' ✓' : ''}: ${quiz.counts[i]}`,
-        ),
-      ),
-    ),
-    h('p', { 'data-testid': 'live-total' }, `${quiz.total} ${quiz.kind === 'poll' ? 'votes' : 'answers'}`),
-  ]);
+  currentQuiz = quiz;
+  patch(live, currentView(quiz, Date.now()));
   reveal.disabled = quiz.state === 'revealed';
   revealNow.disabled = quiz.state === 'revealed';
+}
+
+/** The buttons that send cues: IVS takes none while the channel is offline. */
+function allowSending(allowed: boolean): void {
+  for (const id of ['send', 'send-drop', 'send-announce', 'send-event'])
+    (document.querySelector(`[data-testid="${id}"]`) as HTMLButtonElement).disabled = !allowed;
+}
+
+/** The stream, its audience and the show's questions (`GET /show`); adopts a quiz opened elsewhere. */
+async function refreshShow(): Promise<void> {
+  try {
+    const overview = await client.show();
+    patch(streamStatus, streamView(overview.stream));
+    allowSending(overview.stream.state === 'live');
+    if (overview.currentQuizId && overview.currentQuizId !== currentQuizId) {
+      const opened = overview.quizzes.find((quiz) => quiz.quizId === overview.currentQuizId);
+      if (opened && opened.state !== 'revealed') follow(opened.quizId);
+    }
+    patch(past, pastView(overview.quizzes, currentQuizId));
+  } catch (error) {
+    show(error);
+  }
+}
+
+/** Makes `quizId` the console's current quiz and polls its counts every second. */
+function follow(quizId: string): void {
+  currentQuizId = quizId;
+  window.clearInterval(poll);
+  poll = window.setInterval(refresh, 1000);
+  void refresh();
 }
 
 async function refresh(): Promise<void> {
@@ -118,6 +139,13 @@ async function main(): Promise<void> {
     sha256: BrowserSha256 as unknown as ConstructorParameters<typeof HostClient>[0]['sha256'],
   });
 
+  void refreshShow();
+  window.setInterval(refreshShow, 5000);
+  // The countdown and the reveal's readiness move with the clock between polls.
+  window.setInterval(() => {
+    if (currentQuiz && currentQuiz.state !== 'revealed') patch(live, currentView(currentQuiz, Date.now()));
+  }, 1000);
+
   byId<HTMLFormElement>('quiz-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     message.textContent = '';
@@ -140,13 +168,11 @@ async function main(): Promise<void> {
           : { correctIndex }),
         durationSeconds: Number(form.get('duration') ?? 20),
       });
-      currentQuizId = created.quizId;
       // A wait to reveal the previous quiz must not reveal this one.
       window.clearTimeout(revealTimer);
       revealWait.textContent = '';
-      window.clearInterval(poll);
-      poll = window.setInterval(refresh, 1000);
-      await refresh();
+      follow(created.quizId);
+      void refreshShow();
     } catch (error) {
       show(error);
     }
@@ -198,6 +224,7 @@ async function revealCurrent(force: boolean): Promise<void> {
     await client.revealQuiz(currentQuizId, { force });
     await refresh();
     window.clearInterval(poll);
+    void refreshShow();
   } catch (error) {
     if (error instanceof HostApiError && error.code === 'ANSWERS_STILL_OPEN') {
       waitThenReveal(error.retryAfterSeconds ?? 1);

@@ -1,5 +1,5 @@
 import type { QuizKind, RevealFigures } from '../../../client/wire';
-import { h } from '../dom';
+import { barFill, h } from '../dom';
 import type { CueOrigin } from './cue-source';
 
 /**
@@ -119,11 +119,4 @@ export function renderQuiz(
         )
       : null,
   );
-}
-
-/** A result bar, its width set through the CSSOM: the pages' CSP (`style-src 'self'`) refuses style attributes. */
-function barFill(percent: number): HTMLDivElement {
-  const bar = h('div', { class: 'bar-fill', role: 'presentation' });
-  bar.style.width = `${percent}%`;
-  return bar;
 }
