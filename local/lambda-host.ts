@@ -118,12 +118,6 @@ export class LambdaHost {
     });
   }
 
-  /** Invocations of a function (by logical id, name or ARN) that have not finished yet. */
-  inFlight(nameOrArn: string): number {
-    const fn = this.find(nameOrArn);
-    return [...this.pending.values()].filter((p) => p.logicalId === fn?.logicalId).length;
-  }
-
   /**
    * Every finished invocation of a function (by logical id, name or ARN), oldest first: its
    * result or error. Tests read fan-out reports here.
@@ -133,7 +127,7 @@ export class LambdaHost {
     return (fn && this.history.get(fn.logicalId)) ?? [];
   }
 
-  /** Invocations of a function still running. */
+  /** Invocations of a function (by logical id, name or ARN) that have not finished yet. */
   running(nameOrArn: string): number {
     const fn = this.find(nameOrArn);
     return [...this.pending.values()].filter((p) => p.logicalId === fn?.logicalId).length;

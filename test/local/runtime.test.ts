@@ -313,9 +313,9 @@ describe('when the host runs a poll', () => {
     // Every segment has finished (and would have sent its grades) once nothing is in flight.
     const fanOut = runtime.host.all().find((fn) => fn.logicalId.startsWith('RealtimeApiFanOut'));
     expect(fanOut).toBeDefined();
-    for (let waited = 0; runtime.host.inFlight(fanOut?.arn ?? '') > 0 && waited < 10_000; waited += 50)
+    for (let waited = 0; runtime.host.running(fanOut?.arn ?? '') > 0 && waited < 10_000; waited += 50)
       await sleep(50);
-    expect(runtime.host.inFlight(fanOut?.arn ?? '')).toBe(0);
+    expect(runtime.host.running(fanOut?.arn ?? '')).toBe(0);
     for (const viewer of [a, b, c]) expect(viewer.frames.filter((f) => f.type === 'graded')).toEqual([]);
     const resultCue = (await cues())
       .map((m) => JSON.parse(m.metadata))

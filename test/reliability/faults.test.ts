@@ -49,7 +49,7 @@ afterEach(async () => {
   // Each test starts with no connection records and no fan-out still running, so fan-out
   // reports count only its own reveal and viewers.
   await until(async () => (await connectionIds()).size === 0, 'every $disconnect');
-  await until(() => runtime.host.inFlight(fn.fanOut) === 0, 'every fan-out to finish', 30_000);
+  await until(() => runtime.host.running(fn.fanOut) === 0, 'every fan-out to finish', 30_000);
 });
 
 afterAll(async () => {
