@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { HostPageConfig, PageConfig } from '../web/src/config';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
 import { CognitoStandIn } from './cognito';
@@ -12,8 +11,8 @@ import { IvsStandIn } from './ivs';
 import { newStreamKeyValue, streamStateEvent } from './ivs-streams';
 import { LambdaApi } from './lambda-api';
 import { LambdaHost, type LocalFunction } from './lambda-host';
+import { localPageConfigs, localPageHeaders } from './page-configs';
 import { PagesServer } from './pages';
-import { localContentSecurityPolicy } from './pages-asset';
 import type { LocalConfig, LocalRuntime, LocalRuntimeOptions } from './runtime-config';
 import { SecretsManagerStandIn } from './secrets-manager';
 import type { SessionCredentials } from './sigv4';
@@ -218,16 +217,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       }),
     );
 
+    const pageConfigs = localPageConfigs(model, {
+      httpApiUrl: `${loopback(ports.http)}/`,
+      webSocketUrl: webSocket.url,
+      playbackUrl: channels[0].playbackUrl,
+      viewerAuth: webSocket.requiresToken,
+      region,
+      ivsEndpoint: ivs.endpoint,
+      ownPages: options.webDir !== undefined,
+      signInRuns: cognito !== undefined,
+      credentials,
+    });
     const pages = servePages
       ? await start(
           new PagesServer(
             ports.pages,
             webDir,
-            {
-              viewer: () => pageConfig,
-              host: () => hostPageConfig,
-            },
-            pageHeaders(model, { httpApi: loopback(ports.http), ivs: ivs.endpoint }),
+            { viewer: () => pageConfigs.viewer, host: () => pageConfigs.host },
+            localPageHeaders(model, { httpApi: loopback(ports.http), ivs: ivs.endpoint }),
           ),
         )
       : undefined;
@@ -257,27 +264,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cognitoEndpoint: cognito?.endpoint,
       hostUser: cognito?.hostUser,
     };
-    // The config the deployment writes, resolved to the local endpoints; then what only local
-    // mode has: cues from the IVS stand-in's feed while nothing is published.
-    const pageConfig: PageConfig = {
-      ...(model.pages?.config as Partial<PageConfig> | undefined),
-      ...(model.pages && options.webDir === undefined
-        ? {}
-        : {
-            webSocketUrl: config.webSocketUrl,
-            httpApiUrl: config.httpApiUrl,
-            playbackUrl: config.playbackUrl,
-            viewerTokenUrl: config.viewerAuth ? `${config.httpApiUrl}viewer-token` : undefined,
-            region,
-          }),
-      mode: 'local',
-      cueEventsUrl: `${ivs.endpoint}/_local/metadata/events`,
-    } as PageConfig;
-    // The console signs its host in as deployed. Without sign-in in the template (a test's own
-    // pages), it gets the runtime's credentials; the viewer page never gets any.
-    const signIn = (model.pages?.hostConfig as HostPageConfig | undefined)?.signIn;
-    const hostPageConfig: HostPageConfig =
-      signIn && cognito ? { ...pageConfig, signIn } : { ...pageConfig, credentials };
     // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
     await Promise.all(
       channels.map((channel) => emit(streamStateEvent(channel, 'live', region, LOCAL_ACCOUNT_ID))),
@@ -333,21 +319,4 @@ function eventBus(model: StackModel, host: LambdaHost, log: (line: string) => vo
       });
     await Promise.all(deliveries);
   };
-}
-
-/**
- * The distribution's security headers. The WebSocket API the policy names is already its local
- * stand-in; the stand-ins for what it allows by wildcard (the HTTP API in `*.execute-api`, IVS
- * playback in `*.live-video.net`) are added by their exact loopback origins.
- */
-function pageHeaders(model: StackModel, local: { httpApi: string; ivs: string }): Record<string, string> {
-  const headers = { ...(model.pages?.headers ?? {}) };
-  const csp = headers['content-security-policy'];
-  if (csp) {
-    headers['content-security-policy'] = localContentSecurityPolicy(csp, {
-      connect: [local.httpApi, local.ivs],
-      media: [local.ivs],
-    });
-  }
-  return headers;
 }
