@@ -1,15 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import type { Quiz, StreamState } from '../domain/quiz';
 import type { StoredQuiz } from '../domain/reveal';
+import { batchGetConsistent } from './batch-get';
 import { toQuiz } from './quiz-item';
 import { retryThrottled } from './write-outcome';
 
@@ -95,21 +89,9 @@ export class ShowStore {
   async getQuizzes(quizIds: readonly string[]): Promise<StoredQuiz[]> {
     if (quizIds.length === 0) return [];
     if (quizIds.length > 100) throw new Error('getQuizzes: at most 100 ids');
-    const found = new Map<string, StoredQuiz>();
-    let keys: Array<Record<string, unknown>> | undefined = [...new Set(quizIds)].map((quizId) => ({
-      quizId,
-    }));
-    for (let round = 0; keys && keys.length > 0; round++) {
-      if (round > 0) await sleep(50 * 2 ** Math.min(round, 5));
-      if (round > 8) throw new Error('getQuizzes: DynamoDB left keys unprocessed after 8 retries');
-      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await dynamo.send(
-        new BatchGetCommand({
-          RequestItems: { [this.tables.quizzes]: { Keys: keys, ConsistentRead: true } },
-        }),
-      );
-      for (const item of Responses?.[this.tables.quizzes] ?? []) found.set(String(item.quizId), toQuiz(item));
-      keys = UnprocessedKeys?.[this.tables.quizzes]?.Keys;
-    }
+    const keys = [...new Set(quizIds)].map((quizId) => ({ quizId }));
+    const items = await batchGetConsistent(this.tables.quizzes, keys, "the show's quizzes");
+    const found = new Map(items.map((item) => [String(item.quizId), toQuiz(item)]));
     return quizIds.flatMap((id) => found.get(id) ?? []);
   }
 

@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { BatchGetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from '../clients/dynamodb';
 import { countAttribute, sumShards, type Tally } from '../domain/tally';
+import { batchGetConsistent } from './batch-get';
 import { expiryFrom, shardKey } from './quiz-item';
 import { conditional } from './write-outcome';
 
-const BATCH_GET_ATTEMPTS = 5;
 /** Set on every shard of a quiz when its reveal fixes the counts; no answer is added after it. */
 const SEALED_ATTRIBUTE = 'sealedAt';
 
@@ -72,20 +71,7 @@ export class TallyStore {
 
   /** The live figures: every shard summed in one strongly consistent BatchGetItem (at most 100 keys). */
   async read(quizId: string, shards: number, choiceCount: number): Promise<Tally> {
-    let keys: Record<string, unknown>[] = Array.from({ length: shards }, (_, shard) => ({
-      pk: shardKey(quizId, shard),
-    }));
-    const items: Record<string, unknown>[] = [];
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt === BATCH_GET_ATTEMPTS)
-        throw new Error(`tally of ${quizId}: ${keys.length} shards left unread`);
-      if (attempt > 0) await sleep(25 * 2 ** attempt);
-      const out = await dynamo.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true } } }),
-      );
-      items.push(...(out.Responses?.[this.table] ?? []));
-      keys = out.UnprocessedKeys?.[this.table]?.Keys ?? [];
-    }
-    return sumShards(items, choiceCount);
+    const keys = Array.from({ length: shards }, (_, shard) => ({ pk: shardKey(quizId, shard) }));
+    return sumShards(await batchGetConsistent(this.table, keys, `tally of ${quizId}`), choiceCount);
   }
 }
