@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { DynamoDbRequest } from './dynamodb';
+import type { DynamoDbRequest } from './dynamodb-faults';
 import type { UsageMeter } from './usage';
 
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);

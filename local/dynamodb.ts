@@ -15,6 +15,12 @@ import {
   type Projection,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDbFault,
+  type DynamoDbRequest,
+  describeRequest,
+  sendDynamoDbError,
+} from './dynamodb-faults';
 import { meterCapacity } from './dynamodb-meter';
 import { FaultPlan } from './faults';
 import { close, listen, readBody } from './http-util';
@@ -40,23 +46,6 @@ export interface TemplateTable {
   readonly GlobalSecondaryIndexes?: GlobalSecondaryIndex[];
   readonly TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
 }
-
-/** A DynamoDB request, as fault rules see it. */
-export interface DynamoDbRequest {
-  /** e.g. `UpdateItem`, from the `X-Amz-Target` header. */
-  readonly operation: string;
-  /** The tables it touches: `TableName`, or the keys of `RequestItems` for batch operations. */
-  readonly tables: readonly string[];
-  /** The parsed JSON body (attribute values in DynamoDB JSON). */
-  readonly body: Record<string, unknown>;
-}
-
-/** The error an injected fault answers with, in DynamoDB's own error shape. */
-export type DynamoDbFault =
-  | 'ProvisionedThroughputExceededException'
-  | 'ThrottlingException'
-  | 'RequestLimitExceeded'
-  | 'InternalServerError';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -252,39 +241,6 @@ export class LocalDynamoDb {
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await close(this.server);
   }
-}
-
-function describeRequest(req: IncomingMessage, raw: Buffer): DynamoDbRequest {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed = JSON.parse(raw.toString('utf8') || '{}');
-    if (parsed && typeof parsed === 'object') body = parsed;
-  } catch {
-    // dynalite answers the malformed body itself
-  }
-  const target = String(req.headers['x-amz-target'] ?? '');
-  const tables =
-    typeof body.TableName === 'string'
-      ? [body.TableName]
-      : Object.keys((body.RequestItems as Record<string, unknown> | undefined) ?? {});
-  return { operation: target.split('.')[1] ?? '', tables, body };
-}
-
-/** DynamoDB's JSON error shape: throttling is a 400 the SDK classifies (and retries) by `__type`. */
-function sendDynamoDbError(res: ServerResponse, fault: DynamoDbFault): void {
-  const status = fault === 'InternalServerError' ? 500 : 400;
-  const body = JSON.stringify({
-    __type: `com.amazonaws.dynamodb.v20120810#${fault}`,
-    message:
-      fault === 'InternalServerError'
-        ? 'Internal server error (injected fault)'
-        : 'The level of configured provisioned throughput for the table was exceeded (injected fault)',
-  });
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': Buffer.byteLength(body),
-  });
-  res.end(body);
 }
 
 /** What DescribeTable and CreateTable share of a table's definition. */

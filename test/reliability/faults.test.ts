@@ -4,7 +4,7 @@ import { FAN_OUT_STALE_MS } from '../../lambda/domain/reveal';
 import { shardOf } from '../../lambda/domain/tally';
 import { POST_ROUNDS } from '../../lambda/services/connection-poster';
 import { shardKey } from '../../lambda/store/quiz-item';
-import type { DynamoDbFault } from '../../local/dynamodb';
+import type { DynamoDbFault } from '../../local/dynamodb-faults';
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApi, type HttpReply, setStream, sleep, Viewer } from '../local/harness';
 
