@@ -1,6 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { TokenIssuer } from './cognito-tokens';
 import type { HostSignInSpec } from './host-sign-in-model';
+import { localUuid } from './intrinsics';
 import type { SessionCredentials } from './sigv4';
 
 /** An identity pool call's answer: its JSON body, or an AWS error (400, `__type`). */
@@ -50,8 +51,7 @@ export class IdentityPoolStandIn {
       return fail('ResourceNotFoundException', `IdentityPool '${String(input.IdentityPoolId)}' not found.`);
     const user = this.login(input.Logins);
     if (!user.ok) return user;
-    const hex = createHash('sha256').update(`${this.spec.identityPoolId}/${user.sub}`).digest('hex');
-    const identityId = `${this.region}:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const identityId = `${this.region}:${localUuid(`${this.spec.identityPoolId}/${user.sub}`)}`;
     this.identities.set(identityId, user.sub);
     return { ok: true, body: { IdentityId: identityId } };
   }

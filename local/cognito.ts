@@ -140,7 +140,7 @@ export class CognitoStandIn {
    * Checks an authorize request. A client or redirect URI that is not registered gets an error
    * page (never a redirect to an unknown place); other mistakes go back to the console.
    */
-  private checkAuthorize(query: URLSearchParams): { redirect?: URL; error?: string } {
+  private checkAuthorize(query: URLSearchParams): { redirect: URL; error?: string } {
     const redirect = this.registeredUrl(
       query,
       'redirect_uri',
@@ -157,10 +157,9 @@ export class CognitoStandIn {
 
   private authorize(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
     const { redirect, error } = this.checkAuthorize(query);
-    if (error && redirect) return this.back(res, redirect, { error }, query);
+    if (error) return this.back(res, redirect, { error }, query);
     // Signed in here within the hour: straight back with a code, as the managed login does.
-    if (this.sessionOf(req))
-      return this.back(res, redirect as URL, { code: this.grants.issueCode(query) }, query);
+    if (this.sessionOf(req)) return this.back(res, redirect, { code: this.grants.issueCode(query) }, query);
     res.writeHead(302, { location: `/login?${query}`, 'cache-control': 'no-store' }).end();
   }
 
@@ -195,7 +194,7 @@ export class CognitoStandIn {
         message: 'Incorrect username or password.',
       });
     }
-    if (error && redirect) return this.back(res, redirect, { error }, query);
+    if (error) return this.back(res, redirect, { error }, query);
     const session = randomBytes(24).toString('base64url');
     this.signedIn.set(session, Date.now() + SESSION_SECONDS * 1000);
     res.setHeader(
@@ -203,7 +202,7 @@ export class CognitoStandIn {
       `${SESSION_COOKIE}=${session}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${SESSION_SECONDS}`,
     );
     this.options.log(`[cognito] ${this.hostUser.username} signed in`);
-    this.back(res, redirect as URL, { code: this.grants.issueCode(query) }, query);
+    this.back(res, redirect, { code: this.grants.issueCode(query) }, query);
   }
 
   private passwordMatches(username: string, password: string): boolean {

@@ -126,6 +126,12 @@ function localId(logicalId: string, length: number): string {
   return digest.slice(0, length);
 }
 
+/** A stable UUID-shaped id made from `seed` (identity pools and their identities look so). */
+export function localUuid(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
 /** Local names, ARNs and endpoints for every resource of a template. */
 export function localIdentities(
   resources: Record<string, CfnResource>,
@@ -233,12 +239,9 @@ export function localIdentities(
         // The prefix is often built from the account id; the local one is plain.
         identities.set(id, { ref: named('Domain').toLowerCase(), attributes: {} });
         break;
-      case 'AWS::Cognito::IdentityPool': {
-        const hex = createHash('sha256').update(id).digest('hex');
-        const poolId = `${region}:${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-        identities.set(id, { ref: poolId, attributes: { Name: id } });
+      case 'AWS::Cognito::IdentityPool':
+        identities.set(id, { ref: `${region}:${localUuid(id)}`, attributes: { Name: id } });
         break;
-      }
       case 'AWS::Events::Rule':
         identities.set(id, { ref: id, attributes: { Arn: arn('events', `rule/${id}`) } });
         break;

@@ -30,7 +30,7 @@ interface Minted extends HostCredentials {
 }
 
 /** Why there is no session now: what the console says, above its Sign in button. */
-export class SignInNeeded extends Error {}
+class SignInNeeded extends Error {}
 
 const b64url = (bytes: ArrayBuffer | Uint8Array): string =>
   btoa(String.fromCharCode(...new Uint8Array(bytes)))
@@ -120,11 +120,6 @@ export class HostSession {
       this.renewing = undefined;
     });
     return this.renewing;
-  }
-
-  /** When the current credentials expire (epoch ms), once there are some. */
-  get expiresAt(): number | undefined {
-    return this.minted?.expiresAt;
   }
 
   /** Forgets everything here, revokes the refresh token, and ends the managed login's session. */
