@@ -63,7 +63,8 @@ export class AsyncInvoker {
       this.log(
         `[lambda] async ${fn.logicalId} attempt ${attempt} ${result} ${outcome.ms}ms ${outcome.ok ? JSON.stringify(outcome.result ?? null).slice(0, 120) : ''}`,
       );
-      if (outcome.ok) return;
+      // Stopped meanwhile: no retry may be scheduled, or its timer would outlive the runtime.
+      if (outcome.ok || this.stopped) return;
       const delay = this.retryDelaysMs[Math.min(attempt - 1, this.retryDelaysMs.length - 1)] ?? 0;
       const tooOld = (Date.now() + delay - firstAt) / 1000 > config.maxEventAgeSeconds;
       if (attempt > config.maxRetries || tooOld) {

@@ -21,13 +21,6 @@ export interface InvokeResult {
   readonly ms: number;
 }
 
-type Pending = {
-  resolve: (r: InvokeResult) => void;
-  started: number;
-  timer: NodeJS.Timeout;
-  readonly logicalId: string;
-};
-
 /**
  * V8's heap as Lambda's Node.js runtime sizes it from the function's memory: its bootstrap starts
  * `node --max-semi-space-size=<memory / 20> --max-old-space-size=<memory × 0.9>` (MB). A worker
@@ -52,24 +45,61 @@ const STOPPED: InvokeResult = {
 const OUTCOME_HISTORY = 1000;
 
 /**
- * Runs each function in a worker thread of its own: `process.env` is per worker, so every
- * function sees exactly the environment its template gives it. A worker is started on first
- * use and kept warm, as Lambda keeps a container, with the V8 heap Lambda's Node.js runtime
- * gives the function's memory (`lambdaHeapLimits`). Unlike Lambda, one warm worker serves
- * concurrent invocations (interleaved on its event loop) instead of starting more copies.
+ * Containers one function may run at once. Lambda starts another container for each concurrent
+ * invocation, up to the account's concurrency (1,000 by default); a laptop cannot run a thousand
+ * worker threads, so beyond this an invocation waits for a container to come free
+ * (docs/local-runtime.md).
+ */
+export const DEFAULT_CONTAINERS_PER_FUNCTION = 8;
+
+/** One Lambda "container": a worker thread that serves one invocation at a time. */
+interface Container {
+  readonly worker: Worker;
+  /** The invocation it serves now, if any. */
+  current?: Invocation;
+}
+
+interface Invocation {
+  readonly id: number;
+  readonly fn: LocalFunction;
+  readonly started: number;
+  readonly finish: (outcome: InvokeResult) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/** A function's containers: warm ones waiting, the count that exists, and invocations queued for one. */
+interface Pool {
+  readonly idle: Container[];
+  readonly live: Set<Container>;
+  starting: number;
+  readonly queue: Array<(container: Container | Error) => void>;
+}
+
+/**
+ * Runs each function as Lambda does, in containers: a worker thread per container, so
+ * `process.env` is exactly the environment the template gives the function, with the V8 heap
+ * Lambda's Node.js runtime gives its memory (`lambdaHeapLimits`). A container serves one
+ * invocation at a time. A concurrent invocation gets another container (a cold start) up to
+ * `containersPerFunction`; a finished container stays warm and is reused, newest first. An
+ * invocation that passes the function's timeout fails with `Task timed out`, and its container
+ * is terminated, as Lambda kills it: nothing the invocation would still have done happens.
  */
 export class LambdaHost {
-  private readonly workers = new Map<string, Promise<Worker>>();
-  private readonly pending = new Map<number, Pending>();
+  private readonly pools = new Map<string, Pool>();
+  /** Invocations not finished yet (queued or running), by id. */
+  private readonly inFlight = new Map<number, Invocation>();
   private nextId = 1;
   private stopped = false;
   private readonly history = new Map<string, InvokeResult[]>();
+  /** Every worker not yet terminated, starting ones included, so stop() leaves none behind. */
+  private readonly workers = new Set<Worker>();
 
   constructor(
     private readonly functions: ReadonlyMap<string, LocalFunction>,
     private readonly log: (line: string) => void,
     /** Counts invocations, billed milliseconds and log lines for `npm run bench` (P7). */
     private readonly meter?: UsageMeter,
+    private readonly containersPerFunction = DEFAULT_CONTAINERS_PER_FUNCTION,
   ) {}
 
   /** Finds a function by logical id, name or ARN. */
@@ -86,36 +116,63 @@ export class LambdaHost {
 
   async invoke(fn: LocalFunction, event: unknown): Promise<InvokeResult> {
     if (this.stopped) return STOPPED;
-    const worker = await this.workerFor(fn).catch((error: Error) => error);
-    if (worker instanceof Error)
-      return { ok: false, error: { name: 'InitError', message: worker.message }, ms: 0 };
-    // stop() may have run while the worker started: its timeout timer would outlive the runtime.
-    if (this.stopped) return STOPPED;
     const id = this.nextId++;
-    return new Promise<InvokeResult>((resolve) => {
-      const started = Date.now();
-      const finish = (outcome: InvokeResult) => {
-        this.record(fn.logicalId, outcome);
-        this.meter?.finished(fn.logicalId);
-        resolve(outcome);
-      };
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        finish({
-          ok: false,
-          error: { name: 'TimeoutError', message: `Task timed out after ${fn.timeoutMs} ms` },
-          ms: Date.now() - started,
-        });
-      }, fn.timeoutMs);
-      this.pending.set(id, {
-        resolve: finish,
-        started,
-        timer,
-        logicalId: fn.logicalId,
-      });
-      this.meter?.started(fn.logicalId);
-      worker.postMessage({ id, event });
+    let settle: (outcome: InvokeResult) => void = () => undefined;
+    const done = new Promise<InvokeResult>((resolve) => {
+      settle = resolve;
     });
+    const invocation: Invocation = {
+      id,
+      fn,
+      started: Date.now(),
+      finish: (outcome) => {
+        if (!this.inFlight.delete(id)) return;
+        clearTimeout(invocation.timer);
+        this.record(fn.logicalId, outcome);
+        settle(outcome);
+      },
+    };
+    this.inFlight.set(id, invocation);
+    const container = await this.acquire(fn);
+    if (container instanceof Error) {
+      invocation.finish({ ok: false, error: { name: 'InitError', message: container.message }, ms: 0 });
+      return done;
+    }
+    // stop() or crash() may have run while it waited: its timeout timer would outlive them.
+    if (this.stopped || !this.inFlight.has(id)) {
+      this.release(fn, container);
+      invocation.finish(STOPPED);
+      return done;
+    }
+    this.run(container, invocation, event);
+    return done;
+  }
+
+  /** Hands the event to a container, and fails the invocation (killing the container) at its timeout. */
+  private run(container: Container, invocation: Invocation, event: unknown): void {
+    const { fn } = invocation;
+    const started = Date.now();
+    container.current = invocation;
+    this.meter?.started(fn.logicalId);
+    const finish = invocation.finish;
+    (invocation as { finish: Invocation['finish'] }).finish = (outcome) => {
+      if (!this.inFlight.has(invocation.id)) return;
+      this.meter?.finished(fn.logicalId);
+      finish({ ...outcome, ms: Date.now() - started });
+    };
+    invocation.timer = setTimeout(() => {
+      invocation.finish({
+        ok: false,
+        error: {
+          name: 'TimeoutError',
+          message: `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`,
+        },
+        ms: 0,
+      });
+      this.log(`  ${fn.logicalId} | Task timed out: its container is terminated`);
+      this.discard(fn, container);
+    }, fn.timeoutMs);
+    container.worker.postMessage({ id: invocation.id, event });
   }
 
   /**
@@ -127,36 +184,43 @@ export class LambdaHost {
     return (fn && this.history.get(fn.logicalId)) ?? [];
   }
 
-  /** Invocations of a function (by logical id, name or ARN) that have not finished yet. */
+  /** Invocations of a function (by logical id, name or ARN) that have not finished yet, queued ones included. */
   running(nameOrArn: string): number {
     const fn = this.find(nameOrArn);
-    return [...this.pending.values()].filter((p) => p.logicalId === fn?.logicalId).length;
+    return [...this.inFlight.values()].filter((i) => i.fn.logicalId === fn?.logicalId).length;
+  }
+
+  /** Containers a function has now (warm or busy), by logical id, name or ARN. */
+  containers(nameOrArn: string): number {
+    const fn = this.find(nameOrArn);
+    return (fn && this.pools.get(fn.logicalId)?.live.size) ?? 0;
   }
 
   /**
-   * Kills a function's warm worker at once, as a crashed or timed-out Lambda container dies:
-   * every invocation in flight fails with `Runtime.ExitError` and its open sockets close. The
-   * next invocation starts a fresh worker (a cold start). Resolves with how many were in flight.
+   * Kills a function's containers at once, as crashed Lambda containers die: every invocation
+   * they run fails with `Runtime.ExitError` and their open sockets close. The next invocation
+   * starts a fresh container (a cold start). Resolves with how many invocations were lost.
    */
   async crash(nameOrArn: string): Promise<number> {
     const fn = this.find(nameOrArn);
-    const ready = fn && this.workers.get(fn.logicalId);
-    if (!fn || !ready) return 0;
-    this.workers.delete(fn.logicalId);
-    const victims = [...this.pending.entries()].filter(([, p]) => p.logicalId === fn.logicalId);
-    for (const [id, pending] of victims) {
-      this.pending.delete(id);
-      clearTimeout(pending.timer);
-      pending.resolve({
+    const pool = fn && this.pools.get(fn.logicalId);
+    if (!fn || !pool) return 0;
+    const victims = [...pool.live];
+    let lost = 0;
+    for (const container of victims) {
+      if (container.current) lost++;
+      container.current?.finish({
         ok: false,
-        error: { name: 'Runtime.ExitError', message: 'the worker was killed (injected crash)' },
-        ms: Date.now() - pending.started,
+        error: { name: 'Runtime.ExitError', message: 'the container was killed (injected crash)' },
+        ms: 0,
       });
+      container.current = undefined;
     }
-    const worker = await ready.catch(() => undefined);
-    await worker?.terminate();
-    this.log(`  ${fn.logicalId} | worker killed (injected crash), ${victims.length} invocation(s) lost`);
-    return victims.length;
+    await Promise.all(victims.map((container) => this.discard(fn, container)));
+    this.log(
+      `  ${fn.logicalId} | ${victims.length} container(s) killed (injected crash), ${lost} invocation(s) lost`,
+    );
+    return lost;
   }
 
   private record(logicalId: string, outcome: InvokeResult): void {
@@ -166,17 +230,64 @@ export class LambdaHost {
     this.history.set(logicalId, list);
   }
 
-  private workerFor(fn: LocalFunction): Promise<Worker> {
-    let ready = this.workers.get(fn.logicalId);
-    if (!ready) {
-      ready = this.start(fn);
-      this.workers.set(fn.logicalId, ready);
-      ready.catch(() => this.workers.delete(fn.logicalId));
+  private poolOf(fn: LocalFunction): Pool {
+    let pool = this.pools.get(fn.logicalId);
+    if (!pool) {
+      pool = { idle: [], live: new Set(), starting: 0, queue: [] };
+      this.pools.set(fn.logicalId, pool);
     }
-    return ready;
+    return pool;
   }
 
-  private start(fn: LocalFunction): Promise<Worker> {
+  /** A warm container, a new one (a cold start) while the pool has room, or the next one freed. */
+  private acquire(fn: LocalFunction): Promise<Container | Error> {
+    const pool = this.poolOf(fn);
+    const warm = pool.idle.pop();
+    if (warm) return Promise.resolve(warm);
+    if (pool.live.size + pool.starting < this.containersPerFunction) return this.coldStart(fn, pool);
+    return new Promise((resolve) => pool.queue.push(resolve));
+  }
+
+  private async coldStart(fn: LocalFunction, pool: Pool): Promise<Container | Error> {
+    pool.starting++;
+    try {
+      if (this.stopped) throw new Error('runtime is shutting down');
+      const container = await this.start(fn, pool);
+      if (this.stopped) {
+        await container.worker.terminate().catch(() => undefined);
+        throw new Error('runtime is shutting down');
+      }
+      pool.live.add(container);
+      return container;
+    } catch (error) {
+      return error as Error;
+    } finally {
+      pool.starting--;
+    }
+  }
+
+  /** A container whose invocation finished: to the first queued invocation, or warm in the pool. */
+  private release(fn: LocalFunction, container: Container): void {
+    const pool = this.poolOf(fn);
+    container.current = undefined;
+    if (!pool.live.has(container)) return;
+    const next = pool.queue.shift();
+    if (next) next(container);
+    else pool.idle.push(container);
+  }
+
+  /** Terminates a container; a queued invocation then gets a fresh one in its place. */
+  private discard(fn: LocalFunction, container: Container): Promise<unknown> {
+    const pool = this.poolOf(fn);
+    const wasLive = pool.live.delete(container);
+    const idleAt = pool.idle.indexOf(container);
+    if (idleAt >= 0) pool.idle.splice(idleAt, 1);
+    const next = wasLive && !this.stopped ? pool.queue.shift() : undefined;
+    if (next) void this.coldStart(fn, pool).then(next);
+    return container.worker.terminate().catch(() => undefined);
+  }
+
+  private start(fn: LocalFunction, pool: Pool): Promise<Container> {
     return new Promise((resolve, reject) => {
       const worker = new Worker(path.join(__dirname, 'lambda-worker.mjs'), {
         env: fn.env,
@@ -192,44 +303,61 @@ export class LambdaHost {
         stderr: true,
         resourceLimits: lambdaHeapLimits(fn.memorySize),
       });
+      const container: Container = { worker };
+      this.workers.add(worker);
+      worker.once('exit', () => this.workers.delete(worker));
       for (const stream of [worker.stdout, worker.stderr]) {
         readline.createInterface({ input: stream }).on('line', (line) => {
           this.meter?.logLine(fn.logicalId, line);
           this.log(`  ${fn.logicalId} | ${line}`);
         });
       }
+      let ready = false;
       worker.on('message', (message: { type: string; id?: number } & Partial<InvokeResult>) => {
-        if (message.type === 'ready') resolve(worker);
-        else if (message.type === 'init-error')
+        if (message.type === 'ready') {
+          ready = true;
+          resolve(container);
+        } else if (message.type === 'init-error') {
+          // Lambda discards a container whose init failed; a worker left running would keep the process alive.
+          void worker.terminate().catch(() => undefined);
           reject(new Error(`${fn.logicalId} failed to start: ${message.error?.message}`));
-        else if (message.type === 'result' && message.id !== undefined) {
-          const pending = this.pending.get(message.id);
-          if (!pending) return;
-          this.pending.delete(message.id);
-          clearTimeout(pending.timer);
-          pending.resolve({
+        } else if (message.type === 'result' && container.current && message.id === container.current.id) {
+          container.current.finish({
             ok: Boolean(message.ok),
             result: message.result,
             error: message.error,
-            ms: Date.now() - pending.started,
+            ms: 0,
           });
+          this.release(fn, container);
         }
       });
-      worker.on('error', (error) => {
-        this.log(`  ${fn.logicalId} | worker crashed: ${error.message}`);
-        this.workers.delete(fn.logicalId);
-        reject(error);
-      });
+      const died = (reason: string) => {
+        if (!ready) return reject(new Error(`${fn.logicalId} failed to start: ${reason}`));
+        if (!pool.live.has(container)) return;
+        this.log(`  ${fn.logicalId} | container exited: ${reason}`);
+        container.current?.finish({
+          ok: false,
+          error: { name: 'Runtime.ExitError', message: `Runtime exited with error: ${reason}` },
+          ms: 0,
+        });
+        container.current = undefined;
+        void this.discard(fn, container);
+      };
+      worker.on('error', (error) => died(error.message));
+      worker.on('exit', (code) => died(`exit status ${code}`));
     });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const pending of this.pending.values()) clearTimeout(pending.timer);
-    const workers = await Promise.allSettled(this.workers.values());
+    for (const invocation of [...this.inFlight.values()]) invocation.finish(STOPPED);
+    for (const pool of this.pools.values())
+      for (const waiter of pool.queue.splice(0)) waiter(new Error('stopped'));
     await Promise.all(
-      workers.map((w) => (w.status === 'fulfilled' ? w.value.terminate() : Promise.resolve(0))),
+      [...this.pools.values()].flatMap((pool) =>
+        [...pool.live].map((c) => c.worker.terminate().catch(() => 0)),
+      ),
     );
-    this.workers.clear();
+    this.pools.clear();
   }
 }

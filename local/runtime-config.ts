@@ -55,6 +55,18 @@ export interface LocalRuntimeOptions {
    * expire and be renewed). @default the host role's session length (1 hour)
    */
   readonly hostCredentialsSeconds?: number;
+  /**
+   * Containers (worker threads) one function may run at once; a further concurrent invocation
+   * waits for one to come free. @default 8 (`DEFAULT_CONTAINERS_PER_FUNCTION`)
+   */
+  readonly containersPerFunction?: number;
+  /**
+   * The answer grace (seconds a viewer behind in the video may still answer after `closesAt`),
+   * instead of the template's. It exists for AWS's video latency; tests shorten it so a quiz
+   * does not wait for a delay the local video does not have. @default the template's (8 s for a
+   * low-latency channel)
+   */
+  readonly answerGraceSeconds?: number;
   readonly log?: (line: string) => void;
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ENV } from '../lambda/env-names';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
 import { CognitoStandIn } from './cognito';
@@ -91,7 +92,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const signing = { region, credentials };
 
   const usage = new UsageMeter();
-  const host = new LambdaHost(new Map(model.functions.map((fn) => [fn.logicalId, fn])), log, usage);
+  const host = new LambdaHost(
+    new Map(localFunctions(model, options).map((fn) => [fn.logicalId, fn])),
+    log,
+    usage,
+    options.containersPerFunction,
+  );
   /** The model checked every ARN it names against its functions. */
   const fn = (arn: string): LocalFunction => host.find(arn) as LocalFunction;
   const started: Array<{ stop(): Promise<void> }> = [];
@@ -303,6 +309,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * The template's functions, with the runtime's documented timing options applied: the answer
+ * grace (`answerGraceSeconds`) replaces the template's, in the functions the template gives one.
+ */
+function localFunctions(model: StackModel, options: LocalRuntimeOptions): readonly LocalFunction[] {
+  const grace = options.answerGraceSeconds;
+  if (grace === undefined) return model.functions;
+  return model.functions.map((fn) =>
+    ENV.ANSWER_GRACE_SECONDS in fn.env
+      ? { ...fn, env: { ...fn.env, [ENV.ANSWER_GRACE_SECONDS]: String(grace) } }
+      : fn,
+  );
 }
 
 /** EventBridge: delivers an event to every matching rule's targets; resolves when they have run. */
