@@ -5,6 +5,8 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/timing-setup.ts'],
+  reporters: ['default', '<rootDir>/test/support/timing-reporter.js'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   testTimeout: 60_000,
   // Jest's default on a 2-core machine is one worker, so every suite ran in series (about 6 min).
