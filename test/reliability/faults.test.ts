@@ -7,6 +7,7 @@ import { shardKey } from '../../lambda/store/quiz-item';
 import type { DynamoDbFault } from '../../local/dynamodb-faults';
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApi, type HttpReply, setStream, sleep, Viewer } from '../local/harness';
+import { RecentLines, waitUntil } from '../support/wait';
 
 /**
  * R3 faults: each fault is injected into the local runtime's stand-ins (IVS, dynalite, the
@@ -15,6 +16,8 @@ import { bootTestRuntime, callApi, type HttpReply, setStream, sleep, Viewer } fr
  * cue twice.
  */
 let runtime: LocalRuntime;
+/** The runtime's last log lines, for a timeout's message. */
+const recent = new RecentLines();
 let ddb: DynamoDBDocumentClient;
 const tables = { quizzes: '', answers: '', tally: '', connections: '' };
 const fn = { reveal: '', fanOut: '' };
@@ -24,7 +27,7 @@ let viewers: Viewer[] = [];
 const MANAGEMENT_SDK_ATTEMPTS = 3;
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime({ webDir: null });
+  runtime = await bootTestRuntime({ webDir: null, log: recent.push });
   const { dynamoDbEndpoint: endpoint, region, credentials } = runtime.config;
   ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region, credentials }));
   const table = (part: string) => runtime.dynamoDb.tableNames().find((name) => name.includes(part)) ?? '';
@@ -67,6 +70,7 @@ let lastCueAttempt = 0;
  */
 async function cueCall(method: string, route: string, body?: unknown): Promise<HttpReply> {
   const wait = lastCueAttempt + 350 - Date.now();
+  // The pacing the rate guard's documented window asks of a host (docs/protocol.md).
   if (wait > 0) await sleep(wait);
   lastCueAttempt = Date.now();
   return callApi(runtime.config, method, route, body);
@@ -141,17 +145,9 @@ const throttle = (
 
 const fanOutOutcomes = () => runtime.host.outcomes(fn.fanOut);
 
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+/** Waits for a condition with a deadline; a timeout names it and the runtime's recent log. */
+const until = (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000) =>
+  waitUntil(what, condition, { timeoutMs, describe: () => recent.toString() });
 
 const frames = (viewer: Viewer, type: string, quizId: string) =>
   viewer.frames.filter((f) => f.type === type && f.quizId === quizId);
@@ -181,6 +177,7 @@ describe('when IVS throttles PutMetadata', () => {
     expect(state.status).toBe(200);
     expect(state.body.quiz?.question).not.toBe('Throttled?');
 
+    // A client waits out Retry-After, as docs/protocol.md asks.
     await sleep(Number(refused.headers.get('retry-after')) * 1000);
     const retried = await cueCall('POST', '/quizzes', {
       question: 'Throttled?',
@@ -209,7 +206,8 @@ describe('when IVS throttles PutMetadata', () => {
     const [late] = await connect(1);
     expect(await answer(late, quizId, 0)).toMatchObject({ type: 'error', code: 'QUIZ_CLOSED' });
 
-    await sleep(1000);
+    // A client waits out Retry-After, as docs/protocol.md asks.
+    await sleep(Number(refused.headers.get('retry-after')) * 1000);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual({ quizId, correctIndex: 1, counts: [0, 0, 1], total: 1, kind: 'quiz' });
@@ -423,9 +421,11 @@ describe('when the fan-out crashes mid-way and the host reveals again', () => {
     const early = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(early.status).toBe(200);
     expect(early.body).toEqual(first.body);
+    // The subject under test: nothing is dispatched while the heartbeat is fresh.
     await sleep(300);
     expect(fanOutOutcomes()).toHaveLength(before + 4); // 3 finished + 1 killed, nothing new
 
+    // The subject under test: a segment counts as crashed only once its heartbeat is stale.
     await sleep(FAN_OUT_STALE_MS + 500);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);
@@ -482,6 +482,7 @@ describe('when a reveal crashes before its cue went out and the host reveals aga
     expect(wait).toBeGreaterThanOrEqual(1);
     expect(resultCues(quizId)).toHaveLength(0);
 
+    // A client waits out Retry-After, as docs/protocol.md asks.
     await sleep(wait * 1000);
     const retried = await cueCall('POST', `/quizzes/${quizId}/reveal?force=true`);
     expect(retried.status).toBe(200);

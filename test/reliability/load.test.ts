@@ -2,9 +2,13 @@ import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApi, Viewer } from '../local/harness';
 
 /**
- * R2 load: 2,000 viewers answer one quiz inside a 10-second window. The tally must equal the
- * accepted answers: 0 lost, 0 double-counted, per choice.
+ * R2 load: viewers answer one quiz inside a window, at R2's rate of 200 answers a second. The
+ * tally must equal the accepted answers: 0 lost, 0 double-counted, per choice. `npm test` runs
+ * 300 viewers over 1.5 s, which proves the property; `LOAD_VIEWERS=2000 LOAD_WINDOW_S=10 npx jest
+ * test/reliability/load.test.ts` runs R2 at full size (docs/reliability.md).
  */
+const VIEWERS = Number(process.env.LOAD_VIEWERS ?? 300);
+const WINDOW_MS = Number(process.env.LOAD_WINDOW_S ?? 1.5) * 1000;
 let runtime: LocalRuntime;
 const viewers: Viewer[] = [];
 
@@ -17,7 +21,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-describe('when 2,000 viewers answer within 10 seconds', () => {
+describe(`when ${VIEWERS} viewers answer within ${WINDOW_MS / 1000} seconds`, () => {
   it('counts every accepted answer exactly once', async () => {
     const created = await callApi(runtime.config, 'POST', '/quizzes', {
       question: 'Load?',
@@ -28,18 +32,20 @@ describe('when 2,000 viewers answer within 10 seconds', () => {
     expect(created.status).toBe(201);
     const quizId = created.body.quizId as string;
 
-    for (let i = 0; i < 2000; i += 100) {
+    for (let i = 0; i < VIEWERS; i += 100) {
       viewers.push(
         ...(await Promise.all(
-          Array.from({ length: 100 }, () => Viewer.connect(runtime.config.webSocketUrl)),
+          Array.from({ length: Math.min(100, VIEWERS - i) }, () =>
+            Viewer.connect(runtime.config.webSocketUrl),
+          ),
         )),
       );
     }
-    // Spread the 2,000 answers evenly over a 10-second window.
+    // Spread the answers evenly over the window. The subject under test: each answer is sent at its moment.
     const started = Date.now();
     const replies = await Promise.all(
       viewers.map(async (viewer, i) => {
-        await new Promise((resolve) => setTimeout(resolve, (i * 10_000) / viewers.length));
+        await new Promise((resolve) => setTimeout(resolve, (i * WINDOW_MS) / viewers.length));
         return viewer.request(
           { action: 'answer', quizId, choiceIndex: (i * 7) % 4 },
           ['answer', 'error'],
@@ -52,7 +58,7 @@ describe('when 2,000 viewers answer within 10 seconds', () => {
     const accepted = replies.filter((r) => r.type === 'answer' && r.status === 'accepted');
     const refused = replies.filter((r) => r.type === 'error');
     expect({ accepted: accepted.length, refused: refused.map((r) => r.code) }).toEqual({
-      accepted: 2000,
+      accepted: VIEWERS,
       refused: [],
     });
 
@@ -62,9 +68,9 @@ describe('when 2,000 viewers answer within 10 seconds', () => {
     expect(revealed.body.counts).toEqual(expected);
     expect(revealed.body.total).toBe(accepted.length);
     // The answers really were offered inside the window (plus the time to process the last ones).
-    expect(sendWindowMs).toBeGreaterThanOrEqual(10_000);
+    expect(sendWindowMs).toBeGreaterThanOrEqual(WINDOW_MS * (1 - 1 / VIEWERS));
     console.log(
-      `R2: 2,000 answers offered over 10 s, all answered in ${sendWindowMs} ms; tally ${JSON.stringify(revealed.body.counts)}`,
+      `R2: ${VIEWERS} answers offered over ${WINDOW_MS / 1000} s, all answered in ${sendWindowMs} ms; tally ${JSON.stringify(revealed.body.counts)}`,
     );
   }, 180_000);
 });

@@ -18,6 +18,7 @@ import {
   signHeaders,
   Viewer,
 } from '../local/harness';
+import { waitUntil } from '../support/wait';
 
 /**
  * The local runtime against hostile requests: `npm run dev` listens on loopback only, but any
@@ -49,10 +50,15 @@ afterAll(async () => {
   const disconnect = fnName('RealtimeApiDisconnect');
   const disconnected = runtime.host.outcomes(disconnect).length + viewers.length;
   await Promise.all(viewers.map((v) => v.close()));
-  // Stopping while a $disconnect is still starting its worker would leave its timeout timer behind.
-  const deadline = Date.now() + 10_000;
-  while (runtime.host.outcomes(disconnect).length < disconnected && Date.now() < deadline)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  // Every $disconnect has run before the runtime stops, so none is cut off halfway.
+  await waitUntil(
+    `${disconnected} $disconnect invocations`,
+    () => runtime.host.outcomes(disconnect).length >= disconnected,
+    {
+      timeoutMs: 10_000,
+      describe: () => runtime.host.outcomes(disconnect).length,
+    },
+  );
   await runtime.stop();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -179,6 +185,7 @@ describe('when a request to any local port is malformed or cut short', () => {
         reset: true,
       },
     );
+    // The subject under test: the reset reaches the server before it is asked again.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const after = await rawExchange(port, `GET / HTTP/1.1\r\n${close}\r\n`);
     expect(after).toBeGreaterThanOrEqual(200);
@@ -187,6 +194,8 @@ describe('when a request to any local port is malformed or cut short', () => {
 
   it('survives a WebSocket client that resets while $connect is being decided', async () => {
     const port = portOf(config.webSocketUrl);
+    const authorizer = fnName('ViewerAuthAuthorize');
+    const decided = runtime.host.outcomes(authorizer).length;
     await rawExchange(
       port,
       'GET /?token=forged HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -194,7 +203,7 @@ describe('when a request to any local port is malformed or cut short', () => {
       { reset: true },
     );
     // The authorizer answers after the reset; refusing the gone socket must not throw.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await waitUntil('the authorizer to decide', () => runtime.host.outcomes(authorizer).length > decided);
     expect((await callApi(config, 'GET', '/state', undefined, { sign: false })).status).toBe(200);
   });
 

@@ -8,7 +8,8 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, callApiPatiently, freeBasePort, sleep, Viewer } from '../local/harness';
+import { bootTestRuntime, callApi, callApiPatiently, freeBasePort, Viewer } from '../local/harness';
+import { waitUntil } from '../support/wait';
 
 /**
  * A rehearsal survives a restart: with a data directory the local runtime keeps its tables on
@@ -100,9 +101,12 @@ describe('when the data directory cannot hold the tables', () => {
     await withTablesIn(dataDir, async (client) => {
       await client.send(new DeleteTableCommand({ TableName: table }));
       // dynalite deletes a table on its next tick, even with deleteTableMs 0.
-      while (await client.send(new DescribeTableCommand({ TableName: table })).then(Boolean, () => false)) {
-        await sleep(20);
-      }
+      await waitUntil('the table to be deleted', () =>
+        client.send(new DescribeTableCommand({ TableName: table })).then(
+          () => false,
+          () => true,
+        ),
+      );
       await client.send(
         new CreateTableCommand({
           TableName: table,

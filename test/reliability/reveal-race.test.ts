@@ -1,18 +1,28 @@
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApiPatiently, sleep, Viewer } from '../local/harness';
+import { waitUntil } from '../support/wait';
 
 /**
- * The reveal fence: with 500 viewers (RACE_VIEWERS) answering around the reveal, an answer acknowledged
- * `accepted` is counted in the revealed result and graded, and one that is not counted is refused
- * (QUIZ_CLOSED or TRY_AGAIN). Never both. Checked per choice for a reveal exactly at `closesAt`, a
- * reveal mid-quiz, and a reveal while DynamoDB throttles the tally.
+ * The reveal fence: with viewers answering around the reveal, an answer acknowledged `accepted` is
+ * counted in the revealed result and graded, and one that is not counted is refused (QUIZ_CLOSED
+ * or TRY_AGAIN). Never both. Checked per choice for a reveal exactly at `closesAt`, a reveal
+ * mid-quiz, and a reveal while DynamoDB throttles the tally.
+ *
+ * Every round checks the grades too: an answer invocation that passes its timeout has its
+ * container killed by the local Lambda host, as on AWS, so a refused answer can never be graded
+ * late (docs/reliability.md, "Reveal race").
  */
-/** 500 in `npm test`; `RACE_VIEWERS=1000 npx jest test/reliability/reveal-race.test.ts` for more. */
-const VIEWERS = Number(process.env.RACE_VIEWERS ?? 300);
+/**
+ * 100 in `npm test`, which proves the property; `RACE_VIEWERS=1000 npx jest
+ * test/reliability/reveal-race.test.ts` runs it at full size (docs/reliability.md).
+ */
+const VIEWERS = Number(process.env.RACE_VIEWERS ?? 100);
 const CHOICES = 4;
-const DURATION_S = 6;
+const DURATION_S = 5;
 /** Answers are spread over this long before `closesAt`. */
 const SPREAD_MS = 2500;
+/** …and the last ones this long after it, so some are always in flight when the reveal comes at `closesAt`. */
+const OVERRUN_MS = 250;
 
 let runtime: LocalRuntime;
 let viewers: Viewer[] = [];
@@ -28,8 +38,11 @@ beforeAll(async () => {
   answerFunction =
     runtime.host.all().find((f) => f.logicalId.startsWith('RealtimeApiAnswer'))?.logicalId ?? '';
   for (let i = 0; i < VIEWERS; i += 100) {
+    const batch = Math.min(100, VIEWERS - i);
     viewers.push(
-      ...(await Promise.all(Array.from({ length: 100 }, () => Viewer.connect(runtime.config.webSocketUrl)))),
+      ...(await Promise.all(
+        Array.from({ length: batch }, () => Viewer.connect(runtime.config.webSocketUrl)),
+      )),
     );
   }
   // A warm-up round: a cold answer function would queue the timed answers past the reveal, and
@@ -63,12 +76,8 @@ interface Round {
   readonly quizId: string;
   readonly replies: ReadonlyArray<{ type: string; status?: string; code?: string; choiceIndex?: number }>;
   readonly reveal: { counts: number[]; total: number };
-  /**
-   * Answer invocations of this round that ran past their 10 s timeout. AWS would have killed
-   * them before they undid a refused answer's record; the local worker lets them finish late,
-   * so their viewers may be graded. The grades then prove nothing, and the round is run again.
-   */
-  readonly overloaded: number;
+  /** Answer invocations of this round that passed their timeout (and had their container killed). */
+  readonly timedOut: number;
 }
 
 /** Answer invocations that timed out so far. */
@@ -76,8 +85,9 @@ const answerTimeouts = () =>
   runtime.host.outcomes(answerFunction).filter((o) => o.error?.name === 'TimeoutError').length;
 
 /**
- * Opens a quiz, has every viewer answer once at a moment spread over the `SPREAD_MS` before
- * `closesAt` (viewer i picks i % 4), and reveals `revealAtMs` after the quiz opened.
+ * Opens a quiz, has every viewer answer once at a moment spread from `SPREAD_MS` before
+ * `closesAt` to `OVERRUN_MS` after it (viewer i picks i % 4), and reveals `revealAtMs` after the
+ * quiz opened.
  */
 async function race(revealAtMs: number): Promise<Round> {
   const timeoutsBefore = answerTimeouts();
@@ -93,7 +103,8 @@ async function race(revealAtMs: number): Promise<Round> {
 
   const replies = Promise.all(
     viewers.map(async (viewer, i) => {
-      await sleep(Math.max(0, firstAt + (i * SPREAD_MS) / VIEWERS - Date.now()));
+      // The subject under test: each answer is sent at its own moment around the reveal.
+      await sleep(Math.max(0, firstAt + (i * (SPREAD_MS + OVERRUN_MS)) / VIEWERS - Date.now()));
       return viewer.request(
         { action: 'answer', quizId, choiceIndex: i % CHOICES },
         ['answer', 'error'],
@@ -101,12 +112,20 @@ async function race(revealAtMs: number): Promise<Round> {
       );
     }),
   );
+  // The subject under test: the reveal goes out at its moment, whatever the answers are doing.
   await sleep(Math.max(0, Date.parse(opensAt) + revealAtMs - Date.now()));
   const revealed = await callApiPatiently(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
   expect(revealed.status).toBe(200);
   const answered = await replies;
-  return { quizId, replies: answered, reveal: revealed.body, overloaded: answerTimeouts() - timeoutsBefore };
+  return { quizId, replies: answered, reveal: revealed.body, timedOut: answerTimeouts() - timeoutsBefore };
 }
+
+/** Resolves once every frame the server sent this viewer before now has arrived (a WebSocket ping's pong follows them). */
+const flushed = (viewer: Viewer) =>
+  new Promise<void>((resolve) => {
+    viewer.socket.once('pong', () => resolve());
+    viewer.socket.ping();
+  });
 
 /** Waits until every fan-out of the quiz's result has finished, so every `graded` was posted. */
 async function gradedBy(quizId: string, expectedGraded: number): Promise<number[]> {
@@ -114,22 +133,24 @@ async function gradedBy(quizId: string, expectedGraded: number): Promise<number[
     viewers.flatMap((v) => v.frames.filter((f) => f.type === 'graded' && f.quizId === quizId));
   const results = () =>
     viewers.filter((v) => v.frames.some((f) => f.type === 'result' && f.quizId === quizId)).length;
-  // Until every frame is in, or the fan-out has gone quiet (none running, nothing new for 2 s):
-  // a slow machine then waits longer, and a lost frame still fails below.
-  const deadline = Date.now() + 60_000;
-  let seen = -1;
-  let changedAt = Date.now();
-  while (Date.now() < deadline) {
-    const count = graded().length + results();
-    if (count !== seen) [seen, changedAt] = [count, Date.now()];
-    if (results() === VIEWERS && graded().length >= expectedGraded) break;
-    if (runtime.host.running(fanOutFunction) === 0 && Date.now() - changedAt > 2000) break;
-    await sleep(100);
-  }
-  // Every frame may be in while the segments still write their done marks: let them finish. A
-  // `graded` for a refused answer would come from the same fan-out: give it a moment to show.
-  while (runtime.host.running(fanOutFunction) > 0 && Date.now() < deadline + 30_000) await sleep(100);
-  await sleep(500);
+  const seen = () => ({
+    results: results(),
+    graded: graded().length,
+    expectedGraded,
+    fanOutsRunning: runtime.host.running(fanOutFunction),
+  });
+  // Every result posted, the counted viewers graded, and no segment still posting: after that,
+  // a pong on each socket proves every frame posted before it has arrived, so a `graded` for a
+  // refused answer would be counted below.
+  await waitUntil(
+    `every viewer's result and ${expectedGraded} grades, with the fan-out finished`,
+    () =>
+      results() === VIEWERS &&
+      graded().length >= expectedGraded &&
+      runtime.host.running(fanOutFunction) === 0,
+    { timeoutMs: 60_000, describe: seen },
+  );
+  await Promise.all(viewers.map(flushed));
   const outcomes = runtime.host.outcomes(fanOutFunction);
   expect({
     results: results(),
@@ -153,29 +174,23 @@ async function expectFenceHeld(round: Round) {
   expect(Object.keys(refusals).filter((code) => code !== 'QUIZ_CLOSED' && code !== 'TRY_AGAIN')).toEqual([]);
   expect(round.reveal.counts).toEqual(accepted);
   expect(round.reveal.total).toBe(total);
-  if (round.overloaded > 0) {
-    console.log(`${round.overloaded} answer invocations outlived their timeout: grades not checked`);
-    return { accepted: total, refusals, overloaded: round.overloaded };
-  }
   expect(await gradedBy(round.quizId, total)).toEqual(accepted);
-  return { accepted: total, refusals, overloaded: 0 };
+  return { accepted: total, refusals, timedOut: round.timedOut };
 }
 
 /**
- * Rounds at `revealAtMs` until one was a real race (answers both accepted and refused) that the
- * machine ran as AWS would (no answer past its timeout), at most three: the fence must hold in
- * every round, but on a loaded machine the answers of one round
- * may all land after the reveal, which proves nothing about the race.
+ * Rounds at `revealAtMs` until one was a real race (answers both accepted and refused), at most
+ * three. The fence and the grades are checked in every round; only the premise may need another
+ * round: on a loaded machine the answers of one round may all land after the reveal, which proves
+ * nothing about the race.
  */
 async function realRace(revealAtMs: number): Promise<Awaited<ReturnType<typeof expectFenceHeld>>> {
   let outcome = await expectFenceHeld(await race(revealAtMs));
-  const valid = () => outcome.accepted > 0 && outcome.refusals.QUIZ_CLOSED > 0 && outcome.overloaded === 0;
-  for (let again = 1; again < 3 && !valid(); again++) {
-    console.log(`not a race, or overloaded (${JSON.stringify(outcome)}): another round`);
+  const isRace = () => outcome.accepted > 0 && (outcome.refusals.QUIZ_CLOSED ?? 0) > 0;
+  for (let again = 1; again < 3 && !isRace(); again++) {
+    console.log(`not a race (${JSON.stringify(outcome)}): another round`);
     outcome = await expectFenceHeld(await race(revealAtMs));
   }
-  // Three overloaded rounds in a row: the machine cannot run this test as AWS would.
-  expect(outcome.overloaded).toBe(0);
   return outcome;
 }
 
@@ -202,10 +217,7 @@ describe(`when ${VIEWERS} viewers answer around the reveal`, () => {
         request.operation === 'UpdateItem' && request.tables.includes(tallyTable) && seen++ % 3 === 0,
       action: 'ProvisionedThroughputExceededException',
     });
-    let outcome = await expectFenceHeld(await race(DURATION_S * 1000));
-    for (let again = 1; again < 3 && outcome.overloaded > 0; again++)
-      outcome = await expectFenceHeld(await race(DURATION_S * 1000));
-    expect(outcome.overloaded).toBe(0);
+    const outcome = await expectFenceHeld(await race(DURATION_S * 1000));
     expect(throttle.hits).toBeGreaterThan(0);
     console.log(`reveal under throttling (${throttle.hits} throttled): ${JSON.stringify(outcome)}`);
   }, 60_000);
