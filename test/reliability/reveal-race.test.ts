@@ -174,7 +174,17 @@ async function expectFenceHeld(round: Round) {
   expect(Object.keys(refusals).filter((code) => code !== 'QUIZ_CLOSED' && code !== 'TRY_AGAIN')).toEqual([]);
   expect(round.reveal.counts).toEqual(accepted);
   expect(round.reveal.total).toBe(total);
+  expect(round.replies).toHaveLength(VIEWERS);
   expect(await gradedBy(round.quizId, total)).toEqual(accepted);
+  // Viewer by viewer, not only per choice: graded once if and only if its answer was accepted.
+  const wronglyGraded = viewers
+    .map((viewer, i) => {
+      const grades = viewer.frames.filter((f) => f.type === 'graded' && f.quizId === round.quizId).length;
+      const reply = round.replies[i];
+      return { i, grades, accepted: reply.type === 'answer' && reply.status === 'accepted' };
+    })
+    .filter(({ grades, accepted }) => grades !== (accepted ? 1 : 0));
+  expect(wronglyGraded).toEqual([]);
   return { accepted: total, refusals, timedOut: round.timedOut };
 }
 
