@@ -22,7 +22,6 @@ const ENV = {
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'AKIABENCH',
   AWS_SECRET_ACCESS_KEY: 'bench',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   CUECAST_QUIZZES_TABLE: 'q',
   CUECAST_ANSWERS_TABLE: 'a',
@@ -63,15 +62,21 @@ export async function measureColdStart(root: string, runs: number): Promise<Cold
   const targets: Array<{ handler: string; bundle: string; unbundled: string }> = [];
   const resources = template.Resources as Record<
     string,
-    { Type: string; Properties: { Code: { S3Key: string } } }
+    { Type: string; Properties: { Runtime?: string; Code: { S3Key: string } } }
   >;
-  for (const resource of Object.values(resources)) {
+  for (const [logicalId, resource] of Object.entries(resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
+    // The stack's own functions only: CDK adds others of its own (BucketDeployment's is Python).
+    if (!String(resource.Properties.Runtime ?? '').startsWith('nodejs')) continue;
     const bundle = path.join(
       outDir,
       `asset.${String(resource.Properties.Code.S3Key).replace(/\.zip$/, '')}`,
       'index.mjs',
     );
+    if (!fs.existsSync(`${bundle}.map`))
+      throw new Error(
+        `${logicalId} (${resource.Properties.Runtime}): no bundle with a source map at ${bundle}`,
+      );
     const entry = entryOf(bundle);
     if (!entry) throw new Error(`cannot tell which handler ${bundle} was built from`);
     // Baseline: our code compiled, every package left to node_modules (resolved file by file).
@@ -82,12 +87,13 @@ export async function measureColdStart(root: string, runs: number): Promise<Cold
       packages: 'external',
       platform: 'node',
       format: 'cjs',
-      target: 'node20',
+      target: 'node24',
       outfile: unbundled,
       logLevel: 'silent',
     });
     targets.push({ handler: entry.replace(/\.ts$/, ''), bundle, unbundled });
   }
+  if (targets.length === 0) throw new Error(`no Node.js function in ${outDir}/Cuecast.template.json`);
 
   const load = (file: string) => `await import(${JSON.stringify(pathToFileURL(file).href)});`;
   const empty: number[] = [];

@@ -146,7 +146,6 @@ export async function measureFanOut(
         ...process.env,
         CUECAST_LOCAL_PORT: String(port),
         CUECAST_LOCAL_MGMT_LATENCY_MS: String(latencyMs),
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -92,6 +92,7 @@ export async function measureSync(
   browser: Browser,
   cues: number,
   spacingMs: number,
+  settleMs = 6000,
 ): Promise<SyncResult> {
   const { config } = runtime;
   if (!config.viewerUrl) throw new Error('P5 needs the built pages (npx vite build)');
@@ -115,7 +116,7 @@ export async function measureSync(
     downloadThroughput: -1,
     uploadThroughput: -1,
   });
-  await new Promise((resolve) => setTimeout(resolve, 6000));
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
 
   const host = new HostClient({
     apiUrl: config.httpApiUrl,

@@ -1,8 +1,25 @@
 /**
  * `npm run bench`: measures cuecast and prints each figure beside a baseline measured in the
  * same run (these machines are noisy; an absolute time alone means little). Results go to
- * bench/results.json. BENCH_RUNS sets the P1 runs per variant (default 10);
- * BENCH_P2_CONNECTIONS the P2 audience (default 10,000); BENCH_ONLY=p1,p2,… runs a subset; BENCH_P5_CUES the P5 cues (default 10); BENCH_P6_VIEWERS the P6 audience (default 1,000); BENCH_P7_VIEWERS the P7 audience (default 400).
+ * bench/results.json. The process exits non-zero if any part crashes (a MISSED aim is a result,
+ * not a crash).
+ *
+ * Sizes (each variable overrides the size's default):
+ * - BENCH_SIZE=tiny shrinks every part (full / tiny below): a smoke test that every part P1..P7
+ *   still runs, in about 100 s on the 2-core machine (20 s of it the synthesis).
+ *   CI runs it. Its figures are too small to read and its aims may print MISSED: record only a
+ *   full run's.
+ * - BENCH_RUNS: P1 runs per variant (10 / 1).
+ * - BENCH_P2_CONNECTIONS: P2 audience (10,000 / 200); BENCH_P2_REPEATS: P2 warm pairs (5 / 1);
+ *   the sequential baseline in (b) posts to 1,000 ids (tiny: 40) and is scaled.
+ * - BENCH_P3_ANSWERS: P3 answers (2,000 / 200).
+ * - BENCH_P4_SECONDS: P4 duration (10 / 2).
+ * - BENCH_P5_CUES: P5 cues (10 / 1); viewer B settles on its slow network for 6 s (tiny: 1 s).
+ * - BENCH_P6_VIEWERS: P6 audience (1,000 / 20).
+ * - BENCH_P7_VIEWERS: P7 audience (400 / 60).
+ * - BENCH_ONLY=p1,p2,… runs a subset.
+ * - BENCH_SYNTH=0 skips the synthesis (about 20 s here) and measures cdk.out as it is: only right
+ *   after `npx cdk synth` of the same tree.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,6 +38,63 @@ import { measureCost } from './p7-cost';
 import { printCost } from './p7-report';
 
 const root = path.join(__dirname, '..');
+
+/** Every size the bench runs at: full (the recorded figures) and tiny (a smoke test). */
+const SIZES = {
+  full: {
+    runs: 10,
+    p2: 10_000,
+    p2Repeats: 5,
+    p2Sequential: 1000,
+    p3: 2000,
+    p4: 10,
+    p5: 10,
+    p5SettleMs: 6000,
+    p6: 1000,
+    p7: 400,
+  },
+  tiny: {
+    runs: 1,
+    p2: 200,
+    p2Repeats: 1,
+    p2Sequential: 40,
+    p3: 200,
+    p4: 2,
+    p5: 1,
+    p5SettleMs: 1000,
+    p6: 20,
+    p7: 60,
+  },
+} as const;
+
+/** The sizes for this run: BENCH_SIZE's defaults, each overridden by its own variable. */
+function sizes() {
+  const name = process.env.BENCH_SIZE || 'full';
+  if (name !== 'full' && name !== 'tiny') throw new Error(`BENCH_SIZE must be full or tiny, got "${name}"`);
+  const base = SIZES[name];
+  const pick = (variable: string, fallback: number) => {
+    const raw = process.env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${variable} must be a positive integer, got "${raw}"`);
+    return value;
+  };
+  return {
+    name,
+    runs: pick('BENCH_RUNS', base.runs),
+    p2: pick('BENCH_P2_CONNECTIONS', base.p2),
+    p2Repeats: pick('BENCH_P2_REPEATS', base.p2Repeats),
+    p2Sequential: base.p2Sequential,
+    p3: pick('BENCH_P3_ANSWERS', base.p3),
+    p4: pick('BENCH_P4_SECONDS', base.p4),
+    p5: pick('BENCH_P5_CUES', base.p5),
+    p5SettleMs: base.p5SettleMs,
+    p6: pick('BENCH_P6_VIEWERS', base.p6),
+    p7: pick('BENCH_P7_VIEWERS', base.p7),
+  };
+}
+
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 /** A runtime for one part of the bench: free ports, the cdk.out synthesized first, no state file, quiet. */
@@ -35,14 +109,20 @@ const benchRuntime = async (options: LocalRuntimeOptions = {}) =>
   });
 
 async function main(): Promise<void> {
-  const runs = Number(process.env.BENCH_RUNS ?? 10);
-  const audience = Number(process.env.BENCH_P2_CONNECTIONS ?? 10_000);
+  const size = sizes();
+  const { runs, p2: audience } = size;
   const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5,p6,p7').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`cuecast bench on ${machine}\n`);
-  console.log('synthesizing (npx cdk synth) ...');
-  await synthesize(root);
-  const results: Record<string, unknown> = { machine, when: new Date().toISOString() };
+  console.log(`cuecast bench on ${machine}, size ${size.name}\n`);
+  if (process.env.BENCH_SYNTH === '0') {
+    if (!fs.existsSync(path.join(root, 'cdk.out', 'Cuecast.template.json')))
+      throw new Error('BENCH_SYNTH=0 needs a synthesized cdk.out: run `npx cdk synth` first');
+    console.log('using cdk.out as it is (BENCH_SYNTH=0) ...');
+  } else {
+    console.log('synthesizing (npx cdk synth) ...');
+    await synthesize(root);
+  }
+  const results: Record<string, unknown> = { machine, when: new Date().toISOString(), size };
   const aims: Record<string, boolean> = {};
 
   if (only.includes('p1')) {
@@ -66,10 +146,10 @@ async function main(): Promise<void> {
     const p2: FanOutResult[] = [];
     for (const [label, latency, sample] of [
       ['(a) loopback', 0, undefined],
-      ['(b) 15 ms per @connections call', 15, 1000],
+      ['(b) 15 ms per @connections call', 15, size.p2Sequential],
     ] as const) {
       console.log(`P2 reveal fan-out ${label}: ${audience} connections, 5% stale ...`);
-      const result = await measureFanOut(root, audience, latency, sample);
+      const result = await measureFanOut(root, audience, latency, sample, size.p2Repeats);
       console.table(result.rows);
       console.log(
         `  limit: ${result.limitConcurrency} in flight (probed on every id); ` +
@@ -97,8 +177,8 @@ async function main(): Promise<void> {
     const runtime = await benchRuntime();
     try {
       if (only.includes('p3')) {
-        console.log('P3 answer path: 2,000 answers, 50 in flight, client middleware counting ...');
-        const p3 = await measureAnswerPath(runtime, 2000, 50);
+        console.log(`P3 answer path: ${size.p3} answers, 50 in flight, client middleware counting ...`);
+        const p3 = await measureAnswerPath(runtime, size.p3, 50);
         console.table([p3]);
         aims.p3 =
           p3.accepted === p3.answers &&
@@ -112,8 +192,8 @@ async function main(): Promise<void> {
         results.p3 = p3;
       }
       if (only.includes('p4')) {
-        console.log('P4 metadata: 10 hosts offering 50 events/s for 10 s through the HTTP API ...');
-        const p4 = await measureMetadata(runtime, 10, 5, 10);
+        console.log(`P4 metadata: 10 hosts offering 50 events/s for ${size.p4} s through the HTTP API ...`);
+        const p4 = await measureMetadata(runtime, 10, 5, size.p4);
         console.table([p4]);
         aims.p4 =
           p4.maxPerRollingSecondAtIvs <= 5 &&
@@ -131,12 +211,12 @@ async function main(): Promise<void> {
     }
   }
   if (only.includes('p5')) {
-    const cues = Number(process.env.BENCH_P5_CUES ?? 10);
+    const cues = size.p5;
     console.log(`P5 sync: two viewer pages on the test stream, ${cues} cues 2.5 s apart ...`);
     const runtime = await benchRuntime({ testStream: true, webDir: undefined });
     const browser = await launchChromium();
     try {
-      const p5 = await measureSync(runtime, browser, cues, 2500);
+      const p5 = await measureSync(runtime, browser, cues, 2500, size.p5SettleMs);
       console.table(p5.rows);
       const { rows: _rows, ...summary } = p5;
       console.table([summary]);
@@ -152,7 +232,7 @@ async function main(): Promise<void> {
     }
   }
   if (only.includes('p6')) {
-    const viewers = Number(process.env.BENCH_P6_VIEWERS ?? 1000);
+    const viewers = size.p6;
     console.log(`P6 posts per viewer: ${viewers} viewers, every one answering, pushes v1 then v2 ...`);
     const runtime = await benchRuntime();
     try {
@@ -169,7 +249,7 @@ async function main(): Promise<void> {
     }
   }
   if (only.includes('p7')) {
-    const viewers = Number(process.env.BENCH_P7_VIEWERS ?? 400);
+    const viewers = size.p7;
     console.log(
       `P7 dollars per show-hour: a show's units metered at ${viewers} viewers (80% answering), priced from bench/prices.json ...`,
     );
@@ -186,7 +266,10 @@ async function main(): Promise<void> {
   console.log('written: bench/results.json');
 }
 
-main().catch((error: Error) => {
-  console.error(`bench: ${error.message}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: Error) => {
+    console.error(`bench: ${error.stack ?? error.message}`);
+    process.exit(1);
+  },
+);

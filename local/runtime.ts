@@ -79,8 +79,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         AWS_ENDPOINT_URL_IVS: loopback(ports.ivs),
         AWS_ENDPOINT_URL_LAMBDA: loopback(ports.lambda),
         AWS_ENDPOINT_URL_SECRETS_MANAGER: loopback(ports.secretsManager),
-        // The bundles target Lambda's Node 24; this machine may run an older Node.
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
     },
   );

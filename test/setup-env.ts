@@ -8,7 +8,6 @@ export const TEST_ENV = {
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'AKIATESTTESTTEST',
   AWS_SECRET_ACCESS_KEY: 'test-secret',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_SERVICE_NAME: 'Cuecast',
   // EMF lines would go straight to stdout; test/handlers/metrics.test.ts turns them on to read them.
