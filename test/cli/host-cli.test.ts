@@ -3,16 +3,37 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { decideAdmission, type RateWindow } from '../../lambda/domain/rate-window';
+import { ENV } from '../../lambda/env-names';
 import { RATE_WINDOW_MS } from '../../lambda/services/metadata-publisher';
 import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, setStream as setStreamOf, sleep, Viewer } from '../local/harness';
+import {
+  bootTestRuntime,
+  recentLog,
+  setStream as setStreamOf,
+  Viewer,
+  waitForIdle,
+  waitUntil,
+} from '../local/harness';
 import { type CliRun, captureCli } from './capture-cli';
 
 /**
  * The host CLI, run in-process against a real local runtime (the synthesized stack on loopback).
  * The channel takes 5 cues per rolling second, so tests that send cues first wait for room.
+ *
+ * The runtime's answer grace is {@link GRACE} s instead of the template's 8 (a documented runtime
+ * option: the grace is for AWS's video latency, which the local video does not have), so the
+ * reveal that waits it out takes seconds fewer and still waits past the quiz's own end.
  */
+const GRACE = 3;
+/**
+ * Containers per function (a documented runtime option; the default is 8): enough for the sends
+ * of the RATE_LIMITED test to run side by side, without starting eight of each.
+ */
+const CONTAINERS = 3;
 let runtime: LocalRuntime;
+let dynamo: DynamoDBClient;
 let configFile: string;
 let badKeyConfigFile: string;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-cli-'));
@@ -43,12 +64,62 @@ const cues = async () =>
 /** The rate guard's window (1 s plus its safety margin), and a little more for the clocks. */
 const WINDOW_WAIT_MS = RATE_WINDOW_MS + 100;
 
-/** Waits until the guard's rolling window has room for `count` more cues. */
+/** The guard's own record of the channel's recent cues (in the control table), as it reads it. */
+async function rateWindow(): Promise<RateWindow & { limit: number }> {
+  // The template's rate, or the functions' default: IVS's 5 PutMetadata calls a second.
+  const withRate = runtime.host.all().find((fn) => ENV.METADATA_RATE_PER_SECOND in fn.env);
+  const limit = Number(withRate?.env[ENV.METADATA_RATE_PER_SECOND] ?? 5);
+  const table = runtime.dynamoDb.tableNames().find((name) => name.includes('Control'));
+  const { Item } = await dynamo.send(
+    new GetItemCommand({
+      TableName: table,
+      Key: { pk: { S: `rate#${runtime.config.channelArn}` } },
+      ConsistentRead: true,
+    }),
+  );
+  return {
+    limit,
+    seq: Number(Item?.seq?.N ?? 0),
+    slots: Array.from({ length: limit }, (_, i) => Number(Item?.[`s${i}`]?.N ?? Number.NEGATIVE_INFINITY)),
+  };
+}
+
+/**
+ * Waits until the guard's rolling window has room for `count` more cues. It reads the guard's
+ * record, not the cue log: a call the guard admitted and IVS then refused (the stream offline)
+ * holds a slot that the log does not show. Between reads it only watches the clock: the record
+ * says when the slots it needs come free, and it is read again then.
+ */
 async function roomFor(count: number): Promise<void> {
-  const recent = (await cues()).slice(-(5 - count + 1));
-  if (recent.length <= 5 - count) return;
-  const wait = Date.parse(recent[0].receivedAt) + WINDOW_WAIT_MS - Date.now();
-  if (wait > 0) await sleep(wait);
+  let seen: RateWindow | undefined;
+  let due = 0;
+  await waitUntil(
+    `room for ${count} cue(s) in the channel's rate window`,
+    async () => {
+      if (Date.now() < due) return false;
+      const window = await rateWindow();
+      seen = window;
+      const now = Date.now();
+      // Admission i takes the slot of the i-th oldest of the last `limit` cues, once it is old enough.
+      due = 0;
+      for (let i = 0; i < count; i++)
+        due = Math.max(due, window.slots[(window.seq + i) % window.limit] + WINDOW_WAIT_MS);
+      let next: RateWindow = window;
+      for (let i = 0; i < count; i++) {
+        const decision = decideAdmission(next, now, window.limit, WINDOW_WAIT_MS);
+        if (!decision.admit) return false;
+        next = {
+          seq: decision.nextSeq,
+          slots: next.slots.map((at, slot) => (slot === decision.slot ? now : at)),
+        };
+      }
+      return true;
+    },
+    {
+      timeoutMs: 10_000,
+      describe: () => `the window at ${Date.now()}: ${JSON.stringify(seen)}\n${recentLog(runtime)}`,
+    },
+  );
 }
 
 /** Viewers answer over the WebSocket API, so counts are real. */
@@ -62,7 +133,15 @@ async function answer(quizId: string, choices: number[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime({ webDir: null });
+  runtime = await bootTestRuntime({
+    webDir: null,
+    answerGraceSeconds: GRACE,
+    containersPerFunction: CONTAINERS,
+  });
+  // Viewers connect on an idle runtime (see waitForIdle): the boot's stream push done.
+  await waitForIdle(runtime, 'the boot’s stream fan-out to finish');
+  const { dynamoDbEndpoint: endpoint, region, credentials } = runtime.config;
+  dynamo = new DynamoDBClient({ endpoint, region, credentials });
   configFile = path.join(tmp, 'local.json');
   fs.writeFileSync(configFile, JSON.stringify(runtime.config));
   badKeyConfigFile = path.join(tmp, 'bad-key.json');
@@ -77,9 +156,13 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(viewers.splice(0).map((v) => v.close()));
+  // A fan-out a test left running would delete the next test's viewers as they connect (see
+  // waitForIdle).
+  await waitForIdle(runtime, 'the test’s fan-outs to finish');
 });
 
 afterAll(async () => {
+  dynamo?.destroy();
   await runtime?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -309,10 +392,14 @@ describe('when the host runs a quiz on the local runtime', () => {
     const started = Date.now();
     const run = await host('quiz', 'reveal', quizId);
     expect(run.code).toBe(0);
-    // 5 s of quiz and the default stack's 8 s of grace, counted from the quiz's opening.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(11_000);
+    // 5 s of quiz and the runtime's GRACE s of grace, counted from the quiz's opening: well past
+    // the quiz's own 5 s (with the template's 8 s grace: 13 s, at least 11 s from here).
+    expect(Date.now() - started).toBeGreaterThanOrEqual((5 + GRACE - 2) * 1000);
     expect(run.stderr).toMatch(
-      /^revealing in 1[23] s: viewers behind in the video can still answer \(Ctrl-C stops, --force reveals now\)$/m,
+      new RegExp(
+        `^revealing in [${5 + GRACE - 1}${5 + GRACE}] s: viewers behind in the video can still answer \\(Ctrl-C stops, --force reveals now\\)$`,
+        'm',
+      ),
     );
     expect(run.stderr).toMatch(/^revealing in 5 s: /m);
     expect(run.stdout).toMatch(new RegExp(`^revealed quiz ${quizId}$`, 'm'));
@@ -458,28 +545,33 @@ describe('when the API refuses', () => {
       expect(run.stderr).toMatch(/^error: CHANNEL_NOT_BROADCASTING: .+\n$/);
       expect((await hostJson('state')).quiz?.quizId).toBe(before.quiz?.quizId);
     } finally {
+      // The refused call took a slot of the rate guard: the next test's roomFor waits it out.
       await setStream('live');
-      // The failed call took a slot of the rate guard that the cue log does not show.
-      await sleep(WINDOW_WAIT_MS);
     }
   });
 
   it('prints RATE_LIMITED with the time to wait once the 5 cues of a second are spent', async () => {
-    await sleep(WINDOW_WAIT_MS);
-    const runs: CliRun[] = [];
-    for (let i = 0; i < 8; i++)
-      runs.push(await host('event', 'send', '--type', 'tick', '--data', `{"i":${i}}`));
-    try {
-      const firstLimited = runs.findIndex((r) => r.code !== 0);
-      expect(firstLimited).toBeGreaterThanOrEqual(5);
-      for (const run of runs.slice(0, firstLimited)) expect(run.stdout).toMatch(/^eventId: +\S+$/m);
-      const limited = runs[firstLimited];
-      expect(limited.code).toBe(1);
-      expect(limited.stderr).toMatch(/^error: RATE_LIMITED: .+$/m);
-      expect(Number(/^retry after (\d+) s$/m.exec(limited.stderr)?.[1])).toBeGreaterThanOrEqual(1);
-    } finally {
-      await sleep(WINDOW_WAIT_MS);
-    }
+    // Eight sends at once, through warm containers, so all of them reach the guard within its
+    // second however slow the machine (one after another, each would have to take under 230 ms).
+    // A first burst starts the containers: events too large to send, which take no slot.
+    const send = (data: string) => host('event', 'send', '--type', 'tick', '--data', data);
+    const warm = await Promise.all(
+      Array.from({ length: CONTAINERS }, () => send(JSON.stringify({ pad: 'x'.repeat(1100) }))),
+    );
+    expect(warm.map((run) => run.stderr)).toEqual(
+      Array(CONTAINERS).fill(expect.stringMatching(/^error: PAYLOAD_TOO_LARGE: /)),
+    );
+    // An empty window: all 5 cues of the second are to be spent here.
+    await roomFor(5);
+    const runs: CliRun[] = await Promise.all(Array.from({ length: 8 }, (_, i) => send(`{"i":${i}}`)));
+    // The window is spent now: the next test that sends a cue waits for room (roomFor).
+    const admitted = runs.filter((r) => r.code === 0);
+    expect(admitted.length).toBeGreaterThanOrEqual(5);
+    for (const run of admitted) expect(run.stdout).toMatch(/^eventId: +\S+$/m);
+    const limited = runs.find((r) => r.code !== 0) as CliRun;
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toMatch(/^error: RATE_LIMITED: .+$/m);
+    expect(Number(/^retry after (\d+) s$/m.exec(limited.stderr)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
 

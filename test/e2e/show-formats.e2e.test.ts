@@ -1,13 +1,13 @@
 import { IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { Page } from 'playwright-core';
-import { browserSuite, openFromConsole } from './browser';
+import { browserSuite, openFromConsole, waitFor, waitForPage } from './browser';
 
 /**
  * Polls, product drops, announcements and the `cuecast:cue` event (docs/protocol.md §3.3, §4.5,
  * §4.6) as a viewer meets them in headless Chromium, sent with the host CLI.
  */
 const suite = browserSuite();
-const { host, openViewer } = suite;
+const { host, openViewer, openViewerOnTestClock, it } = suite;
 
 /** A 1×1 PNG, served for the drop's image: the tests reach no network. */
 const PIXEL = Buffer.from(
@@ -42,9 +42,9 @@ describe('when viewers vote in a poll', () => {
       '--duration',
       '60',
     );
-    await page.getByTestId('question').filter({ hasText: 'Which song next?' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'Which song next?' }));
     await page.getByRole('button', { name: 'Ballad' }).click();
-    await page.getByTestId('notice').filter({ hasText: 'Thanks for voting!' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('notice').filter({ hasText: 'Thanks for voting!' }));
 
     expect(await host('poll', 'reveal', created.quizId, '--force')).toEqual({
       quizId: created.quizId,
@@ -52,12 +52,13 @@ describe('when viewers vote in a poll', () => {
       total: 1,
       kind: 'poll',
     });
-    await page.getByTestId('total').filter({ hasText: '1 vote in all' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('total').filter({ hasText: '1 vote in all' }));
     await expect(page.getByTestId('count-1').textContent()).resolves.toBe('1');
     await expect(page.getByTestId('choice-1').textContent()).resolves.not.toContain('correct');
     await expect(page.getByTestId('choice-0').textContent()).resolves.not.toContain('correct');
-    // The fan-out sends no grade for a poll: the result arrived, and no grade follows it.
-    await page.waitForTimeout(500);
+    // The fan-out sends a viewer one push for a poll's result, and no grade: once the push has
+    // come (the result may reach the page through the feed first), no grade follows it.
+    await waitFor(page.locator('[data-testid="total"][data-cue-source~="push"]'));
     await expect(page.getByTestId('graded').count()).resolves.toBe(0);
   }, 60_000);
 });
@@ -78,21 +79,18 @@ describe('when a poll shows live results', () => {
       '60',
       '--live-results',
     );
-    await page
-      .getByTestId('question')
-      .filter({ hasText: 'Live: tea or coffee?' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'Live: tea or coffee?' }));
     await page.getByRole('button', { name: 'Coffee' }).click();
-    await page.getByTestId('total').filter({ hasText: '1 vote so far' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('total').filter({ hasText: '1 vote so far' }));
     await expect(page.getByTestId('count-1').textContent()).resolves.toBe('1');
     await host('poll', 'reveal', created.quizId, '--force');
-    await page.getByTestId('total').filter({ hasText: '1 vote in all' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('total').filter({ hasText: '1 vote in all' }));
   }, 60_000);
 });
 
 describe('when the host drops a product', () => {
   it('shows a card with the image, the price and a button to the link, and removes it after its seconds', async () => {
-    const page = await openViewer();
+    const page = await openViewerOnTestClock();
     await fakeShop(page);
     await host(
       'drop',
@@ -105,18 +103,23 @@ describe('when the host drops a product', () => {
       '--link',
       `${SHOP}/tee`,
       '--seconds',
-      '4',
+      '30',
     );
     const card = page.getByRole('region', { name: 'Product drop: Tour tee' });
-    await card.waitFor({ timeout: 20_000 });
+    await waitFor(card);
     await expect(page.getByTestId('drop-title').textContent()).resolves.toBe('Tour tee');
     await expect(page.getByTestId('drop-price').textContent()).resolves.toBe('€25');
     const image = page.getByRole('img', { name: 'Tour tee' });
     await expect(image.getAttribute('src')).resolves.toBe(`${SHOP}/tee.png`);
-    await page.waitForFunction(() => {
-      const img = document.querySelector<HTMLImageElement>('[data-testid="drop-image"]');
-      return img?.complete && img.naturalWidth > 0;
-    });
+    await waitForPage(
+      page,
+      'the drop image to load',
+      () => {
+        const img = document.querySelector<HTMLImageElement>('[data-testid="drop-image"]');
+        return img?.complete && img.naturalWidth > 0;
+      },
+      undefined,
+    );
 
     const [shop] = await Promise.all([
       page.context().waitForEvent('page'),
@@ -125,22 +128,30 @@ describe('when the host drops a product', () => {
     expect(shop.url()).toBe(`${SHOP}/tee`);
     await shop.close();
 
-    await card.waitFor({ state: 'detached', timeout: 10_000 });
+    // Its 30 s pass on the page's clock, not the wall's: shown until then, gone after.
+    await page.clock.fastForward(20_000);
+    await expect(card.count()).resolves.toBe(1);
+    await page.clock.fastForward(10_000);
+    await waitFor(card, { state: 'detached' });
   }, 60_000);
 });
 
 describe('when the host announces', () => {
   it('shows the text as a banner, as text even when it looks like markup, and then removes it', async () => {
-    const page = await openViewer();
+    const page = await openViewerOnTestClock();
     const text = '<img src=x onerror="window.__hacked=1"> Round two!';
-    await host('announce', text, '--seconds', '3');
+    await host('announce', text, '--seconds', '30');
     const banner = page.getByTestId('announcement');
-    await banner.waitFor({ timeout: 20_000 });
+    await waitFor(banner);
     await expect(banner.textContent()).resolves.toBe(text);
     await expect(banner.locator('img').count()).resolves.toBe(0);
     await expect(page.evaluate(() => (window as { __hacked?: number }).__hacked)).resolves.toBeUndefined();
     await expect(page.getByRole('status').filter({ hasText: 'Round two!' }).count()).resolves.toBe(1);
-    await banner.waitFor({ state: 'detached', timeout: 10_000 });
+    // Its 30 s pass on the page's clock, not the wall's: shown until then, gone after.
+    await page.clock.fastForward(20_000);
+    await expect(banner.count()).resolves.toBe(1);
+    await page.clock.fastForward(10_000);
+    await waitFor(banner, { state: 'detached' });
   }, 60_000);
 });
 
@@ -172,18 +183,17 @@ describe('when an integrator listens for cuecast:cue', () => {
 
 describe('when the host uses the console for a poll, a drop and an announcement', () => {
   it('opens a poll with no correct answer, and shows a drop and a banner on the viewer page', async () => {
-    const viewer = await openViewer();
+    const [viewer, console] = await Promise.all([openViewer(), suite.openConsole()]);
     await fakeShop(viewer);
-    const console = await suite.openConsole();
     await openFromConsole(console, {
       question: 'Tea or coffee?',
       choices: ['Tea', 'Coffee'],
       seconds: 60,
       poll: true,
     });
-    await viewer.getByTestId('question').filter({ hasText: 'Tea or coffee?' }).waitFor({ timeout: 20_000 });
+    await waitFor(viewer.getByTestId('question').filter({ hasText: 'Tea or coffee?' }));
     await viewer.getByRole('button', { name: 'Coffee' }).click();
-    await console.getByTestId('live-total').filter({ hasText: '1 vote so far' }).waitFor({ timeout: 20_000 });
+    await waitFor(console.getByTestId('live-total').filter({ hasText: '1 vote so far' }));
     await expect(console.getByTestId('live').textContent()).resolves.not.toContain('✓');
 
     await console.getByLabel('Title').fill('Mug');
@@ -191,15 +201,12 @@ describe('when the host uses the console for a poll, a drop and an announcement'
     await console.getByLabel('Image URL (https)').fill(`${SHOP}/mug.png`);
     await console.getByLabel('Link URL (https)').fill(`${SHOP}/mug`);
     await console.getByTestId('send-drop').click();
-    await viewer.getByRole('region', { name: 'Product drop: Mug' }).waitFor({ timeout: 20_000 });
-    await console.getByTestId('message').filter({ hasText: 'Sent drop' }).waitFor();
+    await waitFor(viewer.getByRole('region', { name: 'Product drop: Mug' }));
+    await waitFor(console.getByTestId('message').filter({ hasText: 'Sent drop' }));
 
     await console.getByLabel('Text').fill('Back in five!');
     await console.getByTestId('send-announce').click();
-    await viewer
-      .getByTestId('announcement')
-      .filter({ hasText: 'Back in five!' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(viewer.getByTestId('announcement').filter({ hasText: 'Back in five!' }));
   }, 60_000);
 });
 
@@ -231,10 +238,7 @@ describe('when a drop reaches the page with a link that is not https', () => {
       eventId: 'after',
       data: { text: 'After the forged drop', seconds: 60 },
     });
-    await page
-      .getByTestId('announcement')
-      .filter({ hasText: 'After the forged drop' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('announcement').filter({ hasText: 'After the forged drop' }));
     await expect(page.getByTestId('drop').count()).resolves.toBe(0);
     await expect(page.getByTestId('drop-slot').innerHTML()).resolves.toBe('');
     ivs.destroy();

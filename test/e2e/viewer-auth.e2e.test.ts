@@ -1,44 +1,19 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { LocalRuntime } from '../../local/runtime';
-import { bootTestRuntime, callApi, callApiPatiently } from '../local/harness';
-import { launchChromium } from './browser';
+import type { Page } from 'playwright-core';
+import { callApi, callApiPatiently } from '../local/harness';
+import { browserSuite, waitFor } from './browser';
 
 /**
  * The viewer page with viewer auth on (the viewer-auth variant of the stack): it gets a token
  * from POST /viewer-token, keeps it across reloads, and so stays one viewer with one vote.
  */
-let runtime: LocalRuntime;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  runtime = await bootTestRuntime({ viewerAuth: true });
-  browser = await launchChromium();
-}, 120_000);
-
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await runtime?.stop();
-});
+const suite = browserSuite({ viewerAuth: true });
+const { openViewer, it } = suite;
 
 const storedToken = (page: Page) =>
   page.evaluate(() => JSON.parse(window.localStorage.getItem('cuecast.viewerToken') ?? 'null'));
 
-async function openViewer(context?: BrowserContext): Promise<Page> {
-  const ctx = context ?? (await browser.newContext());
-  if (!context) contexts.push(ctx);
-  const page = await ctx.newPage();
-  await page.goto(runtime.config.viewerUrl ?? '');
-  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
-  return page;
-}
-
 async function createQuiz(question: string): Promise<string> {
-  const reply = await callApiPatiently(runtime.config, 'POST', '/quizzes', {
+  const reply = await callApiPatiently(suite.runtime.config, 'POST', '/quizzes', {
     question,
     choices: ['Mars', 'Jupiter', 'Venus'],
     correctIndex: 1,
@@ -54,24 +29,23 @@ describe('when viewer auth is on and a viewer uses the page', () => {
     expect(first).toMatchObject({ token: expect.stringMatching(/^v1\./), viewerId: expect.any(String) });
 
     const quizId = await createQuiz('Which planet is the largest?');
-    await page.getByTestId('question').filter({ hasText: 'largest' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'largest' }));
     await page.getByRole('button', { name: 'Jupiter' }).click();
-    await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('notice').filter({ hasText: 'Answer locked in' }));
 
     await page.reload();
-    await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor({ timeout: 15_000 });
+    await waitFor(page.getByTestId('connection').filter({ hasText: 'Connected' }));
     expect((await storedToken(page)).viewerId).toBe(first.viewerId);
-    await page.getByTestId('question').filter({ hasText: 'largest' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'largest' }));
     await page.getByRole('button', { name: 'Mars' }).click();
-    await page.getByTestId('notice').filter({ hasText: 'already answered' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('notice').filter({ hasText: 'already answered' }));
 
-    const described = await callApi(runtime.config, 'GET', `/quizzes/${quizId}`);
+    const described = await callApi(suite.runtime.config, 'GET', `/quizzes/${quizId}`);
     expect(described.body).toMatchObject({ counts: [0, 1, 0], total: 1 });
   }, 90_000);
 
   it('recovers from a forged stored token by starting over as a new viewer', async () => {
-    const context = await browser.newContext();
-    contexts.push(context);
+    const context = await suite.newContext();
     const forged = {
       token: `v1.${Buffer.from(JSON.stringify({ sub: 'someone-else', iat: 1, exp: 4_000_000_000 })).toString('base64url')}.AAAA`,
       viewerId: 'someone-else',

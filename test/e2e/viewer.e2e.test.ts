@@ -1,15 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setStream } from '../local/harness';
-import { browserSuite, openFromConsole } from './browser';
+import { browserSuite, openFromConsole, waitFor, waitForPage } from './browser';
 
 /**
  * The quiz flow as people meet it: three viewer pages in headless Chromium (Debian's), a host
  * running the CLI, answers by clicking, a reveal, and every page showing counts and its grade.
  */
 const screenshots = path.join(__dirname, '..', '..', 'test-output');
-const suite = browserSuite();
-const { host, openViewer } = suite;
+/**
+ * The answer grace is 3 s here instead of the template's 8 s: only the last test waits it out,
+ * and it counts a 3 s grace down as it would 8.
+ */
+const GRACE_SECONDS = 3;
+const suite = browserSuite({ answerGraceSeconds: GRACE_SECONDS });
+const { host, openViewer, openViewerOnTestClock, it } = suite;
 
 describe('when three viewers play a quiz in the browser', () => {
   it('shows the question, takes clicked answers, and shows every viewer the counts and their grade', async () => {
@@ -37,23 +42,24 @@ describe('when three viewers play a quiz in the browser', () => {
     expect(created.quizId).toEqual(expect.any(String));
 
     for (const page of pages) {
-      await page
-        .getByTestId('question')
-        .filter({ hasText: 'Which planet is the largest?' })
-        .waitFor({ timeout: 20_000 });
+      await waitFor(page.getByTestId('question').filter({ hasText: 'Which planet is the largest?' }));
       await expect(page.getByTestId('choice-1').textContent()).resolves.toContain('Jupiter');
     }
     fs.mkdirSync(screenshots, { recursive: true });
     await pages[0].screenshot({ path: path.join(screenshots, 'viewer-question.png'), fullPage: true });
 
-    // Two viewers pick Jupiter (right), one picks Mars (wrong); the buttons are real buttons.
+    // Two viewers pick Jupiter (right), one picks Mars (wrong), all at once; the buttons are real buttons.
     const picks = [1, 1, 0];
-    for (const [i, page] of pages.entries()) {
-      await page.getByRole('button', { name: ['Mars', 'Jupiter', 'Venus'][picks[i]] }).click();
-      await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
-      await expect(page.getByTestId(`choice-${picks[i]}`).getAttribute('aria-pressed')).resolves.toBe('true');
-      await expect(page.getByTestId('choice-2').isDisabled()).resolves.toBe(true);
-    }
+    await Promise.all(
+      pages.map(async (page, i) => {
+        await page.getByRole('button', { name: ['Mars', 'Jupiter', 'Venus'][picks[i]] }).click();
+        await waitFor(page.getByTestId('notice').filter({ hasText: 'Answer locked in' }));
+        await expect(page.getByTestId(`choice-${picks[i]}`).getAttribute('aria-pressed')).resolves.toBe(
+          'true',
+        );
+        await expect(page.getByTestId('choice-2').isDisabled()).resolves.toBe(true);
+      }),
+    );
 
     const shown = await host('quiz', 'show', created.quizId);
     expect(shown).toMatchObject({ counts: [1, 2, 0], total: 3, state: 'open' });
@@ -68,7 +74,7 @@ describe('when three viewers play a quiz in the browser', () => {
     });
 
     for (const [i, page] of pages.entries()) {
-      await page.getByTestId('graded').waitFor({ timeout: 20_000 });
+      await waitFor(page.getByTestId('graded'));
       await expect(page.getByTestId('count-0').textContent()).resolves.toBe('1');
       await expect(page.getByTestId('count-1').textContent()).resolves.toBe('2');
       await expect(page.getByTestId('count-2').textContent()).resolves.toBe('0');
@@ -82,7 +88,9 @@ describe('when three viewers play a quiz in the browser', () => {
   }, 90_000);
 
   it('tells a viewer plainly when the question has closed', async () => {
-    const page = await openViewer();
+    // The page's clock is the test's: the 5 s pass when the test says (the last test of the
+    // file watches a countdown run out on the wall clock).
+    const page = await openViewerOnTestClock();
     const created = await host(
       'quiz',
       'create',
@@ -97,8 +105,9 @@ describe('when three viewers play a quiz in the browser', () => {
       '--duration',
       '5',
     );
-    await page.getByTestId('question').filter({ hasText: 'Quick one?' }).waitFor({ timeout: 20_000 });
-    await page.getByTestId('countdown').filter({ hasText: 'Time is up' }).waitFor({ timeout: 15_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'Quick one?' }));
+    await page.clock.fastForward(5_000);
+    await waitFor(page.getByTestId('countdown').filter({ hasText: 'Time is up' }));
     await expect(page.getByTestId('choice-0').isDisabled()).resolves.toBe(true);
     expect(created.quizId).toEqual(expect.any(String));
   }, 60_000);
@@ -119,20 +128,25 @@ describe('when three viewers play a quiz in the browser', () => {
       '--duration',
       '60',
     );
-    await page.getByTestId('question').filter({ hasText: 'Keyboard only?' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('question').filter({ hasText: 'Keyboard only?' }));
     await page.getByTestId('choice-1').focus();
     await page.evaluate(() => {
       const w = window as unknown as Record<string, Element | null>;
       w.focused = document.activeElement;
       w.statusRegion = document.querySelector('[data-testid="notice"]');
     });
-    const before = await page.getByTestId('countdown').textContent();
-    // A few ticks of the countdown, each a render of the page.
-    await page.waitForFunction(
-      (text) => document.querySelector('[data-testid="countdown"]')?.textContent !== text,
-      before,
-    );
-    await page.waitForTimeout(1100);
+    // Two ticks of the countdown, each a render of the page: its text changes, twice.
+    const tick = (from: string | null) =>
+      waitForPage(
+        page,
+        `the countdown to tick on from "${from}"`,
+        (text) => {
+          const now = document.querySelector('[data-testid="countdown"]')?.textContent ?? null;
+          return now !== text ? now : null;
+        },
+        from,
+      );
+    await tick(await tick(await page.getByTestId('countdown').textContent()));
     const kept = await page.evaluate(() => {
       const w = window as unknown as Record<string, Element>;
       return {
@@ -144,7 +158,7 @@ describe('when three viewers play a quiz in the browser', () => {
     expect(kept).toEqual({ sameFocus: true, focusedText: 'Never', sameStatus: true });
 
     await page.keyboard.press('Enter');
-    await page.getByTestId('notice').filter({ hasText: 'Answer locked in' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('notice').filter({ hasText: 'Answer locked in' }));
     await expect(page.getByTestId('choice-1').getAttribute('aria-pressed')).resolves.toBe('true');
     // The polite live region a screen reader watches is the one that was there all along.
     await expect(
@@ -154,48 +168,38 @@ describe('when three viewers play a quiz in the browser', () => {
 
   it('shows the stream going offline and live again', async () => {
     const page = await openViewer();
-    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('stream').filter({ hasText: 'LIVE' }));
     const set = (state: string) => setStream(suite.runtime.config, state);
     try {
       await set('offline');
-      await page.getByTestId('stream').filter({ hasText: 'Offline' }).waitFor({ timeout: 20_000 });
+      await waitFor(page.getByTestId('stream').filter({ hasText: 'Offline' }));
     } finally {
       // Never leave the stream offline for the tests that follow.
       await set('live');
     }
-    await page.getByTestId('stream').filter({ hasText: 'LIVE' }).waitFor({ timeout: 20_000 });
+    await waitFor(page.getByTestId('stream').filter({ hasText: 'LIVE' }));
   }, 60_000);
 });
 
 describe('when the host uses the console', () => {
   it('opens a quiz, sees live counts, and reveals it', async () => {
-    const viewer = await openViewer();
-    const console = await suite.openConsole();
+    const [viewer, console] = await Promise.all([openViewer(), suite.openConsole()]);
     await openFromConsole(console, { question: 'Best season?', choices: ['Spring', 'Autumn'], seconds: 60 });
-    await console
-      .getByTestId('live-question')
-      .filter({ hasText: 'Best season? (open)' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(console.getByTestId('live-question').filter({ hasText: 'Best season? (open)' }));
 
-    await viewer.getByTestId('question').filter({ hasText: 'Best season?' }).waitFor({ timeout: 20_000 });
+    await waitFor(viewer.getByTestId('question').filter({ hasText: 'Best season?' }));
     await viewer.getByRole('button', { name: 'Spring' }).click();
-    await console
-      .getByTestId('live-total')
-      .filter({ hasText: '1 answer so far' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(console.getByTestId('live-total').filter({ hasText: '1 answer so far' }));
 
     await console.getByTestId('reveal-now').click();
-    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 20_000 });
-    await viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }).waitFor({ timeout: 20_000 });
+    await waitFor(console.getByTestId('live-question').filter({ hasText: '(revealed)' }));
+    await waitFor(viewer.getByTestId('graded').filter({ hasText: 'You got it right!' }));
 
     // An error reply is shown plainly, with its code.
     await console.getByTestId('event-type').fill('confetti');
     await console.getByTestId('event-data').fill(JSON.stringify({ blob: 'x'.repeat(1100) }));
     await console.getByTestId('send-event').click();
-    await console
-      .getByTestId('message')
-      .filter({ hasText: 'PAYLOAD_TOO_LARGE' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(console.getByTestId('message').filter({ hasText: 'PAYLOAD_TOO_LARGE' }));
   }, 60_000);
 });
 
@@ -222,30 +226,32 @@ describe("the console's form", () => {
     }
     // The radio carries the choice's meaning for a screen reader, and the choice is checked.
     expect(await console.getByTestId('correct-1').isChecked()).toBe(true);
-    await console.context().close();
   }, 60_000);
 });
 
 describe('when the host reveals before the answers close', () => {
   it('the viewer counts the whole duration down, and the console waits out the grace, then reveals', async () => {
-    const viewer = await openViewer();
-    const console = await suite.openConsole();
+    const [viewer, console] = await Promise.all([openViewer(), suite.openConsole()]);
     await openFromConsole(console, { question: 'Quick, in video time?', choices: ['Yes', 'No'], seconds: 5 });
 
-    await viewer
-      .getByTestId('question')
-      .filter({ hasText: 'Quick, in video time?' })
-      .waitFor({ timeout: 20_000 });
+    await waitFor(viewer.getByTestId('question').filter({ hasText: 'Quick, in video time?' }));
     // The countdown starts from the moment the question showed here: the whole 5 s.
     await expect(viewer.getByTestId('countdown').textContent()).resolves.toMatch(/^[45] s left$/);
 
     await console.getByTestId('reveal').click();
-    await console
+    const wait = console
       .getByTestId('reveal-wait')
-      .filter({ hasText: /^Revealing in \d+ s: viewers behind/ })
-      .waitFor();
-    await console.getByTestId('live-question').filter({ hasText: '(revealed)' }).waitFor({ timeout: 25_000 });
+      .filter({ hasText: /^Revealing in \d+ s: viewers behind/ });
+    await waitFor(wait);
+    // It waits what is left of the 5 s and the grace, no longer.
+    const left = Number(/\d+/.exec((await wait.textContent()) ?? '')?.[0]);
+    expect(left).toBeLessThanOrEqual(5 + GRACE_SECONDS);
+    // Meanwhile the viewer's 5 s run out: it can no longer answer, and sees why.
+    await waitFor(viewer.getByTestId('countdown').filter({ hasText: 'Time is up' }));
+    await waitFor(console.getByTestId('live-question').filter({ hasText: '(revealed)' }), {
+      timeout: 25_000,
+    });
     await expect(console.getByTestId('message').textContent()).resolves.toBe('');
-    await viewer.getByTestId('countdown').filter({ hasText: 'Revealed' }).waitFor({ timeout: 20_000 });
+    await waitFor(viewer.getByTestId('countdown').filter({ hasText: 'Revealed' }));
   }, 60_000);
 });

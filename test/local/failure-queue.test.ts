@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalRuntime } from '../../local/runtime';
 import { captureCli } from '../cli/capture-cli';
-import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
+import { bootTestRuntime, callApi, recentLog, Viewer, waitForIdle, waitUntil } from './harness';
 
 /**
  * The failure destination end to end, in the local runtime: an injected fan-out crash is retried
@@ -17,13 +17,17 @@ const configFile = path.join(os.tmpdir(), `cuecast-failures-${process.pid}.json`
 const viewers: Viewer[] = [];
 
 beforeAll(async () => {
-  // Lambda waits 1 and 2 minutes before its retries; here 50 ms, so the test takes seconds.
-  runtime = await bootTestRuntime({ asyncRetryDelaysMs: [50, 50] });
+  // Lambda waits 1 and 2 minutes before its retries; here 50 ms, so the test takes seconds. One
+  // container per function: nothing here needs two side by side, and a boot then starts one
+  // fan-out container for its four segments instead of four.
+  runtime = await bootTestRuntime({ asyncRetryDelaysMs: [50, 50], containersPerFunction: 1 });
+  // The viewer connects on an idle runtime (see waitForIdle): the boot's stream push done.
+  await waitForIdle(runtime, 'the boot’s stream fan-out to finish');
   fs.writeFileSync(configFile, JSON.stringify(runtime.config));
 }, 120_000);
 
 afterAll(async () => {
-  for (const viewer of viewers) viewer.socket.close();
+  await Promise.all(viewers.map((viewer) => viewer.close()));
   await runtime?.stop();
   fs.rmSync(configFile, { force: true });
 });
@@ -36,12 +40,12 @@ const fanOutQueueArn = () => {
   return queue.arn;
 };
 
+/** Waits for `test`, failing after `timeoutMs` with what it waited for and the runtime's last lines. */
 async function until(test: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
+  await waitUntil(what, test, {
+    timeoutMs,
+    describe: () => `failure records: ${runtime.sqs.bodies(fanOutQueueArn()).length}\n${recentLog(runtime)}`,
+  });
 }
 
 describe('when the fan-out keeps crashing on a reveal', () => {
@@ -70,7 +74,12 @@ describe('when the fan-out keeps crashing on a reveal', () => {
 
     // Every segment of the reveal: tried three times (one attempt, two retries), then queued.
     await until(() => runtime.sqs.bodies(fanOutQueueArn()).length > 0, 'the first failure record');
-    await sleep(500);
+    const totalSegments = () =>
+      JSON.parse(runtime.sqs.bodies(fanOutQueueArn())[0]).requestPayload.totalSegments as number;
+    await until(
+      () => runtime.sqs.bodies(fanOutQueueArn()).length >= totalSegments(),
+      "every segment's failure record",
+    );
     const records = runtime.sqs.bodies(fanOutQueueArn()).map((body) => JSON.parse(body));
     const segments = records[0].requestPayload.totalSegments as number;
     expect(records).toHaveLength(segments);
@@ -86,8 +95,9 @@ describe('when the fan-out keeps crashing on a reveal', () => {
       expect(record.requestContext.functionArn).toMatch(/^arn:aws:lambda:.+FanOut.+:\$LATEST$/);
     }
     expect(records.map((r) => r.requestPayload.segment).sort()).toEqual([...Array(segments).keys()]);
-    // Nothing reached the viewer.
-    await sleep(300);
+    // Nothing reached the viewer: every attempt has failed (a record is written after the last),
+    // and whatever the stack sent the viewer so far has arrived.
+    await viewer.caughtUp();
     expect(viewer.frames.filter(reveal)).toEqual([]);
     crash.clear();
 
@@ -137,8 +147,12 @@ describe('when the fan-out keeps crashing on a reveal', () => {
           MessageBody: JSON.stringify(record),
         }),
       );
+    const runsBeforeAgain = fanOutRuns();
     expect((await ops('ops', 'redrive')).stdout).toBe(`Redriven ${segments} failures.\n`);
-    await sleep(1500);
+    // Each redriven segment has run (and found its mark), and whatever it sent has arrived.
+    await until(() => fanOutRuns() >= runsBeforeAgain + segments, 'the segments redriven again');
+    await waitForIdle(runtime, 'the segments redriven again to finish');
+    await viewer.caughtUp();
     expect(viewer.frames.filter(reveal)).toHaveLength(1);
     expect(runtime.sqs.bodies(fanOutQueueArn())).toEqual([]);
   }, 60_000);

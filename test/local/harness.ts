@@ -13,24 +13,72 @@ import {
   type LocalRuntimeOptions,
   startLocalRuntime,
 } from '../../local/runtime';
+import { RecentLines, waitUntil } from '../support/wait';
+
+/** The last lines each test runtime logged, for the message of a wait that times out. */
+const recentLogs = new WeakMap<LocalRuntime, RecentLines>();
 
 /**
  * The local runtime as every integration suite boots it: free loopback ports, the cdk.out that
  * test/global-setup.ts synthesized once, a throwaway state file, and quiet logs (with
- * CUECAST_TEST_LOG=FILE, every runtime's log is appended to FILE, for chasing a failure).
+ * CUECAST_TEST_LOG=FILE, every runtime's log is appended to FILE, for chasing a failure). The
+ * last lines are kept either way ({@link recentLog}), and still go to a `log` option's function.
  */
 export async function bootTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const logFile = process.env.CUECAST_TEST_LOG;
-  return startLocalRuntime({
+  const recent = new RecentLines(60);
+  const runtime = await startLocalRuntime({
     basePort: await freeBasePort(),
     synth: false,
     stateFile: tempStateFile(),
-    log: logFile ? (line) => fs.appendFileSync(logFile, `${line}\n`) : () => undefined,
     ...options,
+    log: (line) => {
+      recent.push(line);
+      if (logFile) fs.appendFileSync(logFile, `${line}\n`);
+      options.log?.(line);
+    },
+  });
+  recentLogs.set(runtime, recent);
+  return runtime;
+}
+
+/** What a runtime booted by {@link bootTestRuntime} logged last: for a timeout's message. */
+export const recentLog = (runtime: LocalRuntime): string =>
+  `recent runtime log:\n${recentLogs.get(runtime)?.toString() ?? '(none kept)'}`;
+
+/** Functions with an invocation queued or running, by logical id, with how many. */
+export function busyFunctions(runtime: LocalRuntime): Record<string, number> {
+  const busy: Record<string, number> = {};
+  for (const fn of runtime.host.all()) {
+    const running = runtime.host.running(fn.logicalId);
+    if (running > 0) busy[fn.logicalId] = running;
+  }
+  return busy;
+}
+
+/**
+ * Waits until no function has an invocation queued or running. Every link of the stack's chains
+ * starts its next one before it finishes (an API call's function invokes the fan-out before it
+ * answers; a stream switch hands its event to the function before `POST /_local/stream` answers),
+ * so once nothing runs, the work of everything a test did before has finished. It cannot see an
+ * asynchronous retry waiting for its delay, nor a message still on its way to the gateway.
+ *
+ * Connect viewers whose pushes a test awaits only on an idle runtime: a fan-out still running
+ * (the boot's stream push, an earlier test's reveal) that posts to a viewer whose `$connect` has
+ * not finished gets 410 from `@connections`, as on AWS, and deletes the viewer's record as gone;
+ * that viewer then gets no push at all.
+ */
+export function waitForIdle(runtime: LocalRuntime, what = 'every function to finish', timeoutMs = 20_000) {
+  return waitUntil(what, () => Object.keys(busyFunctions(runtime)).length === 0, {
+    timeoutMs,
+    describe: () => `still running: ${JSON.stringify(busyFunctions(runtime))}\n${recentLog(runtime)}`,
   });
 }
 
-export const tempStateFile = () => path.join(os.tmpdir(), `cuecast-local-${process.pid}-${Date.now()}.json`);
+let stateFiles = 0;
+/** A state file of its own for each runtime, even two booted in the same millisecond. */
+export const tempStateFile = () =>
+  path.join(os.tmpdir(), `cuecast-local-${process.pid}-${Date.now()}-${++stateFiles}.json`);
 
 export interface HttpReply {
   status: number;
@@ -75,6 +123,8 @@ export async function callApi(
   let res = await send();
   let raw = await res.text();
   for (let waits = 0; res.status === 429 && raw === STAGE_THROTTLED && waits < 200; waits++) {
+    // The protocol, not a guess: a client backs off and sends again while the stage's bucket
+    // refills (it refills continuously, so a short pause suffices; 200 of them give up).
     await sleep(50);
     res = await send();
     raw = await res.text();
@@ -176,6 +226,7 @@ export async function callApiPatiently(
   for (let attempt = 0; attempt < 10; attempt++) {
     const reply = await callApi(config, method, route, body);
     if (reply.status !== 429) return reply;
+    // The protocol, not a guess: a client waits out the Retry-After the API gave it.
     await sleep(1000 * Number(reply.headers.get('retry-after') ?? 1));
   }
   throw new Error(`${method} ${route}: rate limited 10 times in a row`);
@@ -205,15 +256,26 @@ export class Viewer {
     socket.on('close', (code) => {
       this.closeCode = code;
     });
+    // A reset connection (a runtime stopping under it) closes it; it must not throw out of the test.
+    socket.on('error', () => undefined);
   }
 
-  static connect(url: string): Promise<Viewer> {
+  /** Opens a connection; fails if the upgrade is refused, or not answered within `timeoutMs`. */
+  static connect(url: string, timeoutMs = 30_000): Promise<Viewer> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(url);
-      socket.once('open', () => resolve(new Viewer(socket)));
-      socket.once('error', reject);
+      const timer = setTimeout(() => {
+        socket.terminate();
+        reject(new Error(`no answer to the WebSocket upgrade of ${url} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      const settle = (settled: () => void) => {
+        clearTimeout(timer);
+        settled();
+      };
+      socket.once('open', () => settle(() => resolve(new Viewer(socket))));
+      socket.once('error', (error) => settle(() => reject(error)));
       socket.once('unexpected-response', (_req, res) =>
-        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+        settle(() => reject(new Error(`upgrade refused: ${res.statusCode}`))),
       );
     });
   }
@@ -222,22 +284,32 @@ export class Viewer {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
-  /** Resolves with the first frame (already received or to come) that passes `test`. */
-  waitFor(test: (frame: any) => boolean, timeoutMs = 10_000): Promise<any> {
+  /**
+   * Resolves with the first frame (already received or to come) that passes `test`. At the
+   * deadline the error names what it waited for (`what`, or the test's own source) and every
+   * frame received.
+   */
+  waitFor(test: (frame: any) => boolean, timeoutMs = 10_000, what?: string): Promise<any> {
     const seen = this.frames.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no matching frame in ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)),
-        timeoutMs,
-      );
-      this.waiters.push({
+      const waiter = {
         test,
-        resolve: (frame) => {
+        resolve: (frame: any) => {
           clearTimeout(timer);
           resolve(frame);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const state = this.closeCode === undefined ? 'open' : `closed with ${this.closeCode}`;
+        reject(
+          new Error(
+            `no frame matching ${what ?? String(test)} in ${timeoutMs} ms (connection ${state}); got ${JSON.stringify(this.frames).slice(-4000)}`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
@@ -245,7 +317,21 @@ export class Viewer {
   async request(message: unknown, types: string[], timeoutMs?: number): Promise<any> {
     const before = this.frames.length;
     this.send(message);
-    return this.waitFor((f) => this.frames.indexOf(f) >= before && types.includes(f.type), timeoutMs);
+    return this.waitFor(
+      (f) => this.frames.indexOf(f) >= before && types.includes(f.type),
+      timeoutMs,
+      `a reply of type ${types.join(' or ')} to ${(typeof message === 'string' ? message : JSON.stringify(message)).slice(0, 200)}`,
+    );
+  }
+
+  /**
+   * Resolves once every frame the stack sent this viewer before now has arrived: a ping's pong
+   * goes out through `@connections` after them, on the same connection, so it arrives after
+   * them. Use it after the work that would send a frame has finished ({@link waitForIdle}), to
+   * check that a frame did not come, without sleeping.
+   */
+  async caughtUp(): Promise<void> {
+    await this.request({ action: 'ping' }, ['pong']);
   }
 
   close(): Promise<void> {
@@ -255,6 +341,27 @@ export class Viewer {
       this.socket.close();
     });
   }
+}
+
+/** The status of a refused WebSocket upgrade; fails if it is accepted, or not answered in 5 s. */
+export function refusedUpgrade(url: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const client = new WebSocket(url);
+    const timer = setTimeout(() => {
+      client.terminate();
+      reject(new Error(`no answer to the upgrade of ${url} in 5000 ms`));
+    }, 5000);
+    client.on('unexpected-response', (_req, res) => {
+      clearTimeout(timer);
+      resolve(res.statusCode ?? 0);
+    });
+    client.on('open', () => {
+      clearTimeout(timer);
+      client.close();
+      reject(new Error('the upgrade was accepted'));
+    });
+    client.on('error', () => undefined);
+  });
 }
 
 /** A function record for gateway tests that stub the Lambda host: it names a route's target. */
@@ -269,5 +376,31 @@ export const stubFunction = (logicalId: string): LocalFunction => ({
   memorySize: 128,
 });
 
-/** The platform's sleep, for the suites that import it from here. */
-export { freeBasePort, sleep };
+/**
+ * Resolves with the arguments of `emitter`'s next `event`; at the deadline, fails naming `what`.
+ * For the events a test awaits on a socket or a child process, which may otherwise never come.
+ */
+export function nextEvent(
+  emitter: NodeJS.EventEmitter,
+  event: string,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} (the ${event} event)`));
+    }, timeoutMs);
+    emitter.once(event, listener);
+  });
+}
+
+/**
+ * The platform's sleep, for the suites that import it from here. A wait for something to happen
+ * is `waitUntil` (test/support/wait.ts); a sleep is only for a wait whose length is the subject.
+ */
+export { freeBasePort, sleep, waitUntil };

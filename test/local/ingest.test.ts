@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { GetStreamCommand, GetStreamKeyCommand, IvsClient, PutMetadataCommand } from '@aws-sdk/client-ivs';
 import type { LocalRuntime } from '../../local/runtime';
 import { runFfmpeg, stopFfmpeg } from '../../local/video/ffmpeg';
-import { bootTestRuntime, callApi, setStream, sleep, Viewer } from './harness';
+import { bootTestRuntime, callApi, setStream, Viewer, waitForIdle, waitUntil } from './harness';
 
 /**
  * The local ingest as a streamer meets it: ffmpeg publishes RTMP to `<ingestUrl><streamKey>` with
@@ -42,15 +42,25 @@ const exitOf = (child: ChildProcessWithoutNullStreams, ms: number): Promise<numb
     });
   });
 
-/** Polls `probe` until it returns something truthy, or fails after `ms` saying what it waited for. */
+/**
+ * Polls `probe` until it returns something truthy, or fails after `ms` saying what it waited for,
+ * what the probe last gave, and the runtime's last log lines.
+ */
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(200);
-  }
+  let last: unknown;
+  return waitUntil(
+    what,
+    async () => {
+      last = await probe();
+      return last as T | undefined | false;
+    },
+    {
+      timeoutMs: ms,
+      // Some probes download every listed segment: a gentler pace than the default.
+      intervalMs: 100,
+      describe: () => `the probe gave ${JSON.stringify(last)}\nlog:\n${logLines.slice(-30).join('\n')}`,
+    },
+  ) as Promise<T>;
 }
 
 const streamState = async () => {
@@ -91,7 +101,11 @@ const connect = async () => {
 };
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime({ log: (line) => logLines.push(line) });
+  // One container per function: nothing here needs two side by side, and the stream's fan-outs
+  // then start one container for their four segments instead of four.
+  runtime = await bootTestRuntime({ log: (line) => logLines.push(line), containersPerFunction: 1 });
+  // Viewers connect on an idle runtime (see waitForIdle): the boot's stream push done.
+  await waitForIdle(runtime, 'the boot’s stream fan-out to finish');
   // The event bus hands every event to the host: record the stream ones, in the order they go out.
   const invoke = runtime.host.invoke.bind(runtime.host);
   jest.spyOn(runtime.host, 'invoke').mockImplementation((fn, event: any) => {
@@ -107,6 +121,8 @@ beforeAll(async () => {
 
 afterEach(async () => {
   await Promise.all(viewers.splice(0).map((v) => v.close()));
+  // A fan-out a test left running would delete the next test's viewers as they connect.
+  await waitForIdle(runtime, 'the test’s fan-outs to finish');
 });
 
 afterAll(async () => {
@@ -141,6 +157,8 @@ describe('when ffmpeg publishes to the local ingest', () => {
     await until('the stack to store offline', async () => {
       return (await callApi(runtime.config, 'GET', '/state')).body.stream === 'offline';
     });
+    // The viewer connects once the offline push is done (see waitForIdle).
+    await waitForIdle(runtime, 'the offline push to finish');
     expect(await streamState()).toBe('offline');
     expect((await playlist()).status).toBe(404);
     const viewer = await connect();
@@ -267,8 +285,10 @@ describe('when something that is not RTMP reaches the ingest', () => {
     const socket = net.connect(ingestPort(), '127.0.0.1');
     socket.on('error', () => undefined);
     socket.write(httpGet + 'X'.repeat(8192));
-    await sleep(500);
+    // Afterwards: once the ingest has dealt with it, closing it.
+    const closed = await closedWithin(socket, 5000);
     socket.destroy();
+    expect(closed).toBe(true);
 
     const probe = net.connect(ingestPort(), '127.0.0.1');
     await new Promise<void>((resolve, reject) => probe.once('connect', resolve).once('error', reject));

@@ -1,7 +1,7 @@
 import { METRIC } from '../../lambda/metric-names';
 import type { LocalRuntime } from '../../local/runtime';
 import { usageBetween } from '../../local/usage';
-import { bootTestRuntime, callApi, sleep, Viewer } from './harness';
+import { bootTestRuntime, callApi, recentLog, Viewer, waitForIdle, waitUntil } from './harness';
 
 /**
  * Locally, the functions' EMF lines show up in their logs as they would in CloudWatch Logs:
@@ -11,7 +11,11 @@ let runtime: LocalRuntime;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime({ log: (line) => lines.push(line) });
+  // One container per function: nothing here needs two side by side, and the fan-outs then start
+  // one container for their four segments instead of four.
+  runtime = await bootTestRuntime({ log: (line) => lines.push(line), containersPerFunction: 1 });
+  // The viewers connect on an idle runtime (see waitForIdle): the boot's stream push done.
+  await waitForIdle(runtime, 'the boot’s stream fan-out to finish');
 }, 120_000);
 afterAll(() => runtime?.stop());
 
@@ -31,14 +35,15 @@ it('writes every custom metric of a quiz into the function logs as EMF', async (
     correctIndex: 0,
   });
   const { quizId } = created.body;
+  // No option replaces the answer grace here: the template's, for a LOW-latency channel.
+  expect(created.body.graceSeconds).toBe(8);
   await viewer.request({ action: 'answer', quizId, choiceIndex: 0 }, ['answer']);
   await viewer.request({ action: 'answer', quizId, choiceIndex: 1 }, ['error']);
   await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
   await viewer.waitFor((f) => f.quizId === quizId && f.type === 'graded');
-  await sleep(500);
   viewer.socket.close();
 
-  for (const name of [
+  const names = [
     METRIC.connectionsOpened,
     METRIC.cuesSent,
     METRIC.answersAccepted,
@@ -46,7 +51,16 @@ it('writes every custom metric of a quiz into the function logs as EMF', async (
     METRIC.answerDuration,
     METRIC.deliveries,
     METRIC.revealToDelivery,
-  ]) {
+  ];
+  // A function's log lines reach the runtime on their own channel, after its reply: the fan-out's
+  // come once it has finished.
+  await waitForIdle(runtime, 'the reveal’s fan-out to finish');
+  await waitUntil('every metric in the logs', () => names.every((name) => emitted(name).length > 0), {
+    timeoutMs: 10_000,
+    describe: () =>
+      `missing: ${names.filter((name) => emitted(name).length === 0).join(', ')}\n${recentLog(runtime)}`,
+  });
+  for (const name of names) {
     expect(emitted(name).length).toBeGreaterThan(0);
   }
   expect(emitted(METRIC.answersRefused)[0]).toMatchObject({ code: 'ALREADY_ANSWERED', service: 'Cuecast' });
@@ -69,8 +83,24 @@ describe('the usage meter', () => {
       const usage = runtime.usage.snapshot();
       return (usage.functions[disconnect]?.invocations ?? 0) >= usage.connections;
     };
-    while (!settled()) await sleep(20);
-    while (runtime.host.all().some((fn) => runtime.host.running(fn.logicalId) > 0)) await sleep(20);
+    await waitUntil('every connection’s $disconnect', settled, {
+      describe: () =>
+        `${JSON.stringify(runtime.usage.snapshot().functions[disconnect])} for ${runtime.usage.snapshot().connections} connections`,
+    });
+    await waitForIdle(runtime);
+  }
+
+  /**
+   * Waits until the answer function has finished `count` more invocations than in `before`, and
+   * their log lines have arrived (they come on their own channel, after the reply).
+   */
+  async function answered(before: ReturnType<typeof runtime.usage.snapshot>, count = 1): Promise<void> {
+    const used = () => usageBetween(before, runtime.usage.snapshot()).functions[answerFn()];
+    await waitUntil(
+      `${count} answer invocation(s) to finish and log`,
+      () => used()?.invocations === count && runtime.host.running(answerFn()) === 0 && used()?.logBytes > 0,
+      { timeoutMs: 10_000, describe: () => `${JSON.stringify(used())}\n${recentLog(runtime)}` },
+    );
   }
 
   it('counts an answer in the units AWS bills: one message each way, two writes, half a read unit', async () => {
@@ -85,7 +115,7 @@ describe('the usage meter', () => {
     try {
       const before = runtime.usage.snapshot();
       await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 0 }, ['answer']);
-      await sleep(200);
+      await answered(before);
       const used = usageBetween(before, runtime.usage.snapshot());
 
       expect(used).toMatchObject({ messagesIn: 1, messageUnitsIn: 1, messagesOut: 1, messageUnitsOut: 1 });
@@ -108,7 +138,7 @@ describe('the usage meter', () => {
       // A second answer is refused by a conditional write, which DynamoDB still bills.
       const again = runtime.usage.snapshot();
       await viewer.request({ action: 'answer', quizId: created.body.quizId, choiceIndex: 1 }, ['error']);
-      await sleep(200);
+      await answered(again);
       const refused = usageBetween(again, runtime.usage.snapshot());
       expect(refused.writeUnits).toBe(1);
     } finally {

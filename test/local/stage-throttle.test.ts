@@ -4,7 +4,7 @@ import { CloudAssembly } from '../../local/assembly';
 import type { InvokeResult, LambdaHost, LocalFunction } from '../../local/lambda-host';
 import { StageThrottle, stageThrottleOf } from '../../local/stage-throttle';
 import { WebSocketGateway } from '../../local/websocket-gateway';
-import { freeBasePort, sleep, stubFunction } from './harness';
+import { freeBasePort, nextEvent, refusedUpgrade, stubFunction, waitUntil } from './harness';
 
 /** The stages' throttling: the token bucket, its settings from the template, and the WebSocket gateway's use of it. */
 describe('when requests draw on a stage token bucket', () => {
@@ -94,22 +94,22 @@ describe('when a WebSocket stage runs out of tokens (burst 2, 1 per second)', ()
       const client = new WebSocket(`ws://127.0.0.1:${port}`);
       const frames: any[] = [];
       client.on('message', (data) => frames.push(JSON.parse(data.toString())));
-      await new Promise((resolve) => client.once('open', resolve));
+      await nextEvent(client, 'open', 'the connection to open');
       client.send('{"action":"answer"}');
       client.send('{"action":"answer"}');
-      await sleep(100);
+      // The gateway handles frames in order: once the second one's refusal is here, the first one's
+      // route has been invoked, and the second one's would have been.
+      await waitUntil('the second message’s refusal', () => frames.length > 0, {
+        timeoutMs: 5000,
+        describe: () => ({ invoked, frames }),
+      });
       expect(invoked).toEqual(['$connect', 'answer']);
       expect(frames).toEqual([
         { message: 'Too Many Requests', connectionId: expect.any(String), requestId: expect.any(String) },
       ]);
       expect(client.readyState).toBe(WebSocket.OPEN);
 
-      const status = await new Promise<number>((resolve, reject) => {
-        const refused = new WebSocket(`ws://127.0.0.1:${port}`);
-        refused.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        refused.on('open', () => reject(new Error('the upgrade was accepted')));
-        refused.on('error', () => undefined);
-      });
+      const status = await refusedUpgrade(`ws://127.0.0.1:${port}`);
       expect(status).toBe(429);
       expect(invoked).toEqual(['$connect', 'answer']);
       client.close();

@@ -1,7 +1,15 @@
 import WebSocket from 'ws';
 import type { InvokeResult, LambdaHost, LocalFunction } from '../../local/lambda-host';
 import { WebSocketGateway } from '../../local/websocket-gateway';
-import { freeBasePort, type Signing, signedFetch, stubFunction } from './harness';
+import {
+  freeBasePort,
+  nextEvent,
+  refusedUpgrade,
+  type Signing,
+  signedFetch,
+  stubFunction,
+  waitUntil,
+} from './harness';
 
 /** The gateway on its own, with a fake function host: what AWS does at the edges. */
 const signing = {
@@ -39,12 +47,7 @@ describe('when $connect answers with a non-2xx status', () => {
     const { ws } = gateway(port, (route) => ({ statusCode: route === '$connect' ? 401 : 200 }));
     await ws.start();
     try {
-      const status = await new Promise<number>((resolve, reject) => {
-        const client = new WebSocket(`ws://127.0.0.1:${port}/?token=bad`);
-        client.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-        client.on('open', () => reject(new Error('the upgrade was accepted')));
-        client.on('error', () => undefined);
-      });
+      const status = await refusedUpgrade(`ws://127.0.0.1:${port}/?token=bad`);
       expect(status).toBe(401);
       expect(ws.size).toBe(0);
     } finally {
@@ -66,9 +69,12 @@ describe('when frames arrive', () => {
       expect(ws.routeFor('{"action":7}')).toBe('$default');
 
       const client = new WebSocket(`ws://127.0.0.1:${port}/?x=1`);
-      await new Promise((resolve) => client.once('open', resolve));
+      await nextEvent(client, 'open', 'the connection to open');
       client.send('{"action":"answer","quizId":"q"}');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil('the answer route’s invocation', () => invocations.some((i) => i.route === 'answer'), {
+        timeoutMs: 5000,
+        describe: () => invocations.map((i) => i.route),
+      });
       const connect = invocations.find((i) => i.route === '$connect')?.event;
       const answer = invocations.find((i) => i.route === 'answer')?.event;
       expect(connect.queryStringParameters).toEqual({ x: '1' });
@@ -86,10 +92,17 @@ describe('when frames arrive', () => {
       });
       expect(answer.body).toBe('{"action":"answer","quizId":"q"}');
 
-      const closed = new Promise((resolve) => client.once('close', resolve));
+      const closed = nextEvent(client, 'close', 'the connection to close');
       client.close(1000);
       await closed;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await waitUntil(
+        'the $disconnect route’s invocation',
+        () => invocations.some((i) => i.route === '$disconnect'),
+        {
+          timeoutMs: 5000,
+          describe: () => invocations.map((i) => i.route),
+        },
+      );
       expect(invocations.find((i) => i.route === '$disconnect')?.event.requestContext).toMatchObject({
         eventType: 'DISCONNECT',
         connectionId: connect.requestContext.connectionId,
@@ -105,7 +118,8 @@ describe('when frames arrive', () => {
     await ws.start();
     try {
       const client = new WebSocket(`ws://127.0.0.1:${port}`);
-      const code = await new Promise<number>((resolve) => client.once('close', (c) => resolve(c)));
+      client.on('error', () => undefined);
+      const [code] = await nextEvent(client, 'close', 'the gateway to close the idle connection', 5000);
       expect(code).toBe(1001);
     } finally {
       await ws.stop();
@@ -122,7 +136,7 @@ describe('when the management API is called', () => {
       const client = new WebSocket(`ws://127.0.0.1:${port}`);
       const received: string[] = [];
       client.on('message', (d) => received.push(d.toString()));
-      await new Promise((resolve) => client.once('open', resolve));
+      await nextEvent(client, 'open', 'the connection to open');
       const id = invocations[0].event.requestContext.connectionId as string;
       const at = `${ws.managementUrl}/@connections/${encodeURIComponent(id)}`;
 
@@ -134,8 +148,10 @@ describe('when the management API is called', () => {
       });
       const tooLarge = { method: 'POST', body: 'x'.repeat(128 * 1024 + 1) };
       expect((await signedFetch(at, tooLarge, manager)).status).toBe(413);
+      const closed = nextEvent(client, 'close', 'the deleted connection to close');
       expect((await signedFetch(at, { method: 'DELETE' }, manager)).status).toBe(204);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await closed;
+      await waitUntil('the gateway to forget the connection', () => ws.size === 0, { timeoutMs: 5000 });
       const gone = await signedFetch(at, { method: 'POST', body: '{}' }, manager);
       expect(gone.status).toBe(410);
       expect(gone.headers.get('x-amzn-errortype')).toBe('GoneException');
