@@ -353,11 +353,8 @@ export class LambdaHost {
     for (const invocation of [...this.inFlight.values()]) invocation.finish(STOPPED);
     for (const pool of this.pools.values())
       for (const waiter of pool.queue.splice(0)) waiter(new Error('stopped'));
-    await Promise.all(
-      [...this.pools.values()].flatMap((pool) =>
-        [...pool.live].map((c) => c.worker.terminate().catch(() => 0)),
-      ),
-    );
+    // Every worker, starting ones too: a container still booting would otherwise outlive stop().
+    await Promise.all([...this.workers].map((worker) => worker.terminate().catch(() => 0)));
     this.pools.clear();
   }
 }

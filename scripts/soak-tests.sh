@@ -2,8 +2,10 @@
 # Runs the test suite, or the test files matching PATTERN, N times in a row, and prints a table of
 # every failure by test: how often each failed, and in which runs. Any failure, even once, is a bug.
 #
-#   bash scripts/soak-tests.sh N [PATTERN]
-#   SOAK_HOG=1 bash scripts/soak-tests.sh 10     # a second process keeps one core busy meanwhile
+#   npm run soak -- N [PATTERN]
+#   CI=true SOAK_HOG=1 npm run soak -- 10     # a second process keeps one core busy meanwhile
+#
+# Through npm, so jest runs on the project's Node.js 24 (node_modules/.bin first on PATH).
 #
 # Each run's jest report and output stay in test-output/soak/ (run-K.json, run-K.log).
 set -euo pipefail
@@ -25,6 +27,7 @@ fi
 cleanup() { [ -n "$hog" ] && kill "$hog" 2> /dev/null || true; }
 trap cleanup EXIT
 
+bash scripts/ensure-node.sh
 bash scripts/ensure-tools.sh
 # Synthesize once for every run (jest's global setup would do it again each time).
 first=1

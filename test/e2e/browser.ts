@@ -235,7 +235,6 @@ export async function hostCli(configFile: string, ...args: string[]): Promise<an
       ],
       {
         cwd: root,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         timeout: WAIT_MS,
       },
     ),

@@ -20,10 +20,12 @@ class TimingReporter {
 
   onRunComplete(_contexts, results) {
     const cpu = new Map();
+    const leaks = [];
     for (const name of fs.existsSync(this.dir) ? fs.readdirSync(this.dir) : []) {
       try {
         const record = JSON.parse(fs.readFileSync(path.join(this.dir, name), 'utf8'));
-        cpu.set(record.file, record);
+        if (record.leak) leaks.push(record);
+        else cpu.set(record.file, record);
       } catch {
         // a file half-written by a crashed worker: skip it
       }
@@ -57,6 +59,18 @@ class TimingReporter {
       '',
       `slowest ${TOP} tests`,
       ...tests.slice(0, TOP).map((t) => `  ${s(t.ms).padStart(7)}  ${t.file} › ${t.name}`),
+      '',
+      leaks.length === 0
+        ? 'handles left open by a test file: none'
+        : 'handles left open by a test file (they keep a jest worker alive after the run):',
+      ...leaks
+        .sort((a, b) => a.file.localeCompare(b.file))
+        .map(
+          (l) =>
+            `  ${rel(l.file)}: ${Object.entries(l.left)
+              .map(([type, n]) => `${n} ${type}`)
+              .join(', ')}`,
+        ),
     ];
     const out = path.join(this.rootDir, 'test-output');
     fs.mkdirSync(out, { recursive: true });
