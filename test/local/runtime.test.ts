@@ -666,7 +666,10 @@ describe('when the stream goes offline and back', () => {
   });
 });
 
-describe('when 500 viewers answer one quiz', () => {
+/** The crowd here proves exactly-once counting; R2 (test/reliability/load.test.ts) is the load. */
+const CROWD = 100;
+
+describe(`when ${CROWD} viewers answer one quiz`, () => {
   it('counts every accepted answer exactly once', async () => {
     const created = await createQuiz({
       choices: ['a', 'b', 'c', 'd'],
@@ -675,7 +678,7 @@ describe('when 500 viewers answer one quiz', () => {
     });
     const quizId = created.body.quizId;
     const crowd: Viewer[] = [];
-    for (let i = 0; i < 500; i += 50) {
+    for (let i = 0; i < CROWD; i += 50) {
       crowd.push(...(await Promise.all(Array.from({ length: 50 }, () => connect()))));
     }
     const replies = await Promise.all(
@@ -683,16 +686,16 @@ describe('when 500 viewers answer one quiz', () => {
         viewer.request({ action: 'answer', quizId, choiceIndex: i % 4 }, ['answer', 'error'], 60_000),
       ),
     );
-    // Each viewer also retries once: the duplicates must not count.
+    // Half the viewers also send again: the duplicates must not count.
     const repeats = await Promise.all(
       crowd
-        .slice(0, 100)
+        .slice(0, CROWD / 2)
         .map((viewer) =>
           viewer.request({ action: 'answer', quizId, choiceIndex: 0 }, ['answer', 'error'], 60_000),
         ),
     );
     const accepted = replies.filter((r) => r.type === 'answer' && r.status === 'accepted');
-    expect(accepted).toHaveLength(500);
+    expect(accepted).toHaveLength(CROWD);
     expect(repeats.every((r) => r.code === 'ALREADY_ANSWERED')).toBe(true);
 
     const revealed = await callApi(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
