@@ -17,6 +17,8 @@ import { CONCURRENCY, connection, mockFanOut, RESULT_FRAME, resultJob, run } fro
 import { CONNECTIONS_TABLE, decodeData, framesTo, goneException, sentFrames } from './ws-events';
 
 const { ddbMock, mgmtMock, givenConnections } = mockFanOut();
+/** A mocked post's own duration, so posts overlap as real ones do: simulated latency, not a wait. */
+const postLatency = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 describe('when deleting a gone connection fails', () => {
   it('still finishes the broadcast and reports it as gone', async () => {
@@ -34,12 +36,12 @@ describe('when a message source fails mid-broadcast', () => {
     const grades = new Error('grades failed');
     let answered = 0;
     mgmtMock.on(PostToConnectionCommand).callsFake(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await postLatency(); // a post takes a moment, as @connections calls do
       answered++;
       return {};
     });
     mgmtMock.on(PostToConnectionCommand, { ConnectionId: 'gone-1' }).callsFake(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await postLatency(); // a post takes a moment, as @connections calls do
       answered++;
       throw goneException();
     });
@@ -80,7 +82,7 @@ describe('when there are many connections', () => {
     mgmtMock.on(PostToConnectionCommand).callsFake(async (_input: PostToConnectionCommandInput) => {
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await postLatency(); // a post takes a moment, as @connections calls do
       inFlight--;
       return {};
     });
