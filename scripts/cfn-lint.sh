@@ -3,7 +3,8 @@
 # with cfn-lint, which carries CloudFormation's resource schemas and IAM's action list, in every
 # region IVS exists in. Fails on any error (E); warnings are printed and do not fail. W3005
 # ("dependency already enforced") is skipped: CDK writes such dependencies on purpose.
-# With --reuse, a variant already synthesized (as `npm test` leaves cdk.out and
+# A variant is written by scripts/synth-template.ts (the template only: no bundling, a few
+# seconds). With --reuse, a variant already synthesized (as `npm test` leaves cdk.out and
 # cdk.out.viewer-auth) is linted as it is.
 set -euo pipefail
 reuse=false
@@ -22,7 +23,9 @@ lint() {
   local name="$1" dir="$2"
   shift 2
   if [ "$reuse" = false ] || [ ! -s "$dir/Cuecast.template.json" ]; then
-    npx cdk synth --quiet "$@" -o "$dir" > /dev/null
+    # Its own folder: a template-only assembly must not stand in for a full one (npm run dev).
+    dir="cdk.out.lint/${name// /-}"
+    npx --no-install tsx scripts/synth-template.ts "$dir" "$@" > /dev/null
   fi
   local code=0
   # shellcheck disable=SC2086 # the regions are separate arguments
@@ -35,6 +38,6 @@ lint() {
   fi
 }
 lint default cdk.out
-lint "viewer auth" cdk.out.viewer-auth -c viewerAuth=true
-lint recording cdk.out.recording -c recording=true
+lint "viewer auth" cdk.out.viewer-auth viewerAuth=true
+lint recording cdk.out.recording recording=true
 exit "$failed"
