@@ -114,6 +114,16 @@ async function main(): Promise<void> {
   const only = (process.env.BENCH_ONLY ?? 'p1,p2,p3,p4,p5,p6,p7').split(',');
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(`cuecast bench on ${machine}, size ${size.name}\n`);
+  // Each part says how long it took, so a slow part shows where the bench's time goes.
+  const began = Date.now();
+  let lapStart = began;
+  const lap = (label: string) => {
+    const now = Date.now();
+    console.log(
+      `[${label} took ${((now - lapStart) / 1000).toFixed(1)} s; ${Math.round((now - began) / 1000)} s in all]\n`,
+    );
+    lapStart = now;
+  };
   if (process.env.BENCH_SYNTH === '0') {
     if (!fs.existsSync(path.join(root, 'cdk.out', 'Cuecast.template.json')))
       throw new Error('BENCH_SYNTH=0 needs a synthesized cdk.out: run `npx cdk synth` first');
@@ -121,6 +131,7 @@ async function main(): Promise<void> {
   } else {
     console.log('synthesizing (npx cdk synth) ...');
     await synthesize(root);
+    lap('synthesis');
   }
   const results: Record<string, unknown> = { machine, when: new Date().toISOString(), size };
   const aims: Record<string, boolean> = {};
@@ -140,6 +151,7 @@ async function main(): Promise<void> {
     aims.p1 = p1.every((r) => r.bundleKb <= 400 && r.ratio <= 0.5);
     console.log(`P1 aim (every bundle <= 400 KB and init <= 0.5x baseline): ${verdict(aims.p1)}\n`);
     results.p1 = p1;
+    lap('P1');
   }
 
   if (only.includes('p2')) {
@@ -171,6 +183,7 @@ async function main(): Promise<void> {
         `>= 10x sequential in (b)): ${verdict(aims.p2)}\n`,
     );
     results.p2 = p2;
+    lap('P2');
   }
 
   if (only.includes('p3') || only.includes('p4')) {
@@ -209,6 +222,7 @@ async function main(): Promise<void> {
     } finally {
       await runtime.stop();
     }
+    lap('P3 and P4');
   }
   if (only.includes('p5')) {
     const cues = size.p5;
@@ -230,6 +244,7 @@ async function main(): Promise<void> {
       await browser.close();
       await runtime.stop();
     }
+    lap('P5');
   }
   if (only.includes('p6')) {
     const viewers = size.p6;
@@ -247,6 +262,7 @@ async function main(): Promise<void> {
     } finally {
       await runtime.stop();
     }
+    lap('P6');
   }
   if (only.includes('p7')) {
     const viewers = size.p7;
@@ -260,6 +276,7 @@ async function main(): Promise<void> {
     } finally {
       await runtime.stop();
     }
+    lap('P7');
   }
   results.aims = aims;
   fs.writeFileSync(path.join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
