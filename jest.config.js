@@ -15,4 +15,9 @@ module.exports = {
   // gave 289 s against two's 338 s (test-output/timing.txt; docs/benchmarks.md), with the reveal
   // race's property checked every round and green in the soak (docs/reliability.md).
   maxWorkers: 3,
+  // A worker is told to end and exits once nothing keeps it alive. Jest's 500 ms default ran out
+  // under load ("A worker process has failed to exit gracefully") though no test file leaves a
+  // handle open (test/support/leak-environment.js checks each one): a worker with a large heap took
+  // longer to exit on a busy machine. 5 s still catches a real leak, which never exits.
+  workerGracefulExitTimeout: 5000,
 };

@@ -40,7 +40,20 @@ class LeakCheckingEnvironment extends TestEnvironment {
     if (process.env.CUECAST_LEAK_TRACE)
       fs.appendFileSync(
         process.env.CUECAST_LEAK_TRACE,
-        `${JSON.stringify({ pid: process.pid, at: Date.now(), file: this.testPath, before: this.before, after })}\n`,
+        `${JSON.stringify({
+          pid: process.pid,
+          at: Date.now(),
+          file: this.testPath,
+          before: this.before,
+          after,
+          messageListeners: process.listenerCount('message'),
+          handles: process
+            ._getActiveHandles()
+            .map(
+              (h) =>
+                `${h.constructor?.name}:${typeof h.hasRef === 'function' ? h.hasRef() : '?'}:${h.fd ?? ''}`,
+            ),
+        })}\n`,
       );
     const left = Object.fromEntries(
       Object.entries(after)
