@@ -168,6 +168,36 @@ export function watchCsp(page: Page, into: string[]): void {
   });
 }
 
+/**
+ * Records, inside the page, every text the elements with these test ids show from now on; the
+ * function returned reads the record. A state that lasts only seconds (a countdown's phase) is
+ * then checked after the fact, however late a loaded machine lets the test look.
+ */
+export async function recordTexts(
+  page: Page,
+  testIds: readonly string[],
+): Promise<() => Promise<Record<string, string[]>>> {
+  await page.evaluate((ids) => {
+    const seen: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, []]));
+    const look = () => {
+      for (const id of ids) {
+        const text = document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim();
+        const list = seen[id];
+        if (text && list[list.length - 1] !== text) list.push(text);
+      }
+    };
+    look();
+    new MutationObserver(look).observe(document.body, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+    });
+    (window as unknown as { __recordedTexts: typeof seen }).__recordedTexts = seen;
+  }, testIds);
+  return () =>
+    page.evaluate(() => (window as unknown as { __recordedTexts: Record<string, string[]> }).__recordedTexts);
+}
+
 /** The local runtime's cue feed (the viewer page's `EventSource` while there is no video). */
 const CUE_FEED_PATH = '/_local/metadata/events';
 

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserSuite, openFromConsole, waitFor, waitForPage, watchCueFeed } from './browser';
+import { browserSuite, openFromConsole, recordTexts, waitFor, waitForPage, watchCueFeed } from './browser';
 
 /**
  * Local video (docs/local-video.md) as a viewer meets it: the runtime publishes ffmpeg's test
@@ -91,13 +91,13 @@ describe('when the local ingest has video', () => {
     await waitFor(watching, { timeout: 30_000 });
     await expect(console.getByTestId('send').isEnabled()).resolves.toBe(true);
 
+    // The countdown's phases last seconds each: recorded in the page, checked once they are past.
+    const recorded = await recordTexts(console, ['live-countdown', 'reveal-ready']);
     await openFromConsole(console, {
       question: 'First of the night?',
       choices: ['Sure', 'Nope'],
       seconds: 5,
     });
-    await waitFor(console.getByTestId('live-countdown').filter({ hasText: 's left to answer' }));
-    await waitFor(console.getByTestId('reveal-ready').filter({ hasText: /^Reveal possible in \d+ s/ }));
     // The question reaches the viewer in the video, seconds behind the console.
     await waitFor(viewers[0].getByTestId('question').filter({ hasText: 'First of the night?' }));
     await viewers[0].getByRole('button', { name: 'Sure' }).click();
@@ -106,8 +106,19 @@ describe('when the local ingest has video', () => {
     fs.mkdirSync(screenshots, { recursive: true });
     await console.screenshot({ path: path.join(screenshots, 'console-cockpit.png'), fullPage: true });
     // The answer time, then the grace for viewers behind in the video: then the reveal may go.
-    await waitFor(console.getByTestId('live-countdown').filter({ hasText: 'can answer for' }));
     await waitFor(console.getByTestId('reveal-ready').filter({ hasText: 'Reveal possible now.' }));
+    const { 'live-countdown': countdown, 'reveal-ready': ready } = await recorded();
+    const firstOf = (texts: string[], pattern: RegExp) => texts.findIndex((t) => pattern.test(t));
+    const phases = [/s left to answer/, /can answer for/, /Answers closed/].map((p) => firstOf(countdown, p));
+    expect({ countdown, phases: phases.map((at) => at >= 0) }).toEqual({
+      countdown,
+      phases: [true, true, true],
+    });
+    expect(phases).toEqual([...phases].sort((a, b) => a - b));
+    expect(firstOf(ready, /^Reveal possible in \d+ s/)).toBeGreaterThanOrEqual(0);
+    expect(firstOf(ready, /^Reveal possible in \d+ s/)).toBeLessThan(
+      firstOf(ready, /^Reveal possible now\.$/),
+    );
     await console.getByRole('button', { name: 'Reveal', exact: true }).click();
     await waitFor(console.getByTestId('live-question').filter({ hasText: '(revealed)' }));
 
