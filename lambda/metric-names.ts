@@ -27,6 +27,12 @@ export const METRIC = {
   revealToDelivery: 'RevealToDeliveryMs',
   /** WebSocket connections recorded by `$connect`. */
   connectionsOpened: 'ConnectionsOpened',
+  /**
+   * Viewers the `$connect` authorizer refused (a forged, expired or missing token). Each refusal
+   * is also a Lambda `Errors` data point (API Gateway answers 401 only to a thrown `Unauthorized`),
+   * so the authorizer's alarm subtracts these from its errors.
+   */
+  viewersRefused: 'ViewersRefused',
 } as const;
 
 export const METRIC_DIMENSIONS = { code: 'code', reason: 'reason' } as const;

@@ -120,6 +120,7 @@ export class CuecastStack extends Stack {
       hostApi: this.hostApi,
       realtimeApi: this.realtimeApi,
       functions,
+      authorizer: this.viewerAuth?.authorizeFunction,
       alarmEmail: props.alarmEmail,
     });
   }

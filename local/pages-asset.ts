@@ -13,6 +13,8 @@ export interface PagesDeployment {
   readonly hostConfig: Record<string, unknown>;
   /** The security headers of the distribution's response headers policy, resolved. */
   readonly headers: Record<string, string>;
+  /** The code of the distribution's viewer-request CloudFront Function, when it has one. */
+  readonly viewerRequestCode?: string;
 }
 
 /**
@@ -49,7 +51,24 @@ export function readPagesDeployment(
     config: configFile('config.json'),
     hostConfig: configFile(path.join('host', 'config.json')),
     headers: securityHeaders(resources, resolver, toLocal),
+    viewerRequestCode: viewerRequestCode(resources),
   };
+}
+
+/** The code of the CloudFront Function the distribution's default behavior runs on viewer requests. */
+function viewerRequestCode(resources: Record<string, CfnResource>): string | undefined {
+  const distribution = Object.values(resources).find((r) => r.Type === 'AWS::CloudFront::Distribution');
+  const associations = (
+    distribution?.Properties?.DistributionConfig as {
+      DefaultCacheBehavior?: { FunctionAssociations?: Array<{ EventType: string; FunctionARN: unknown }> };
+    }
+  )?.DefaultCacheBehavior?.FunctionAssociations;
+  const viewerRequest = associations?.find((a) => a.EventType === 'viewer-request');
+  const functionId = (viewerRequest?.FunctionARN as { 'Fn::GetAtt'?: [string, string] } | undefined)?.[
+    'Fn::GetAtt'
+  ]?.[0];
+  const code = functionId ? resources[functionId]?.Properties?.FunctionCode : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** The staged source folders of the stack's pages deployment, and the markers of each. */

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import * as path from 'node:path';
 import type { HostPageConfig, PageConfig } from '../web/src/config';
+import { cloudFrontQuerystring, type ViewerRequest, type ViewerRequestOutcome } from './cloudfront-function';
 import { close, decodeUriPart, guarded, listen, requestUrl, sendGatewayError, sendJson } from './http-util';
 
 const TYPES: Record<string, string> = {
@@ -43,6 +44,11 @@ export class PagesServer {
     private readonly configs: PageConfigs,
     /** Sent with every page and file: the distribution's security headers. @default none */
     private readonly headers: Readonly<Record<string, string>> = {},
+    /**
+     * The distribution's viewer-request CloudFront Function (local/cloudfront-function.ts): it
+     * may rewrite the path or answer (a redirect) before the bucket is read. @default none
+     */
+    private readonly viewerRequest?: (request: ViewerRequest) => ViewerRequestOutcome,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -54,8 +60,19 @@ export class PagesServer {
   }
 
   private serve(root: string, req: IncomingMessage, res: ServerResponse): void {
-    const pathname = decodeUriPart(requestUrl(req).pathname);
+    const url = requestUrl(req);
     for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
+    let uri = url.pathname;
+    if (this.viewerRequest) {
+      const outcome = this.viewerRequest({ uri, querystring: cloudFrontQuerystring(url.searchParams) });
+      if ('response' in outcome) {
+        res.writeHead(outcome.response.statusCode, outcome.response.headers);
+        res.end();
+        return;
+      }
+      uri = outcome.request.uri;
+    }
+    const pathname = decodeUriPart(uri);
     if (pathname === '/config.json')
       return sendJson(res, 200, this.configs.viewer(), { 'cache-control': 'no-store' });
     if (pathname === '/host/config.json')

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ENV } from '../lambda/env-names';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
+import { viewerRequestFunction } from './cloudfront-function';
 import { CognitoStandIn } from './cognito';
 import { LocalDynamoDb } from './dynamodb';
 import { matches } from './eventbridge';
@@ -239,6 +240,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             webDir,
             { viewer: () => pageConfigs.viewer, host: () => pageConfigs.host },
             localPageHeaders(model, { httpApi: loopback(ports.http), ivs: ivs.endpoint }),
+            model.pages?.viewerRequestCode ? viewerRequestFunction(model.pages.viewerRequestCode) : undefined,
           ),
         )
       : undefined;

@@ -1,7 +1,9 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { logger } from '../clients/logger';
+import { count, flushMetrics } from '../clients/metrics';
 import { loadConfig } from '../config';
 import { UnauthorizedError } from '../domain/errors';
+import { METRIC } from '../metric-names';
 import { tokenServiceFor, VIEWER_AUTH_SETTINGS } from '../services/wiring';
 
 const tokens = tokenServiceFor(loadConfig(VIEWER_AUTH_SETTINGS));
@@ -9,7 +11,8 @@ const tokens = tokenServiceFor(loadConfig(VIEWER_AUTH_SETTINGS));
 /**
  * The `$connect` Lambda REQUEST authorizer (viewer auth). A valid `?token=` is allowed, and its
  * viewer id travels to every route of the connection as `requestContext.authorizer.viewerId`.
- * Anything else throws `Unauthorized`, which API Gateway answers with 401 (docs/protocol.md §5).
+ * Anything else throws `Unauthorized`, which API Gateway answers with 401 (docs/protocol.md §5),
+ * and counts `ViewersRefused`: the throw is a Lambda error, but an expected one.
  */
 export const handler = async (
   event: APIGatewayRequestAuthorizerEvent,
@@ -32,6 +35,9 @@ export const handler = async (
       reason: error.reason,
       sourceIp: event.requestContext.identity?.sourceIp,
     });
+    // An expected refusal, counted so the authorizer's alarm leaves it out (docs/operations.md).
+    count(METRIC.viewersRefused);
+    flushMetrics();
     // The exact message API Gateway turns into a 401.
     throw new Error('Unauthorized');
   }

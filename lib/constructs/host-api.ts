@@ -100,7 +100,12 @@ export class HostApi extends Construct {
               exposeHeaders: ['retry-after'],
             },
     });
+    // HTTP APIs deliver access logs as vended logs: a group under /aws/vendedlogs/ is covered by
+    // CloudWatch Logs' wildcard, where any other would be added to the account's one resource
+    // policy (5,120 characters) on each deploy. The group is kept when the stack goes, so its name
+    // carries the API's id: a later deploy (a new API) never finds it taken.
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      logGroupName: `/aws/vendedlogs/apigateway/http/${this.httpApi.apiId}/access`,
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
     });
     this.stage = new apigw.HttpStage(this, 'Stage', {

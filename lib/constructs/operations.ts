@@ -20,6 +20,12 @@ export interface OperationsProps {
   readonly realtimeApi: RealtimeApi;
   /** Every function of the stack: each gets its widgets and its error alarm. */
   readonly functions: readonly AppFunction[];
+  /**
+   * The viewer-auth `$connect` authorizer, when there is one. It refuses a bad token by throwing
+   * (API Gateway's only way to answer 401), so its alarm counts its errors less its refusals.
+   * @default none
+   */
+  readonly authorizer?: AppFunction;
   /** An address the alarm topic mails (it must confirm the subscription). @default none */
   readonly alarmEmail?: string;
 }
@@ -50,6 +56,15 @@ export class Operations extends Construct {
         metricName: name,
         dimensionsMap: { ...service, ...extra },
         statistic,
+        period: Duration.minutes(1),
+      });
+    // A metric written with one more dimension (a refusal's code or reason): one line per value
+    // that occurs, whatever the value, through a SEARCH of this stack's metrics.
+    const byDimension = (name: string, dimension: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${name}" service="${service.service}"', 'Sum', 60)`,
+        usingMetrics: {},
+        label: `${name} by ${dimension}`,
         period: Duration.minutes(1),
       });
     const channelId = Fn.select(1, Fn.split('/', channel.channelArn));
@@ -109,6 +124,7 @@ export class Operations extends Construct {
     };
 
     for (const fn of functions) {
+      if (fn === props.authorizer) continue;
       alarm(
         `${fn.node.id}Errors`,
         fn.metricErrors({ period: FIVE_MINUTES }),
@@ -116,10 +132,27 @@ export class Operations extends Construct {
         'Any error: every expected refusal is a reply, not a function error, so one is a bug or a broken dependency.',
       );
     }
+    if (props.authorizer) {
+      alarm(
+        `${props.authorizer.node.id}Errors`,
+        new cloudwatch.MathExpression({
+          expression: 'FILL(errors, 0) - FILL(refused, 0)',
+          usingMetrics: {
+            errors: props.authorizer.metricErrors({ period: FIVE_MINUTES }),
+            refused: every5(custom(METRIC.viewersRefused)),
+          },
+          period: FIVE_MINUTES,
+          label: 'authorizer errors, less the viewers it refused',
+        }),
+        1,
+        'Any error but a refused viewer: the authorizer throws to refuse a bad token (API Gateway answers that 401) and counts each refusal, so what is left is a bug or a broken dependency (the signing key).',
+      );
+    }
     alarm(
       'FanOutFailedPosts',
       new cloudwatch.MathExpression({
-        expression: '100 * failed / MAX([1, failed + delivered])',
+        expression:
+          'IF(FILL(failed, 0) + FILL(delivered, 0) > 0, 100 * FILL(failed, 0) / (FILL(failed, 0) + FILL(delivered, 0)), 0)',
         usingMetrics: {
           failed: every5(custom(METRIC.failedPosts)),
           delivered: every5(custom(METRIC.deliveries)),
@@ -149,7 +182,7 @@ export class Operations extends Construct {
     alarm(
       'HttpApi5xxRate',
       new cloudwatch.MathExpression({
-        expression: '100 * errors / MAX([1, requests])',
+        expression: 'IF(FILL(requests, 0) > 0, 100 * FILL(errors, 0) / FILL(requests, 0), 0)',
         usingMetrics: { errors: every5(httpApi('5xx')), requests: every5(httpApi('Count')) },
         period: FIVE_MINUTES,
         label: 'host API 5xx, % of requests',
@@ -180,11 +213,27 @@ export class Operations extends Construct {
       );
     }
 
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default one: without
+    // this statement nothing may publish, CloudWatch included. Only this account's alarms may.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': this.alarms.map((a) => a.alarmArn) },
+        },
+      }),
+    );
+
     // The dashboard: the stream first, then the audience's path, then the machinery.
     const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6 });
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
-      dashboardName: `${Stack.of(this).stackName}-show`,
+      // Dashboards are global to an account: the region keeps a second region's stack apart.
+      dashboardName: `${Stack.of(this).stackName}-show-${Stack.of(this).region}`,
       defaultInterval: Duration.hours(3),
     });
     this.dashboard.addWidgets(
@@ -199,16 +248,17 @@ export class Operations extends Construct {
       ]),
     );
     this.dashboard.addWidgets(
-      graph('Answers: accepted and refused', [custom(METRIC.answersAccepted), custom(METRIC.answersRefused)]),
+      graph('Answers: accepted, and refused by code', [
+        custom(METRIC.answersAccepted),
+        byDimension(METRIC.answersRefused, METRIC_DIMENSIONS.code),
+      ]),
       graph('Answer route (ms)', [
         custom(METRIC.answerDuration, 'p50'),
         custom(METRIC.answerDuration, 'p99'),
       ]),
-      graph('Cues: sent and refused', [
+      graph('Cues: sent, and refused by reason', [
         custom(METRIC.cuesSent),
-        ...['RATE_LIMITED', 'IVS_THROTTLED', 'CHANNEL_NOT_BROADCASTING'].map((reason) =>
-          custom(METRIC.cuesRefused, 'Sum', { [METRIC_DIMENSIONS.reason]: reason }),
-        ),
+        byDimension(METRIC.cuesRefused, METRIC_DIMENSIONS.reason),
       ]),
     );
     this.dashboard.addWidgets(

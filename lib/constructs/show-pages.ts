@@ -7,6 +7,7 @@ import {
   DockerImage,
   Duration,
   Lazy,
+  Names,
   RemovalPolicy,
   Stack,
   Validations,
@@ -63,6 +64,7 @@ export class ShowPages extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'Headers', {
+      responseHeadersPolicyName: accountWideName(this, 'Headers'),
       comment: 'cuecast pages: CSP, HSTS, nosniff, no framing',
       securityHeadersBehavior: {
         contentSecurityPolicy: {
@@ -82,7 +84,12 @@ export class ShowPages extends Construct {
         referrerPolicy: { referrerPolicy: cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override: true },
       },
     });
-    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const origin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket, {
+      originAccessControl: new cloudfront.S3OriginAccessControl(this, 'OriginAccessControl', {
+        originAccessControlName: accountWideName(this, 'OAC'),
+        description: 'cuecast pages: the distribution reads the pages bucket',
+      }),
+    });
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'cuecast pages: the viewer page and the host console',
       defaultRootObject: 'index.html',
@@ -100,7 +107,7 @@ export class ShowPages extends Construct {
           {
             eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
             function: new cloudfront.Function(this, 'DirectoryIndex', {
-              comment: 'Serves a directory (/host/) by its own index.html',
+              comment: 'Redirects /host to /host/; serves a directory by its own index.html',
               runtime: cloudfront.FunctionRuntime.JS_2_0,
               code: cloudfront.FunctionCode.fromInline(DIRECTORY_INDEX),
             }),
@@ -248,11 +255,40 @@ export function contentSecurityPolicy(
   ].join('; ');
 }
 
-/** CloudFront Function: `/host` and `/host/` are the console's `index.html`, as `/` is the viewer's. */
+/**
+ * A name for a CloudFront resource, whose names are global to the account: this construct's
+ * unique path (stack included) and the region, so a second region's stack is apart. At most
+ * 40 + 1 + 14 characters, within the OAC's 64.
+ */
+function accountWideName(scope: Construct, id: string): string {
+  return `${Names.uniqueResourceName(scope, { maxLength: 40 - id.length, separator: '-' })}-${id}-${Stack.of(scope).region}`;
+}
+
+/**
+ * CloudFront Function (viewer request): `/host` answers 301 to `/host/`, so the console's relative
+ * `./config.json` is its own (not the viewer's); a directory (`/host/`) is served by its own
+ * `index.html`, as `/` is the viewer's. The query string goes along with the redirect.
+ */
 const DIRECTORY_INDEX = `function handler(event) {
   var request = event.request;
-  if (request.uri.endsWith('/')) request.uri += 'index.html';
-  else if (request.uri.indexOf('.') === -1) request.uri += '/index.html';
+  if (request.uri.endsWith('/')) {
+    request.uri += 'index.html';
+    return request;
+  }
+  if (request.uri.indexOf('.') === -1) {
+    var query = Object.keys(request.querystring).map(function (name) {
+      var entry = request.querystring[name];
+      var values = entry.multiValue ? entry.multiValue : [entry];
+      return values.map(function (v) {
+        return encodeURIComponent(name) + (v.value === '' ? '' : '=' + encodeURIComponent(v.value));
+      }).join('&');
+    }).join('&');
+    return {
+      statusCode: 301,
+      statusDescription: 'Moved Permanently',
+      headers: { location: { value: request.uri + '/' + (query ? '?' + query : '') } },
+    };
+  }
   return request;
 }`;
 

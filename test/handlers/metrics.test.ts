@@ -6,6 +6,7 @@
  */
 import { PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ChannelNotBroadcasting, PutMetadataCommand } from '@aws-sdk/client-ivs';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { METRIC, METRICS_NAMESPACE } from '../../lambda/metric-names';
 import { mockAws } from '../aws-mocks';
@@ -18,8 +19,9 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 const createQuiz = require('../../lambda/handlers/create-quiz').handler;
 const answer = require('../../lambda/handlers/ws-answer').handler;
 const connect = require('../../lambda/handlers/ws-connect').handler;
+const authorize = require('../../lambda/handlers/ws-authorize').handler;
 
-const { ivs: ivsMock, ddb: ddbMock, mgmt: mgmtMock } = mockAws();
+const { ivs: ivsMock, ddb: ddbMock, mgmt: mgmtMock, secrets: secretsMock } = mockAws();
 
 interface EmfLine {
   _aws: {
@@ -149,5 +151,29 @@ describe('when a viewer connects', () => {
     );
 
     expect(metric(METRIC.connectionsOpened)).toEqual([expect.objectContaining({ value: 1 })]);
+  });
+});
+
+describe('when the $connect authorizer refuses a viewer', () => {
+  const authorizerEvent = (token?: string) => ({
+    type: 'REQUEST',
+    methodArn: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/live/$connect',
+    headers: {},
+    queryStringParameters: token === undefined ? {} : { token },
+    requestContext: { identity: { sourceIp: '203.0.113.7' } },
+  });
+
+  beforeEach(() => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: 'S'.repeat(64) });
+  });
+
+  it('counts the refusal, so the alarm on its errors can leave expected refusals out', async () => {
+    for (const token of [undefined, 'not-a-token'])
+      await expect(authorize(authorizerEvent(token), lambdaContext())).rejects.toThrow(/^Unauthorized$/);
+
+    expect(metric(METRIC.viewersRefused)).toEqual([
+      expect.objectContaining({ dimensions: [['service']], value: 1, unit: 'Count', service: 'Cuecast' }),
+      expect.objectContaining({ dimensions: [['service']], value: 1, unit: 'Count', service: 'Cuecast' }),
+    ]);
   });
 });

@@ -115,6 +115,25 @@ describe('when the stack is synthesized', () => {
       });
     });
 
+    it('writes its access logs under /aws/vendedlogs/, so a deploy adds nothing to the account’s log policy', () => {
+      // HTTP APIs deliver access logs as vended logs: for a group outside /aws/vendedlogs/,
+      // CloudWatch Logs adds the group to the account's one resource policy (5,120 characters in
+      // all) on every deploy. The group outlives the stack, so its name carries the API's id.
+      const stages = template.findResources('AWS::ApiGatewayV2::Stage', {
+        Properties: { StageName: '$default' },
+      });
+      const [stage] = Object.values(stages);
+      const groupId = stage.Properties.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
+      const group = template.toJSON().Resources[groupId];
+      const httpApiId = Object.entries(template.findResources('AWS::ApiGatewayV2::Api')).find(
+        ([, api]) => api.Properties.ProtocolType === 'HTTP',
+      )?.[0];
+      expect(group.Properties.LogGroupName).toEqual({
+        'Fn::Join': ['', ['/aws/vendedlogs/apigateway/http/', { Ref: httpApiId }, '/access']],
+      });
+      expect(group.DeletionPolicy).toBe('Retain');
+    });
+
     it('runs every function on Node 24, ARM, with its own log group', () => {
       const functions = Object.values(appFunctions(template));
       expect(functions).toHaveLength(14); // 6 HTTP routes, 6 WebSocket routes, fan-out, stream state

@@ -51,6 +51,8 @@ describe('the dashboard', () => {
     let checked = 0;
     for (const widget of graphs) {
       for (const entry of widget.properties.metrics as unknown[][]) {
+        // A SEARCH expression names no resource (the next test reads those).
+        if (entry.length === 1 && (entry[0] as { expression?: string }).expression) continue;
         const [namespace, , ...rest] = entry.filter((part) => typeof part === 'string') as string[];
         const dimensions = Object.fromEntries(
           Array.from({ length: rest.length / 2 }, (_, i) => [rest[2 * i], rest[2 * i + 1]]),
@@ -88,14 +90,35 @@ describe('the dashboard', () => {
       'Lambda errors and throttles',
       'Lambda duration p99 (ms)',
       'DynamoDB throttle events',
-      'Answers: accepted and refused',
-      'Cues: sent and refused',
+      'Answers: accepted, and refused by code',
+      'Cues: sent, and refused by reason',
       'Fan-out posts: delivered, gone, failed',
       'Reveal to last delivery (ms)',
       'Failure queues: messages waiting',
       'Alarms',
     ])
       expect(titles).toContain(title);
+  });
+
+  it('graphs every refusal by its code or reason, whatever the value, as the functions write them', () => {
+    const expressions = dashboardBody()
+      .widgets.flatMap((w) => (w.properties.metrics ?? []) as unknown[][])
+      .map((entry) => (entry[0] as { expression?: string }).expression)
+      .filter((e): e is string => typeof e === 'string');
+    // lambda/handlers/ws-answer.ts writes {service, code}; lambda/services/metadata-publisher.ts
+    // writes {service, reason}. A metric read with fewer dimensions than written is never graphed.
+    expect(expressions).toEqual(
+      expect.arrayContaining([
+        `SEARCH('{${METRICS_NAMESPACE},code,service} MetricName="AnswersRefused" service="Cuecast"', 'Sum', 60)`,
+        `SEARCH('{${METRICS_NAMESPACE},reason,service} MetricName="CuesRefused" service="Cuecast"', 'Sum', 60)`,
+      ]),
+    );
+  });
+
+  it('carries the region in its name: dashboards are global to an account', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: { 'Fn::Join': ['', ['Cuecast-show-', { Ref: 'AWS::Region' }]] },
+    });
   });
 });
 
@@ -146,6 +169,40 @@ describe('the alarms', () => {
         ]),
       },
     });
+  });
+
+  it('may be published by CloudWatch to their topic, for this account’s alarms only', () => {
+    const [topicId] = Object.keys(template.findResources('AWS::SNS::Topic'));
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    expect(policy.Properties.Topics).toEqual([{ Ref: topicId }]);
+    // The topic's policy replaces SNS's default one: it must let CloudWatch publish, or no
+    // alarm ever mails anyone ("not authorized to perform: SNS:Publish").
+    const publish = policy.Properties.PolicyDocument.Statement.filter(
+      (s: any) => s.Effect === 'Allow' && s.Principal?.Service === 'cloudwatch.amazonaws.com',
+    );
+    expect(publish).toHaveLength(1);
+    expect(publish[0].Action).toBe('sns:Publish');
+    expect(publish[0].Resource).toEqual({ Ref: topicId });
+    expect(publish[0].Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    const sources = publish[0].Condition.ArnEquals['aws:SourceArn'].map((arn: any) => arn['Fn::GetAtt']);
+    expect(sources).toEqual(
+      Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) => [id, 'Arn']),
+    );
+  });
+
+  it('use only the metric math CloudWatch documents: IF and FILL, never a scalar in a list', () => {
+    const expressions = alarms().flatMap((alarm) =>
+      ((alarm.Properties.Metrics ?? []) as Array<{ Expression?: string }>)
+        .map((m) => m.Expression)
+        .filter((e): e is string => e !== undefined),
+    );
+    expect(expressions.length).toBeGreaterThanOrEqual(4);
+    for (const expression of expressions) {
+      expect({ expression, list: expression.includes('[') }).toEqual({ expression, list: false });
+      const functions = [...expression.matchAll(/([A-Z_]+)\(/g)].map((m) => m[1]);
+      for (const fn of functions)
+        expect({ expression, fn }).toEqual({ expression, fn: expect.stringMatching(/^(IF|FILL)$/) });
+    }
   });
 
   it('mail the alarmEmail address, and nobody without one', () => {

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { cloudFrontQuerystring, viewerRequestFunction } from '../../local/cloudfront-function';
 import { actionsOf, buildStack, isCdkDeployHelper, onlyLogicalId, resourcesOf } from './build-stack';
 
 /** Issue 16 part 1: the viewer page and the host console are part of the stack. */
@@ -104,13 +105,29 @@ describe('the distribution', () => {
     expect(config.DefaultRootObject).toBe('index.html');
   });
 
-  it("serves /host/ by the console's own index.html", () => {
+  it('redirects /host to /host/ (with its query) and serves a directory by its own index.html', () => {
     const fnId = onlyLogicalId(template, 'AWS::CloudFront::Function');
     const code = template.findResources('AWS::CloudFront::Function')[fnId].Properties.FunctionCode;
-    expect(code).toMatch(/request\.uri\.endsWith\('\/'\)\) request\.uri \+= 'index\.html'/);
     expect(distribution().DefaultCacheBehavior.FunctionAssociations).toEqual([
       { EventType: 'viewer-request', FunctionARN: { 'Fn::GetAtt': [fnId, 'FunctionARN'] } },
     ]);
+    // The function's own code, run as CloudFront runs it (local/cloudfront-function.ts).
+    const run = viewerRequestFunction(code);
+    const request = (uri: string, query = '') =>
+      run({ uri, querystring: cloudFrontQuerystring(new URLSearchParams(query)) });
+    // Without the slash, the console's ./config.json would be the viewer's (no sign-in settings).
+    expect(request('/host')).toEqual({ response: { statusCode: 301, headers: { location: '/host/' } } });
+    expect(request('/host', 'code=a b&state=x&state=y')).toEqual({
+      response: { statusCode: 301, headers: { location: '/host/?code=a%20b&state=x&state=y' } },
+    });
+    expect(request('/host/')).toEqual({ request: expect.objectContaining({ uri: '/host/index.html' }) });
+    expect(request('/')).toEqual({ request: expect.objectContaining({ uri: '/index.html' }) });
+    expect(request('/host/config.json')).toEqual({
+      request: expect.objectContaining({ uri: '/host/config.json' }),
+    });
+    expect(request('/assets/index-abc.js')).toEqual({
+      request: expect.objectContaining({ uri: '/assets/index-abc.js' }),
+    });
   });
 
   it('sends a CSP that allows the pages, the IVS player and the APIs, and nothing else; HSTS; nosniff; no framing', () => {

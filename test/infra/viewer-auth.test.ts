@@ -66,6 +66,39 @@ describe('when viewer auth is on', () => {
     }
   });
 
+  it('alarms on the authorizer’s errors less the viewers it refused: a bad token pages nobody', () => {
+    const [authorizerFn] = functionsWith(ENV.VIEWER_TOKEN_SECRET).filter(
+      ([id]) => template.toJSON().Resources[id].Properties.Description === 'WebSocket $connect authorizer',
+    );
+    const [fnId] = authorizerFn;
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // No plain Errors alarm on it: each refusal is a thrown Unauthorized, so a Lambda error.
+    const plain = alarms.filter((a) =>
+      JSON.stringify(a.Properties.Dimensions ?? []).includes(JSON.stringify({ Ref: fnId })),
+    );
+    expect(plain).toEqual([]);
+    const [alarm] = alarms.filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes(fnId));
+    expect(alarm.Properties.Threshold).toBe(1);
+    const byId = Object.fromEntries(
+      (alarm.Properties.Metrics as Array<{ Id: string; Expression?: string; MetricStat?: any }>).map((m) => [
+        m.Id,
+        m,
+      ]),
+    );
+    expect(Object.values(byId).find((m) => m.Expression)?.Expression).toBe(
+      'FILL(errors, 0) - FILL(refused, 0)',
+    );
+    expect(byId.errors.MetricStat.Metric).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+    });
+    expect(byId.refused.MetricStat.Metric).toMatchObject({
+      Namespace: 'cuecast',
+      MetricName: 'ViewersRefused',
+    });
+  });
+
   it('reports no unacknowledged cdk-nag AwsSolutions finding', () => {
     const report = new AwsSolutionsChecks(built.app).validateScope(built.app);
     const findings = report.violations.map(

@@ -737,6 +737,30 @@ describe('the pages', () => {
     expect(csp).toContain(new URL(runtime.config.httpApiUrl).origin);
   });
 
+  it('runs the distribution’s CloudFront function: /host answers 301 to /host/, with its query', async () => {
+    const hostUrl = runtime.config.hostUrl as string;
+    const bare = hostUrl.replace(/\/$/, '');
+    for (const [asked, location] of [
+      [bare, '/host/'],
+      [`${bare}?code=abc&state=x%20y`, '/host/?code=abc&state=x%20y'],
+    ]) {
+      const res = await fetch(asked, { redirect: 'manual' });
+      expect({ asked, status: res.status, location: res.headers.get('location') }).toEqual({
+        asked,
+        status: 301,
+        location,
+      });
+    }
+    // Followed, it is the console, whose ./config.json is its own (with sign-in), not the viewer's.
+    const followed = await fetch(bare);
+    expect(followed.url).toBe(hostUrl);
+    expect(await followed.text()).toBe(
+      fs.readFileSync(path.join(deployedSite(), 'host', 'index.html'), 'utf8'),
+    );
+    const own = await (await fetch(new URL('./config.json', followed.url))).json();
+    expect(own.signIn).toBeDefined();
+  });
+
   it('deploys config.json in aws mode, its URLs left as tokens for deploy time', () => {
     const template = JSON.parse(
       fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.out', 'Cuecast.template.json'), 'utf8'),
