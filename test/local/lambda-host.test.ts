@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LambdaHost, type LocalFunction, lambdaHeapLimits } from '../../local/lambda-host';
+import { waitUntil } from '../support/wait';
 
 describe('lambdaHeapLimits', () => {
   it.each([
@@ -121,9 +122,10 @@ describe('LambdaHost containers', () => {
   it('kills every container of a function on crash(), failing what they ran', async () => {
     const probe = boot(10_000, 2);
     const inFlight = [host.invoke(probe, { waitMs: 5_000 }), host.invoke(probe, { waitMs: 5_000 })];
-    const started = Date.now();
-    while (host.containers('Probe') < 2 && Date.now() - started < 10_000)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitUntil('both invocations to have a container', () => host.containers('Probe') === 2, {
+      timeoutMs: 10_000,
+      describe: () => `${host.containers('Probe')} containers`,
+    });
     expect(await host.crash('Probe')).toBe(2);
     expect((await Promise.all(inFlight)).map((o) => o.error?.name)).toEqual([
       'Runtime.ExitError',
