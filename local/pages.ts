@@ -62,6 +62,8 @@ export class PagesServer {
   private serve(root: string, req: IncomingMessage, res: ServerResponse): void {
     const url = requestUrl(req);
     for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
+    // A malformed escape is refused (400) before any function runs, as CloudFront refuses it.
+    decodeUriPart(url.pathname);
     let uri = url.pathname;
     if (this.viewerRequest) {
       const outcome = this.viewerRequest({ uri, querystring: cloudFrontQuerystring(url.searchParams) });

@@ -27,19 +27,30 @@ const recentLogs = new WeakMap<LocalRuntime, RecentLines>();
 export async function bootTestRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const logFile = process.env.CUECAST_TEST_LOG;
   const recent = new RecentLines(60);
-  const runtime = await startLocalRuntime({
-    basePort: await freeBasePort(),
-    synth: false,
-    stateFile: tempStateFile(),
-    ...options,
-    log: (line) => {
-      recent.push(line);
-      if (logFile) fs.appendFileSync(logFile, `${line}\n`);
-      options.log?.(line);
-    },
-  });
-  recentLogs.set(runtime, recent);
-  return runtime;
+  const boot = async () =>
+    startLocalRuntime({
+      basePort: await freeBasePort(),
+      synth: false,
+      stateFile: tempStateFile(),
+      ...options,
+      log: (line) => {
+        recent.push(line);
+        if (logFile) fs.appendFileSync(logFile, `${line}\n`);
+        options.log?.(line);
+      },
+    });
+  // Another jest worker's runtime may take a port between the check and the listen: the boot then
+  // fails cleanly (nothing left running), and a fresh range is tried.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const runtime = await boot();
+      recentLogs.set(runtime, recent);
+      return runtime;
+    } catch (error) {
+      const taken = /is already in use/.test((error as Error).message);
+      if (!taken || options.basePort !== undefined || attempt === 3) throw error;
+    }
+  }
 }
 
 /** What a runtime booted by {@link bootTestRuntime} logged last: for a timeout's message. */
