@@ -7,6 +7,7 @@ import {
   type Series,
   type Value,
 } from '../../local/cloudwatch/metric-math';
+import { MAX_METRICS, MetricStore, statistic } from '../../local/cloudwatch/metric-store';
 
 /** Periods of 5 minutes from t0; a series from [period index, value] pairs. */
 const T0 = Date.parse('2026-12-07T20:00:00Z');
@@ -123,5 +124,94 @@ describe('alarm evaluation', () => {
     expect(evaluateAlarm(rule, [at(0, 5), at(1, 0), at(2, 7)], 'OK').state).toBe('ALARM');
     // Only the last N count.
     expect(evaluateAlarm(rule, [at(0, 5), at(1, 5), at(2, 0), at(3, 0), at(4, 1)], 'ALARM').state).toBe('OK');
+  });
+});
+
+describe('the local metric store', () => {
+  const emf = (fields: Record<string, unknown>, dims: string[][], names: string[], at = T0 + 1000) =>
+    `2026-12-07T20:00:01.000Z\tINFO\t${JSON.stringify({
+      _aws: {
+        Timestamp: at,
+        CloudWatchMetrics: [
+          { Namespace: 'cuecast', Dimensions: dims, Metrics: names.map((Name) => ({ Name, Unit: 'Count' })) },
+        ],
+      },
+      ...fields,
+    })}`;
+
+  it('takes EMF lines as CloudWatch Logs does: each metric under each dimension set, arrays as several values', () => {
+    const store = new MetricStore();
+    expect(
+      store.putEmf(
+        emf(
+          { service: 'Cuecast', code: 'QUIZ_CLOSED', AnswersRefused: 1 },
+          [['service', 'code']],
+          ['AnswersRefused'],
+        ),
+      ),
+    ).toBe(1);
+    expect(
+      store.putEmf(
+        emf({ service: 'Cuecast', AnswerDurationMs: [12, 30, 18] }, [['service']], ['AnswerDurationMs']),
+      ),
+    ).toBe(3);
+    // A dimension the line does not carry: no datapoint (CloudWatch rejects the directive).
+    expect(store.putEmf(emf({ AnswersAccepted: 1 }, [['service']], ['AnswersAccepted']))).toBe(0);
+    expect(store.putEmf('an ordinary log line')).toBe(0);
+    expect(store.putEmf('{"_aws": not json')).toBe(0);
+
+    const refused = {
+      namespace: 'cuecast',
+      metricName: 'AnswersRefused',
+      dimensions: { service: 'Cuecast', code: 'QUIZ_CLOSED' },
+    };
+    expect(asPairs(store.query(refused, 'Sum', 300, periods))).toEqual([[0, 1]]);
+    // Exact dimensions: the same metric read with {service} alone has no data (the old widget's bug).
+    expect(
+      asPairs(store.query({ ...refused, dimensions: { service: 'Cuecast' } }, 'Sum', 300, periods)),
+    ).toEqual([]);
+    const duration = {
+      namespace: 'cuecast',
+      metricName: 'AnswerDurationMs',
+      dimensions: { service: 'Cuecast' },
+    };
+    expect(asPairs(store.query(duration, 'Maximum', 300, periods))).toEqual([[0, 30]]);
+    expect(asPairs(store.query(duration, 'p50', 300, periods))).toEqual([[0, 18]]);
+    expect(asPairs(store.query(duration, 'SampleCount', 300, periods))).toEqual([[0, 3]]);
+  });
+
+  it('puts each datapoint in its period, and computes the statistics CloudWatch names', () => {
+    const store = new MetricStore();
+    const key = { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: 'f' } };
+    for (const [at, v] of [
+      [T0, 1],
+      [T0 + P - 1, 2],
+      [T0 + P, 5],
+      [T0 + 3 * P + 10, 0],
+    ])
+      store.put(key, at, v);
+    expect(asPairs(store.query(key, 'Sum', 300, periods))).toEqual([
+      [0, 3],
+      [1, 5],
+      [3, 0],
+    ]);
+    expect(statistic('Average', [1, 2, 3, 6])).toBe(3);
+    expect(statistic('Minimum', [4, 2, 9])).toBe(2);
+    expect(
+      statistic(
+        'p99',
+        Array.from({ length: 100 }, (_, i) => i + 1),
+      ),
+    ).toBe(99);
+    expect(statistic('Sum', [])).toBeUndefined();
+    expect(() => statistic('tm99', [1])).toThrow('the statistic tm99 is not supported locally');
+  });
+
+  it('keeps at most MAX_METRICS metrics, however many dimension values the lines make up', () => {
+    const store = new MetricStore();
+    for (let i = 0; i < MAX_METRICS + 10; i++)
+      store.put({ namespace: 'cuecast', metricName: 'X', dimensions: { code: `c${i}` } }, T0, 1);
+    expect(store.keys()).toHaveLength(MAX_METRICS);
+    expect(store.dropped).toBe(10);
   });
 });
