@@ -1,5 +1,7 @@
 import { readAlarms } from '../../local/cloudwatch/alarm-model';
+import { type AlarmNotification, LocalAlarms } from '../../local/cloudwatch/alarms';
 import { MetricMathError } from '../../local/cloudwatch/metric-math';
+import { MetricStore } from '../../local/cloudwatch/metric-store';
 import { appFunctions, buildStack } from '../infra/build-stack';
 
 /** A resolver enough for names: Ref → `ref:<id>`, GetAtt → `<id>.<attr>`, Join joined. */
@@ -78,5 +80,115 @@ describe('the alarms read from the template', () => {
     expect(() => readAlarms({ [id]: broken }, resolve, arnOf)).toThrow(
       new RegExp(`alarm ${id}, .*MAX is not supported`),
     );
+  });
+});
+
+describe('the alarms evaluated locally', () => {
+  const { template } = buildStack({ viewerAuth: {} });
+  const resources = template.toJSON().Resources;
+  const specs = readAlarms(resources, resolve, arnOf);
+  const fnRef = (description: string) =>
+    `ref:${Object.entries(appFunctions(template)).find(([, fn]) => fn.Properties.Description === description)?.[0]}`;
+  const alarmOf = (part: string) => specs.find((s) => s.logicalId.includes(part))?.name as string;
+
+  /** A store, the alarms on a clock of their own (2 s periods), and what they published. */
+  function setUp() {
+    let now = Date.parse('2026-12-07T21:00:00Z');
+    const store = new MetricStore();
+    const published: Array<{ topic: string; message: AlarmNotification; source: string }> = [];
+    const alarms = new LocalAlarms(
+      specs,
+      store,
+      async (topic, message, source) => {
+        published.push({ topic, message, source });
+      },
+      { accountId: '000000000000', region: 'us-east-1', periodSeconds: 2, clock: () => now },
+    );
+    const state = (name: string) => alarms.describe().find((a) => a.AlarmName === name)?.StateValue;
+    return { store, alarms, published, state, at: () => now, advance: (ms: number) => (now += ms) };
+  }
+
+  it('start in INSUFFICIENT_DATA, and go to OK with no data (missing data is not breaching)', async () => {
+    const { alarms, published } = setUp();
+    expect(new Set(alarms.describe().map((a) => a.StateValue))).toEqual(new Set(['INSUFFICIENT_DATA']));
+    await alarms.evaluate();
+    // DynamoDB's alarm ignores missing data: it keeps its state until data comes.
+    const states = alarms.describe().map((a) => [a.AlarmName.includes('DynamoDbThrottling'), a.StateValue]);
+    expect(states.filter(([dynamo]) => !dynamo).every(([, s]) => s === 'OK')).toBe(true);
+    expect(states.filter(([dynamo]) => dynamo)).toEqual([[true, 'INSUFFICIENT_DATA']]);
+    expect(published).toEqual([]);
+  });
+
+  it('fire a function’s error alarm on one error, mail the topic once, and clear when its period passes', async () => {
+    const { store, alarms, published, state, at, advance } = setUp();
+    const name = alarmOf('CreateQuizErrors');
+    store.put(
+      { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: { FunctionName: fnRef('POST /quizzes') } },
+      at() - 500,
+      1,
+    );
+    await alarms.evaluate();
+    expect(state(name)).toBe('ALARM');
+    expect(published).toEqual([
+      {
+        topic: `ref:${Object.keys(template.findResources('AWS::SNS::Topic'))[0]}`,
+        source: arnOf(name.replace('Cuecast-', '')).arn,
+        message: expect.objectContaining({
+          AlarmName: name,
+          NewStateValue: 'ALARM',
+          OldStateValue: 'INSUFFICIENT_DATA',
+        }),
+      },
+    ]);
+    expect(published[0].message.NewStateReason).toMatch(
+      /^Threshold Crossed: 1 out of the last 1 datapoints \[1 /,
+    );
+    await alarms.evaluate();
+    expect(published).toHaveLength(1);
+    advance(2_500);
+    await alarms.evaluate();
+    expect(state(name)).toBe('OK');
+    expect(published).toHaveLength(1);
+  });
+
+  it('page no one for viewers the authorizer refused, and page for any other error of it', async () => {
+    const { store, alarms, state, at } = setUp();
+    const name = alarmOf('AuthorizeErrors');
+    const errors = {
+      namespace: 'AWS/Lambda',
+      metricName: 'Errors',
+      dimensions: { FunctionName: fnRef('WebSocket $connect authorizer') },
+    };
+    const refused = {
+      namespace: 'cuecast',
+      metricName: 'ViewersRefused',
+      dimensions: { service: 'Cuecast' },
+    };
+    for (let i = 0; i < 3; i++) {
+      store.put(errors, at() - 100 * (i + 1), 1);
+      store.put(refused, at() - 100 * (i + 1), 1);
+    }
+    await alarms.evaluate();
+    expect(state(name)).toBe('OK');
+    store.put(errors, at() - 50, 1);
+    await alarms.evaluate();
+    expect(state(name)).toBe('ALARM');
+  });
+
+  it('fire the host API’s 5xx rate at 5 % of requests, not below', async () => {
+    const { store, alarms, state, at } = setUp();
+    const name = alarmOf('HttpApi5xxRate');
+    const spec = specs.find((s) => s.name === name);
+    const dims = spec?.queries.find((q) => q.metric)?.metric?.dimensions as Record<string, string>;
+    const put = (metricName: string, value: number) =>
+      store.put({ namespace: 'AWS/ApiGateway', metricName, dimensions: dims }, at() - 100, value);
+    put('Count', 40);
+    put('5xx', 1);
+    await alarms.evaluate();
+    expect(state(name)).toBe('OK'); // 2.5 %
+    put('Count', 0);
+    put('5xx', 1);
+    await alarms.evaluate();
+    expect(state(name)).toBe('ALARM'); // 2 of 40 = 5 %
   });
 });
