@@ -2,6 +2,7 @@ import { readAlarms } from '../../local/cloudwatch/alarm-model';
 import { type AlarmNotification, LocalAlarms } from '../../local/cloudwatch/alarms';
 import { MetricMathError } from '../../local/cloudwatch/metric-math';
 import { MetricStore } from '../../local/cloudwatch/metric-store';
+import { evaluateResourcePolicy } from '../../local/resource-policy';
 import { appFunctions, buildStack } from '../infra/build-stack';
 
 /** A resolver enough for names: Ref → `ref:<id>`, GetAtt → `<id>.<attr>`, Join joined. */
@@ -66,6 +67,27 @@ describe('the alarms read from the template', () => {
         namespace: expect.any(String),
         dimensions: expect.any(Object),
       });
+  });
+
+  it('may mail: the template’s topic policy lets CloudWatch publish for each of these alarms', () => {
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+    const document = resolve(policy.Properties.PolicyDocument) as { Statement: unknown[] };
+    for (const alarm of readAlarms(resources, resolve, (id) => ({ name: id, arn: `${id}.Arn` }))) {
+      const request = {
+        principal: { service: 'cloudwatch.amazonaws.com' },
+        action: 'SNS:Publish',
+        resource: topic,
+        context: {
+          'aws:SourceAccount': 'ref:AWS::AccountId',
+          'aws:SourceArn': alarm.arn,
+          'aws:SecureTransport': 'true',
+        },
+      };
+      expect({ alarm: alarm.logicalId, decision: evaluateResourcePolicy(document, request) }).toEqual({
+        alarm: alarm.logicalId,
+        decision: 'Allowed',
+      });
+    }
   });
 
   it('refuses an expression CloudWatch would not take, naming the alarm', () => {
