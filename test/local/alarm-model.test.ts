@@ -1,8 +1,12 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { readAlarms } from '../../local/cloudwatch/alarm-model';
 import { type AlarmNotification, LocalAlarms } from '../../local/cloudwatch/alarms';
 import { MetricMathError } from '../../local/cloudwatch/metric-math';
 import { MetricStore } from '../../local/cloudwatch/metric-store';
 import { evaluateResourcePolicy } from '../../local/resource-policy';
+import { LocalSns, readTopics } from '../../local/sns';
 import { appFunctions, buildStack } from '../infra/build-stack';
 
 /** A resolver enough for names: Ref → `ref:<id>`, GetAtt → `<id>.<attr>`, Join joined. */
@@ -212,5 +216,90 @@ describe('the alarms evaluated locally', () => {
     put('5xx', 1);
     await alarms.evaluate();
     expect(state(name)).toBe('ALARM'); // 2 of 40 = 5 %
+  });
+});
+
+describe('the SNS stand-in, as CloudWatch publishes an alarm to the template’s topic', () => {
+  const { template } = buildStack({ alarmEmail: 'ops@example.com' });
+  const resources = template.toJSON().Resources;
+  const [topic] = readTopics(resources, resolve);
+  const [alarm] = readAlarms(resources, resolve, (id) => ({ name: id, arn: `${id}.Arn` }));
+  const cloudwatch = {
+    service: 'cloudwatch.amazonaws.com',
+    sourceAccount: 'ref:AWS::AccountId',
+    sourceArn: alarm.arn,
+  };
+  const outbox = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cuecast-outbox-'));
+  const mails = (dir: string) =>
+    fs.readdirSync(dir).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')));
+
+  it('mails the subscribed address, one message per file, in SNS’s shape', () => {
+    const dir = outbox();
+    const sns = new LocalSns([topic], dir);
+    const id = sns.publishAsService(
+      topic.arn,
+      cloudwatch,
+      `ALARM: "${alarm.name}"`,
+      '{"NewStateValue":"ALARM"}',
+    );
+    expect(mails(dir)).toEqual([
+      {
+        to: 'ops@example.com',
+        Type: 'Notification',
+        MessageId: id,
+        TopicArn: topic.arn,
+        Subject: `ALARM: "${alarm.name}"`,
+        Message: '{"NewStateValue":"ALARM"}',
+        Timestamp: expect.any(String),
+      },
+    ]);
+  });
+
+  it('refuses CloudWatch as SNS does when the topic policy does not let it in (the old template)', () => {
+    const dir = outbox();
+    const onlyTls = {
+      ...topic,
+      policy: {
+        Statement: ((topic.policy?.Statement ?? []) as Array<{ Effect: string }>).filter(
+          (s) => s.Effect === 'Deny',
+        ),
+      },
+    };
+    const sns = new LocalSns([onlyTls], dir);
+    expect(() => sns.publishAsService(topic.arn, cloudwatch, 's', 'm')).toThrow(
+      `User: cloudwatch.amazonaws.com is not authorized to perform: SNS:Publish on resource: ${topic.arn}`,
+    );
+    // Another alarm's ARN, or no topic at all.
+    expect(() =>
+      new LocalSns([topic], dir).publishAsService(
+        topic.arn,
+        { ...cloudwatch, sourceArn: 'other.Arn' },
+        's',
+        'm',
+      ),
+    ).toThrow(/not authorized/);
+    expect(() => new LocalSns([topic], dir).publishAsService('arn:nope', cloudwatch, 's', 'm')).toThrow(
+      'Topic does not exist',
+    );
+    expect(mails(dir)).toEqual([]);
+  });
+
+  it('needs the key’s policy to let CloudWatch use the topic’s key', () => {
+    const dir = outbox();
+    const keyless = {
+      ...topic,
+      key: {
+        arn: topic.key?.arn as string,
+        policy: {
+          Statement: ((topic.key?.policy.Statement ?? []) as Array<{ Principal?: unknown }>).filter(
+            (s) => JSON.stringify(s.Principal) !== JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+          ),
+        },
+      },
+    };
+    expect(() => new LocalSns([keyless], dir).publishAsService(topic.arn, cloudwatch, 's', 'm')).toThrow(
+      /may not use the key/,
+    );
+    expect(mails(dir)).toEqual([]);
   });
 });
