@@ -168,22 +168,31 @@ export function watchCsp(page: Page, into: string[]): void {
   });
 }
 
+/** A text an element showed, and when (the page's clock: the same machine's as the runtime's). */
+export interface Shown {
+  readonly text: string;
+  readonly at: number;
+}
+
 /**
- * Records, inside the page, every text the elements with these test ids show from now on; the
- * function returned reads the record. A state that lasts only seconds (a countdown's phase) is
- * then checked after the fact, however late a loaded machine lets the test look.
+ * Records, inside the page, every text the elements with these test ids show from now on, with
+ * the moment each appeared; the function returned reads the record. A state that lasts only
+ * seconds (a countdown's phase) is then checked after the fact ({@link expectPhases}), however
+ * late a loaded machine lets the test look.
  */
 export async function recordTexts(
   page: Page,
   testIds: readonly string[],
-): Promise<() => Promise<Record<string, string[]>>> {
+): Promise<() => Promise<Record<string, Shown[]>>> {
   await page.evaluate((ids) => {
-    const seen: Record<string, string[]> = Object.fromEntries(ids.map((id) => [id, []]));
+    const seen: Record<string, Array<{ text: string; at: number }>> = Object.fromEntries(
+      ids.map((id) => [id, []]),
+    );
     const look = () => {
       for (const id of ids) {
         const text = document.querySelector(`[data-testid="${id}"]`)?.textContent?.trim();
         const list = seen[id];
-        if (text && list[list.length - 1] !== text) list.push(text);
+        if (text && list[list.length - 1]?.text !== text) list.push({ text, at: Date.now() });
       }
     };
     look();
@@ -195,7 +204,33 @@ export async function recordTexts(
     (window as unknown as { __recordedTexts: typeof seen }).__recordedTexts = seen;
   }, testIds);
   return () =>
-    page.evaluate(() => (window as unknown as { __recordedTexts: Record<string, string[]> }).__recordedTexts);
+    page.evaluate(() => (window as unknown as { __recordedTexts: Record<string, Shown[]> }).__recordedTexts);
+}
+
+/**
+ * Checks that an element went through `phases`, in order: each a pattern and, but for the last,
+ * the moment it ends. A phase must have shown if the element showed any of the phases at least
+ * a second before that phase ended: on a loaded machine the page may first render after an early
+ * phase is over, which is no fault of the page. The last phase must always show.
+ */
+export function expectPhases(
+  shown: readonly Shown[],
+  phases: ReadonlyArray<{ pattern: RegExp; until?: number }>,
+): void {
+  const matching = shown.filter((s) => phases.some((p) => p.pattern.test(s.text)));
+  const firstAt = matching[0]?.at ?? Number.POSITIVE_INFINITY;
+  const found = phases.map((phase, i) => {
+    const at = shown.findIndex((s) => phase.pattern.test(s.text));
+    const due = i === phases.length - 1 || firstAt < (phase.until ?? Number.POSITIVE_INFINITY) - 1000;
+    return { phase: String(phase.pattern), shown: at >= 0 || !due, at };
+  });
+  const texts = shown.map((s) => s.text);
+  expect({ texts, found: found.map(({ phase, shown }) => ({ phase, shown })) }).toEqual({
+    texts,
+    found: found.map(({ phase }) => ({ phase, shown: true })),
+  });
+  const order = found.map((f) => f.at).filter((at) => at >= 0);
+  expect({ texts, order }).toEqual({ texts, order: [...order].sort((a, b) => a - b) });
 }
 
 /** The local runtime's cue feed (the viewer page's `EventSource` while there is no video). */

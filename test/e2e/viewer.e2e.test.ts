@@ -240,7 +240,13 @@ describe('when the host reveals before the answers close', () => {
     ]);
     await openFromConsole(console, { question: 'Quick, in video time?', choices: ['Yes', 'No'], seconds: 5 });
 
+    // When the answers close: the quiz as any viewer may read it (GET /state).
+    const { quiz } = await (await fetch(`${suite.runtime.config.httpApiUrl}state`)).json();
+    expect(quiz.question).toBe('Quick, in video time?');
+    const answersClose = Date.parse(quiz.closesAt) + quiz.graceSeconds * 1000;
+
     await waitFor(viewer.getByTestId('question').filter({ hasText: 'Quick, in video time?' }));
+    const clickedAt = Date.now();
     await console.getByTestId('reveal').click();
     await waitFor(console.getByTestId('live-question').filter({ hasText: '(revealed)' }), {
       timeout: 25_000,
@@ -248,14 +254,16 @@ describe('when the host reveals before the answers close', () => {
     await expect(console.getByTestId('message').textContent()).resolves.toBe('');
     await waitFor(viewer.getByTestId('countdown').filter({ hasText: 'Revealed' }));
 
-    const { countdown } = await viewerTexts();
-    const { 'reveal-wait': waits } = await consoleTexts();
+    const countdown = (await viewerTexts()).countdown.map((s) => s.text);
+    const waits = (await consoleTexts())['reveal-wait'].map((s) => s.text);
     // The countdown starts from the moment the question showed here: the whole 5 s.
     expect(countdown.find((t) => /s left$/.test(t))).toMatch(/^[45] s left$/);
-    // The console waited what was left of the 5 s and the grace, no longer.
+    // The console waited what was left of the 5 s and the grace, no longer (when it was clicked
+    // a second or more before the answers closed: a loaded machine may click later).
     const waited = waits.find((t) => /^Revealing in \d+ s: viewers behind/.test(t));
-    expect({ waits, waited: waited !== undefined }).toEqual({ waits, waited: true });
-    expect(Number(/\d+/.exec(waited ?? '')?.[0])).toBeLessThanOrEqual(5 + GRACE_SECONDS);
+    if (clickedAt < answersClose - 1000)
+      expect({ waits, waited: waited !== undefined }).toEqual({ waits, waited: true });
+    if (waited) expect(Number(/\d+/.exec(waited)?.[0])).toBeLessThanOrEqual(5 + GRACE_SECONDS);
     // Meanwhile the viewer's 5 s ran out: it could no longer answer, and saw why; then the result.
     // (The page may open on an earlier quiz's result: its "Revealed" comes before.)
     const upAt = countdown.indexOf('Time is up');
