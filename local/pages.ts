@@ -63,18 +63,19 @@ export class PagesServer {
     const url = requestUrl(req);
     for (const [name, value] of Object.entries(this.headers)) res.setHeader(name, value);
     // A malformed escape is refused (400) before any function runs, as CloudFront refuses it.
-    decodeUriPart(url.pathname);
-    let uri = url.pathname;
+    let pathname = decodeUriPart(url.pathname);
     if (this.viewerRequest) {
-      const outcome = this.viewerRequest({ uri, querystring: cloudFrontQuerystring(url.searchParams) });
+      const outcome = this.viewerRequest({
+        uri: url.pathname,
+        querystring: cloudFrontQuerystring(url.searchParams),
+      });
       if ('response' in outcome) {
         res.writeHead(outcome.response.statusCode, outcome.response.headers);
         res.end();
         return;
       }
-      uri = outcome.request.uri;
+      if (outcome.request.uri !== url.pathname) pathname = decodeUriPart(outcome.request.uri);
     }
-    const pathname = decodeUriPart(uri);
     if (pathname === '/config.json')
       return sendJson(res, 200, this.configs.viewer(), { 'cache-control': 'no-store' });
     if (pathname === '/host/config.json')
