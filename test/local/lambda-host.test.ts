@@ -92,22 +92,23 @@ describe('LambdaHost containers', () => {
   });
 
   it('terminates a container whose invocation passes its timeout, so its later writes never happen', async () => {
-    const probe = boot(300, 2);
+    // A second of timeout: room for a loaded machine to run the 100 ms invocation below in time.
+    const probe = boot(1_000, 2);
     const late = path.join(dir, 'late-write');
     const t0 = Date.now();
-    const timedOut = await host.invoke(probe, { waitMs: 900, writeFile: late });
-    expect(timedOut.error).toEqual({ name: 'TimeoutError', message: 'Task timed out after 0.30 seconds' });
+    const timedOut = await host.invoke(probe, { waitMs: 2_000, writeFile: late });
+    expect(timedOut.error).toEqual({ name: 'TimeoutError', message: 'Task timed out after 1.00 seconds' });
     expect(host.containers('Probe')).toBe(0);
     // A fresh container (a cold start) serves the next one; it outlives the moment the killed
     // invocation would have written its file.
     const after = await host.invoke(probe, {});
     expect(after.ok).toBe(true);
     const outlived = path.join(dir, 'outlived');
-    const slow = await host.invoke(probe, { waitMs: 250, writeFile: outlived });
+    const slow = await host.invoke(probe, { waitMs: 100, writeFile: outlived });
     expect(slow.ok).toBe(true);
     expect(fs.existsSync(outlived)).toBe(true);
     // The subject under test is a write that must never come: wait past the moment it was due.
-    while (Date.now() < t0 + 1_500) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (Date.now() < t0 + 2_500) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fs.existsSync(late)).toBe(false);
     expect(lines.some((line) => line.includes('Task timed out: its container is terminated'))).toBe(true);
   });
