@@ -17,6 +17,11 @@ import { RecentLines, waitUntil } from '../support/wait';
 
 /** The last lines each test runtime logged, for the message of a wait that times out. */
 const recentLogs = new WeakMap<LocalRuntime, RecentLines>();
+/** The same lines by the runtime's WebSocket URL, so a {@link Viewer}'s timeout can show them. */
+const recentLogsByUrl = new Map<string, RecentLines>();
+/** The recent log of the runtime whose WebSocket URL `url` opens (its query may carry a token). */
+const logAt = (url: string): string =>
+  [...recentLogsByUrl].find(([base]) => url.startsWith(base))?.[1].toString() ?? '(none kept)';
 
 /**
  * The local runtime as every integration suite boots it: free loopback ports, the cdk.out that
@@ -45,6 +50,7 @@ export async function bootTestRuntime(options: LocalRuntimeOptions = {}): Promis
     try {
       const runtime = await boot();
       recentLogs.set(runtime, recent);
+      recentLogsByUrl.set(runtime.config.webSocketUrl, recent);
       return runtime;
     } catch (error) {
       const taken = /is already in use/.test((error as Error).message);
@@ -249,7 +255,10 @@ export class Viewer {
   private waiters: Array<{ test: (f: any) => boolean; resolve: (f: any) => void }> = [];
   closeCode?: number;
 
-  private constructor(readonly socket: WebSocket) {
+  private constructor(
+    readonly socket: WebSocket,
+    private readonly url: string,
+  ) {
     socket.on('message', (data) => {
       let frame: unknown;
       try {
@@ -283,7 +292,7 @@ export class Viewer {
         clearTimeout(timer);
         settled();
       };
-      socket.once('open', () => settle(() => resolve(new Viewer(socket))));
+      socket.once('open', () => settle(() => resolve(new Viewer(socket, url))));
       socket.once('error', (error) => settle(() => reject(error)));
       socket.once('unexpected-response', (_req, res) =>
         settle(() => reject(new Error(`upgrade refused: ${res.statusCode}`))),
@@ -316,7 +325,7 @@ export class Viewer {
         const state = this.closeCode === undefined ? 'open' : `closed with ${this.closeCode}`;
         reject(
           new Error(
-            `no frame matching ${what ?? String(test)} in ${timeoutMs} ms (connection ${state}); got ${JSON.stringify(this.frames).slice(-4000)}`,
+            `no frame matching ${what ?? String(test)} in ${timeoutMs} ms (connection ${state}); got ${JSON.stringify(this.frames).slice(-4000)}\nrecent runtime log:\n${logAt(this.url)}`,
           ),
         );
       }, timeoutMs);
@@ -327,12 +336,21 @@ export class Viewer {
   /** Sends and waits for the next frame of one of `types`. */
   async request(message: unknown, types: string[], timeoutMs?: number): Promise<any> {
     const before = this.frames.length;
+    const sent = (typeof message === 'string' ? message : JSON.stringify(message)).slice(0, 200);
     this.send(message);
-    return this.waitFor(
-      (f) => this.frames.indexOf(f) >= before && types.includes(f.type),
+    // API Gateway's own frame when the route's function failed (an error, a timeout): no reply
+    // will follow, so it ends the wait at once, with the runtime's log that says why.
+    const failed = (f: any) => f.type === undefined && f.message === 'Internal server error';
+    const reply = await this.waitFor(
+      (f) => this.frames.indexOf(f) >= before && (types.includes(f.type) || failed(f)),
       timeoutMs,
-      `a reply of type ${types.join(' or ')} to ${(typeof message === 'string' ? message : JSON.stringify(message)).slice(0, 200)}`,
+      `a reply of type ${types.join(' or ')} to ${sent}`,
     );
+    if (failed(reply))
+      throw new Error(
+        `the function behind ${sent} failed: ${JSON.stringify(reply)}\nrecent runtime log:\n${logAt(this.url)}`,
+      );
+    return reply;
   }
 
   /**
