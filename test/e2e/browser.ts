@@ -1,16 +1,11 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { launchChromium } from '../../local/chromium';
 import type { LocalRuntime, LocalRuntimeOptions } from '../../local/runtime';
+import { captureCli } from '../cli/capture-cli';
 import { bootTestRuntime, waitForIdle } from '../local/harness';
-
-const root = path.join(__dirname, '..', '..');
-const run = promisify(execFile);
 
 /**
  * How long one wait of a browser test may take (and any Playwright action, as the contexts'
@@ -278,33 +273,18 @@ export async function openViewerIn(
 }
 
 /**
- * The host CLI as `npm run host` (`tsx scripts/host.ts`) runs it, against the runtime in
- * `configFile`; its JSON reply. It is the very command line tsx's CLI starts its child with (tsx's
- * preflight and loader), without that CLI's own process in front: half the time per call.
+ * The host CLI as `npm run host` runs it (scripts/host.ts calls the same `runCli`), against the
+ * runtime in `configFile`; its JSON reply. It runs in this process: a process per call cost
+ * about a second of CPU each, on a machine the browser tests keep busy, and the CLI's own
+ * process is what test/cli's suites and the dev CLI's suite test.
  */
 export async function hostCli(configFile: string, ...args: string[]): Promise<any> {
-  const tsx = path.join(root, 'node_modules', 'tsx', 'dist');
-  const { stdout } = await awaited(`the host CLI: ${args.slice(0, 2).join(' ')}`, undefined, () =>
-    run(
-      process.execPath,
-      [
-        '--require',
-        path.join(tsx, 'preflight.cjs'),
-        '--import',
-        pathToFileURL(path.join(tsx, 'loader.mjs')).href,
-        'scripts/host.ts',
-        ...args,
-        '--config',
-        configFile,
-        '--json',
-      ],
-      {
-        cwd: root,
-        timeout: WAIT_MS,
-      },
-    ),
+  const run = await awaited(`the host CLI: ${args.slice(0, 2).join(' ')}`, undefined, () =>
+    captureCli([...args, '--config', configFile, '--json']),
   );
-  return JSON.parse(stdout);
+  if (run.code !== 0)
+    throw new Error(`npm run host -- ${args.join(' ')} exited with ${run.code}:\n${run.stderr}${run.stdout}`);
+  return JSON.parse(run.stdout);
 }
 
 /**
