@@ -8,7 +8,6 @@
  * `--test-stream` publishes ffmpeg's test pattern (a clock and a tone) to the local ingest.
  */
 import * as path from 'node:path';
-import { startLocalRuntime } from './runtime';
 import { FFMPEG_MISSING, hasFfmpeg } from './video/ffmpeg';
 
 const USAGE = 'usage: npm run dev [-- --no-synth] [--viewer-auth] [--data DIR] [--test-stream]';
@@ -58,6 +57,8 @@ async function main(): Promise<void> {
   console.log(
     synth ? 'cuecast dev: synthesizing the stack (npx cdk synth) ...' : 'cuecast dev: using cdk.out as it is',
   );
+  // Loaded once the arguments are good: a usage error answers at once, not after the runtime loads.
+  const { startLocalRuntime } = await import('./runtime');
   const runtime = await startLocalRuntime({
     basePort,
     managementLatencyMs,

@@ -11,8 +11,8 @@ import { freeBasePort } from './harness';
  * `npm run dev` as a person runs it: the ready line, .cuecast/local.json, and a clean stop.
  *
  * Nearly all of this suite's time is other processes' (the timing report counts only the jest
- * worker's CPU): each run starts tsx and the Node it runs, loads the whole runtime (every
- * `refuses` case too, before it reads its arguments) and boots it, ffmpeg publishes real-time
+ * worker's CPU): each run starts tsx and the Node it runs, loads the whole runtime (once its
+ * arguments are good: a usage error answers before) and boots it, ffmpeg publishes real-time
  * video, and the CDK CLI starts and, seeing the test's AWS_ACCESS_KEY_ID, asks STS for the
  * account (retrying) before it runs the app. So the cases that refuse to start run side by side
  * (`it.concurrent`), each owning its process and its directory.
