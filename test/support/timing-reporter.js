@@ -1,7 +1,8 @@
 /**
  * A jest reporter: after the run, the slowest test files and tests, and for each file the time its
- * worker computed (CPU) against the time it waited. Written to test-output/timing.txt and, with
- * CUECAST_TIMING=1 (or in CI), printed too. The CPU figures come from test/support/timing-setup.ts.
+ * worker computed (CPU) against the time it waited. Written to test-output/timing.txt (and every
+ * file to timing.json) and, with CUECAST_TIMING=1 (or in CI), printed too. The CPU figures come
+ * from test/support/timing-setup.ts.
  */
 const fs = require('node:fs');
 const os = require('node:os');
@@ -75,6 +76,12 @@ class TimingReporter {
     const out = path.join(this.rootDir, 'test-output');
     fs.mkdirSync(out, { recursive: true });
     fs.writeFileSync(path.join(out, 'timing.txt'), `${lines.join('\n')}\n`);
+    // Every file, for a closer look than the top 15 (when each ran, on which worker's clock).
+    const started = new Map(
+      results.testResults.map((r) => [rel(r.testFilePath), r.perfStats.start - this.started]),
+    );
+    const all = files.map((f) => ({ ...f, startedAt: started.get(f.file) }));
+    fs.writeFileSync(path.join(out, 'timing.json'), `${JSON.stringify(all, null, 1)}\n`);
     if (process.env.CUECAST_TIMING === '1' || process.env.CI) process.stdout.write(`\n${lines.join('\n')}\n`);
   }
 }
