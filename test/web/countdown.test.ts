@@ -1,4 +1,4 @@
-import { answerDeadline, secondsLeftUntil } from '../../web/src/viewer/countdown';
+import { answerDeadline, isOlderQuestion, openedAt, secondsLeftUntil } from '../../web/src/viewer/countdown';
 
 /** The viewer page's countdown (web/src/viewer/countdown.ts): video time, capped by the server. */
 const OPENS = Date.parse('2030-01-01T00:00:00.000Z');
@@ -28,5 +28,32 @@ describe('when a question shows on a viewer screen', () => {
   it('counts whole seconds up and never below zero', () => {
     expect(secondsLeftUntil(OPENS + 1_500, OPENS)).toBe(2);
     expect(secondsLeftUntil(OPENS, OPENS + 10)).toBe(0);
+  });
+});
+
+describe('when the sync and the cues race', () => {
+  const shown = { closesAt: '2030-01-01T00:01:00.000Z', durationSeconds: 30 };
+  const opened = openedAt(shown);
+
+  it('dates a question by when it opened: its close less its duration', () => {
+    expect(opened).toBe(Date.parse('2030-01-01T00:00:30.000Z'));
+    expect(openedAt({ closesAt: shown.closesAt })).toBeNaN();
+  });
+
+  it('takes a question opened before the one shown as late: a stale sync, a cue behind in the video', () => {
+    // Opened 10 s earlier, though it closes later (a longer duration): still the older one.
+    expect(isOlderQuestion(opened, { closesAt: '2030-01-01T00:01:20.000Z', durationSeconds: 60 })).toBe(true);
+    expect(isOlderQuestion(opened, { closesAt: '2030-01-01T00:00:59.000Z', durationSeconds: 30 })).toBe(true);
+  });
+
+  it('takes a question opened at or after the one shown as current', () => {
+    expect(isOlderQuestion(opened, { closesAt: '2030-01-01T00:01:10.000Z', durationSeconds: 5 })).toBe(false);
+    expect(isOlderQuestion(opened, shown)).toBe(false);
+  });
+
+  it('does not refuse when either time is unknown (nothing shown, or a cue without a duration)', () => {
+    expect(isOlderQuestion(undefined, shown)).toBe(false);
+    expect(isOlderQuestion(Number.NaN, shown)).toBe(false);
+    expect(isOlderQuestion(opened, { closesAt: '2030-01-01T00:00:10.000Z' })).toBe(false);
   });
 });

@@ -25,3 +25,25 @@ export function answerDeadline(window: AnswerWindow, shownAt: number, clockOffse
 /** Whole seconds left before `deadline`, never below 0. */
 export const secondsLeftUntil = (deadline: number, now: number): number =>
   Math.max(0, Math.ceil((deadline - now) / 1000));
+
+/**
+ * When a question opened, on the server's clock (epoch ms): its `closesAt` less its duration.
+ * NaN for a cue from before answer windows in video time (no duration).
+ */
+export const openedAt = (window: AnswerWindow): number =>
+  window.durationSeconds === undefined
+    ? Number.NaN
+    : Date.parse(window.closesAt) - window.durationSeconds * 1000;
+
+/**
+ * Whether `next` opened before the question this page shows (opened at `shownOpenedAt`): a late
+ * arrival the page must not go back to. The paths race: a `state` sync computed before the host
+ * opened a question can land after that question's cue, and a cue comes in the video seconds
+ * after the sync that already showed a newer question. When either time is unknown it is not.
+ */
+export function isOlderQuestion(shownOpenedAt: number | undefined, next: AnswerWindow): boolean {
+  const at = openedAt(next);
+  return (
+    shownOpenedAt !== undefined && Number.isFinite(shownOpenedAt) && Number.isFinite(at) && at < shownOpenedAt
+  );
+}

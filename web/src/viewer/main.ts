@@ -13,7 +13,7 @@ import {
 } from '../../../client/wire';
 import { loadConfig } from '../config';
 import { h, patch } from '../dom';
-import { answerDeadline, secondsLeftUntil } from './countdown';
+import { answerDeadline, isOlderQuestion, openedAt, secondsLeftUntil } from './countdown';
 import {
   type CueOrigin,
   type CueSource,
@@ -44,7 +44,9 @@ let realtime: RealtimeClient;
 /** A stream push newer than the pending sync: the sync reply's older stream state must not undo it. */
 let streamPushedSinceSync = false;
 
-function startQuiz(next: QuizSnapshot | QuestionCue, by: ArrivedBy): void {
+/** Shows `next`, unless this page already shows a question opened after it; false then. */
+function startQuiz(next: QuizSnapshot | QuestionCue, by: ArrivedBy): boolean {
+  if (quiz && quiz.quizId !== next.quizId && isOlderQuestion(quiz.openedAt, next)) return false;
   // A cue from before polls existed carries no kind: it is a quiz.
   const shown = {
     question: next.question,
@@ -61,12 +63,14 @@ function startQuiz(next: QuizSnapshot | QuestionCue, by: ArrivedBy): void {
     quiz = {
       quizId: next.quizId,
       ...shown,
+      openedAt: openedAt(next),
       deadline: answerDeadline(next, Date.now(), realtime.clockOffsetMs),
       questionFrom: [by],
       resultFrom: [],
     };
     notice = '';
   }
+  return true;
 }
 
 function showResult(result: RevealFigures, by: ArrivedBy): void {
@@ -91,8 +95,7 @@ function onMessage(message: ServerMessage): void {
   switch (message.type) {
     case 'state':
       if (!streamPushedSinceSync) stream = message.stream;
-      if (message.quiz) {
-        startQuiz(message.quiz, 'sync');
+      if (message.quiz && startQuiz(message.quiz, 'sync')) {
         const { quizId, kind, correctIndex, counts, total } = message.quiz;
         if (message.quiz.state === 'revealed' && counts && total !== undefined) {
           showResult({ quizId, kind, correctIndex, counts, total }, 'sync');

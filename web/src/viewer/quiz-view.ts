@@ -16,6 +16,8 @@ export interface QuizState {
   question?: string;
   choices?: readonly string[];
   closesAt?: string;
+  /** When it opened (epoch ms, the server's clock; NaN if its cue does not say). */
+  openedAt?: number;
   /** When this viewer's time to answer runs out (epoch ms, this device's clock). */
   deadline?: number;
   myChoice?: number;
