@@ -1,6 +1,6 @@
 import type { LocalRuntime } from '../../local/runtime';
 import { bootTestRuntime, callApiPatiently, sleep, Viewer } from '../local/harness';
-import { waitUntil } from '../support/wait';
+import { RecentLines, waitUntil } from '../support/wait';
 
 /**
  * The reveal fence: with viewers answering around the reveal, an answer acknowledged `accepted` is
@@ -26,12 +26,19 @@ const OVERRUN_MS = 250;
 
 let runtime: LocalRuntime;
 let viewers: Viewer[] = [];
+/** The reveal function's log lines and failed invocations: 100 answers would crowd them out of the recent log. */
+const revealLog = new RecentLines(40);
 let tallyTable = '';
 let fanOutFunction = '';
 let answerFunction = '';
 
 beforeAll(async () => {
-  runtime = await bootTestRuntime({ webDir: null });
+  runtime = await bootTestRuntime({
+    webDir: null,
+    log: (line) => {
+      if (/RevealQuiz|reveal|Task timed out/.test(line)) revealLog.push(line);
+    },
+  });
   tallyTable = runtime.dynamoDb.tableNames().find((name) => name.includes('DataTally')) ?? '';
   fanOutFunction =
     runtime.host.all().find((f) => f.logicalId.startsWith('RealtimeApiFanOut'))?.logicalId ?? '';
@@ -115,6 +122,10 @@ async function race(revealAtMs: number): Promise<Round> {
   // The subject under test: the reveal goes out at its moment, whatever the answers are doing.
   await sleep(Math.max(0, Date.parse(opensAt) + revealAtMs - Date.now()));
   const revealed = await callApiPatiently(runtime.config, 'POST', `/quizzes/${quizId}/reveal?force=true`);
+  if (revealed.status !== 200)
+    throw new Error(
+      `the reveal answered ${revealed.status} ${JSON.stringify(revealed.body)}; the reveal's log:\n${revealLog}`,
+    );
   expect(revealed.status).toBe(200);
   const answered = await replies;
   return { quizId, replies: answered, reveal: revealed.body, timedOut: answerTimeouts() - timeoutsBefore };
