@@ -83,11 +83,14 @@ export class AsyncInvoker {
 
   private async attempt(fn: LocalFunction, event: unknown): Promise<InvokeResult> {
     if (this.faults.take({ logicalId: fn.logicalId, event }) === 'fail') {
-      return {
+      const crashed: InvokeResult = {
         ok: false,
         ms: 0,
         error: { name: 'Runtime.ExitError', message: 'the function crashed (injected)' },
       };
+      // Lambda counts it in the function's Errors, as any crash.
+      this.host.failedOutside(fn, crashed);
+      return crashed;
     }
     return this.host.invoke(fn, event);
   }

@@ -36,6 +36,8 @@ export interface ConnectionsApiOptions {
   readonly log: (line: string) => void;
   /** Counts each message sent. @default none */
   readonly meter?: UsageMeter;
+  /** Each post delivered to a client (API Gateway's `MessageCount` counts them). @default none */
+  readonly onMessageOut?: () => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class ConnectionsApi {
         }
         connection.socket.send(body.toString('utf8'));
         this.options.meter?.messageOut(body.length);
+        this.options.onMessageOut?.();
         res.writeHead(200).end();
         return;
       case 'GET':

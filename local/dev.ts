@@ -92,6 +92,7 @@ async function main(): Promise<void> {
       config.viewerAuth
         ? `  viewer auth     on: viewers get a token from POST ${config.httpApiUrl}viewer-token (keys: ${config.secretsManagerEndpoint})`
         : '',
+      `  alarms          ${runtime.alarms.specs.length}, evaluated each minute (npm run host -- ops alarms --local); mail in ${path.relative(process.cwd(), runtime.alarmOutbox) || '.'}`,
       '  config          .cuecast/local.json (credentials included; it is gitignored)',
       '',
       `ready: ${config.viewerUrl ?? config.httpApiUrl}`,

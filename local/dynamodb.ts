@@ -15,6 +15,7 @@ import {
   type Projection,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import type { ServiceMetrics } from './cloudwatch/service-metrics';
 import {
   type DynamoDbFault,
   type DynamoDbRequest,
@@ -78,6 +79,8 @@ export class LocalDynamoDb {
    * prices a show from them. Off by default, as answers then carry a field nobody asked for.
    */
   meterCapacity = false;
+  /** AWS/DynamoDB's throttle metrics of each injected throttle, for the local alarms. @default none */
+  metrics?: ServiceMetrics;
   /** Requests dynalite has not answered yet: stop() waits for them before its database closes. */
   private inFlight = 0;
   private readonly verifier: SigV4Verifier;
@@ -181,6 +184,7 @@ export class LocalDynamoDb {
             // Parsed once, and only when a fault rule or the meter needs it.
             const request = this.faults.active || metering ? describeRequest(req, raw) : undefined;
             const fault = request && this.faults.active ? this.faults.take(request) : undefined;
+            if (request && fault) this.metrics?.dynamoDbFault(request, fault);
             if (fault) return sendDynamoDbError(res, fault);
             if (request && metering) body = meterCapacity(metering, request, raw, res);
           }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServiceMetrics } from './cloudwatch/service-metrics';
 import { arnMatches } from './host-sign-in-model';
 import {
   close,
@@ -39,6 +40,8 @@ export interface HttpGatewayOptions {
   readonly throttle?: StageThrottleSettings;
   /** Counts requests (P7 of `npm run bench`). @default none */
   readonly meter?: UsageMeter;
+  /** AWS/ApiGateway's metrics of each request (stage `$default`), for the local alarms. */
+  readonly metrics?: ServiceMetrics;
 }
 
 /** Compiles `METHOD /path/{param}/{proxy+}` into a matcher. */
@@ -120,6 +123,11 @@ export class HttpGateway {
     }
 
     this.options.meter?.httpRequest();
+    const { metrics } = this.options;
+    if (metrics) {
+      const api = { apiId: this.options.apiId, stage: '$default' };
+      res.once('finish', () => metrics.httpRequest(api, res.statusCode, Date.now() - started));
+    }
     if (this.throttle && !this.throttle.tryTake()) {
       sendJson(res, 429, { message: 'Too Many Requests' }, cors);
       this.options.log(`[http] ${method} ${url.pathname} -> throttled 429`);

@@ -242,6 +242,25 @@ export function localIdentities(
       case 'AWS::Cognito::IdentityPool':
         identities.set(id, { ref: `${region}:${localUuid(id)}`, attributes: { Name: id } });
         break;
+      case 'AWS::CloudWatch::Alarm': {
+        // CloudFormation names an unnamed alarm `<stack>-<logicalId>-<suffix>`; the suffix is fixed locally.
+        const name =
+          typeof props.AlarmName === 'string' ? props.AlarmName : `${pseudo.stackName}-${id}-LOCAL`;
+        identities.set(id, { ref: name, attributes: { Arn: arn('cloudwatch', `alarm:${name}`) } });
+        break;
+      }
+      case 'AWS::SNS::Topic': {
+        const name =
+          typeof props.TopicName === 'string' ? props.TopicName : `${pseudo.stackName}-${id}-LOCAL`;
+        const topicArn = arn('sns', name);
+        identities.set(id, { ref: topicArn, attributes: { TopicArn: topicArn, TopicName: name } });
+        break;
+      }
+      case 'AWS::KMS::Key': {
+        const keyId = localUuid(`kms:${id}`);
+        identities.set(id, { ref: keyId, attributes: { Arn: arn('kms', `key/${keyId}`), KeyId: keyId } });
+        break;
+      }
       case 'AWS::Events::Rule':
         identities.set(id, { ref: id, attributes: { Arn: arn('events', `rule/${id}`) } });
         break;

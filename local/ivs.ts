@@ -37,6 +37,8 @@ export interface IvsStandInOptions {
   readonly pagesOrigin?: string;
   /** Local video: accepted cues go into it, and its playlists are served. @default none */
   readonly video?: LocalVideo;
+  /** What `GET /_local/alarms` answers: the alarms as DescribeAlarms lists them. @default none */
+  readonly alarms?: () => unknown;
 }
 
 /** What an injected PutMetadata fault does (R3). */
@@ -144,8 +146,8 @@ export class IvsStandIn {
   /**
    * The local controls, which are not IVS and take no signature: `POST /_local/stream` switches
    * the stream, `GET /_local/stream` and `GET /_local/metadata` read it, and
-   * `GET /_local/metadata/events` is the viewer page's cue feed (a plain GET, for `EventSource`).
-   * Only the local pages' origin may read them cross-origin, and a call that changes state needs
+   * `GET /_local/metadata/events` is the viewer page's cue feed (a plain GET, for `EventSource`),
+   * and `GET /_local/alarms` lists the local alarms as CloudWatch's DescribeAlarms would. Only the local pages' origin may read them cross-origin, and a call that changes state needs
    * the header `X-Cuecast-Local: 1` (403 without it): a browser sends that header cross-site only
    * after a preflight, which is refused for any other origin, so no web page the developer
    * happens to open can switch the stream.
@@ -165,14 +167,11 @@ export class IvsStandIn {
         return sendJson(res, 200, this.cues, cors);
       case 'GET /_local/metadata/events':
         return this.feed.subscribe(req, res, cors);
-      default:
-        return sendJson(
-          res,
-          404,
-          { error: { code: 'NOT_FOUND', message: `no route ${req.method} ${pathname}` } },
-          cors,
-        );
+      case 'GET /_local/alarms':
+        if (this.options.alarms) return sendJson(res, 200, { MetricAlarms: this.options.alarms() }, cors);
     }
+    const message = `no route ${req.method} ${pathname}`;
+    return sendJson(res, 404, { error: { code: 'NOT_FOUND', message } }, cors);
   }
 
   private putMetadata(body: Record<string, unknown>, res: ServerResponse): void {

@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { Worker } from 'node:worker_threads';
+import type { ServiceMetrics } from './cloudwatch/service-metrics';
+import { FaultPlan } from './faults';
 import { type InvokeResult, type LocalFunction, lambdaHeapLimits } from './lambda-function';
 import type { UsageMeter } from './usage';
 
@@ -12,6 +14,8 @@ const STOPPED: InvokeResult = {
   error: { name: 'Stopped', message: 'runtime is shutting down' },
   ms: 0,
 };
+
+const CRASHED = 'Runtime exited with error: the container was killed (injected crash)';
 
 /** Outcomes kept per function for `outcomes()`; the oldest are dropped beyond this. */
 const OUTCOME_HISTORY = 1000;
@@ -57,6 +61,11 @@ interface Pool {
  * is terminated, as Lambda kills it: nothing the invocation would still have done happens.
  */
 export class LambdaHost {
+  /**
+   * Injected crashes (tests only; nothing is armed by default): `crash` kills the container an
+   * invocation starts on, before the handler runs, as a container that dies mid-invocation fails it.
+   */
+  readonly faults = new FaultPlan<{ readonly logicalId: string; readonly event: unknown }, 'crash'>();
   private readonly pools = new Map<string, Pool>();
   /** Invocations not finished yet (queued or running), by id. */
   private readonly inFlight = new Map<number, Invocation>();
@@ -72,6 +81,8 @@ export class LambdaHost {
     /** Counts invocations, billed milliseconds and log lines for `npm run bench` (P7). */
     private readonly meter?: UsageMeter,
     private readonly containersPerFunction = DEFAULT_CONTAINERS_PER_FUNCTION,
+    /** AWS/Lambda's metrics of each invocation, and the functions' EMF lines, for the local alarms. */
+    private readonly metrics?: ServiceMetrics,
   ) {}
 
   /** Finds a function by logical id, name or ARN. */
@@ -130,8 +141,16 @@ export class LambdaHost {
     (invocation as { finish: Invocation['finish'] }).finish = (outcome) => {
       if (!this.inFlight.has(invocation.id)) return;
       this.meter?.finished(fn.logicalId);
-      finish({ ...outcome, ms: Date.now() - started });
+      const finished = { ...outcome, ms: Date.now() - started };
+      this.metrics?.invoked(fn.name, finished);
+      finish(finished);
     };
+    if (this.faults.active && this.faults.take({ logicalId: fn.logicalId, event }) === 'crash') {
+      this.log(`  ${fn.logicalId} | container killed (injected crash)`);
+      invocation.finish({ ok: false, error: { name: 'Runtime.ExitError', message: CRASHED }, ms: 0 });
+      void this.discard(fn, container);
+      return;
+    }
     invocation.timer = setTimeout(() => {
       invocation.finish({
         ok: false,
@@ -145,6 +164,11 @@ export class LambdaHost {
       this.discard(fn, container);
     }, fn.timeoutMs);
     container.worker.postMessage({ id: invocation.id, event });
+  }
+
+  /** Counts an invocation that failed outside a container (an injected asynchronous failure) in the metrics. */
+  failedOutside(fn: LocalFunction, outcome: InvokeResult): void {
+    this.metrics?.invoked(fn.name, outcome);
   }
 
   /**
@@ -281,6 +305,7 @@ export class LambdaHost {
       for (const stream of [worker.stdout, worker.stderr]) {
         readline.createInterface({ input: stream }).on('line', (line) => {
           this.meter?.logLine(fn.logicalId, line);
+          this.metrics?.logLine(line);
           this.log(`  ${fn.logicalId} | ${line}`);
         });
       }

@@ -3,11 +3,14 @@
  * `.cuecast/local.json` (docs/protocol.md §6), and the handle a test or the bench holds.
  */
 import type { AsyncInvoker } from './async-invoke';
+import type { LocalAlarms } from './cloudwatch/alarms';
+import type { ServiceMetrics } from './cloudwatch/service-metrics';
 import type { CognitoStandIn, LocalHostUser } from './cognito';
 import type { LocalDynamoDb } from './dynamodb';
 import type { IvsStandIn } from './ivs';
 import type { LambdaHost } from './lambda-host';
 import type { SecretsManagerStandIn } from './secrets-manager';
+import type { LocalSns } from './sns';
 import type { SqsStandIn } from './sqs';
 import type { UsageMeter } from './usage';
 import type { LocalVideo } from './video/local-video';
@@ -67,6 +70,18 @@ export interface LocalRuntimeOptions {
    * low-latency channel)
    */
   readonly answerGraceSeconds?: number;
+  /**
+   * Every alarm's period, in seconds, instead of the template's (5 minutes), so a test sees an
+   * alarm fire in seconds. @default the template's period
+   */
+  readonly alarmPeriodSeconds?: number;
+  /** How often the alarms are evaluated, in ms. @default 60000 (CloudWatch evaluates about once a minute) */
+  readonly alarmEvaluateEveryMs?: number;
+  /**
+   * Where the alarm topic's email is delivered: one JSON file per message, in SNS's shape
+   * (docs/local-runtime.md). @default <projectDir>/.cuecast/alarm-mail
+   */
+  readonly alarmOutbox?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -122,5 +137,13 @@ export interface LocalRuntime {
   readonly secretsManager?: SecretsManagerStandIn;
   /** Present when the template has host sign-in. */
   readonly cognito?: CognitoStandIn;
+  /** CloudWatch's metrics of the stack: the functions' EMF lines and what each stand-in observed. */
+  readonly metrics: ServiceMetrics;
+  /** The template's alarms, evaluated every `alarmEvaluateEveryMs` (`describe()`, `evaluate()`). */
+  readonly alarms: LocalAlarms;
+  /** The template's topics, which the alarms publish to; email lands in `alarmOutbox`. */
+  readonly sns: LocalSns;
+  /** The folder the alarm mail is written to, one JSON file per message. */
+  readonly alarmOutbox: string;
   stop(): Promise<void>;
 }

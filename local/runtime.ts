@@ -5,6 +5,10 @@ import { ENV } from '../lambda/env-names';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
 import { viewerRequestFunction } from './cloudfront-function';
+import type { LocalAlarms } from './cloudwatch/alarms';
+import { startLocalOperations } from './cloudwatch/local-operations';
+import { MetricStore } from './cloudwatch/metric-store';
+import { ServiceMetrics } from './cloudwatch/service-metrics';
 import { CognitoStandIn } from './cognito';
 import { LocalDynamoDb } from './dynamodb';
 import { matches } from './eventbridge';
@@ -91,11 +95,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const signing = { region, credentials };
 
   const usage = new UsageMeter();
+  const metrics = new ServiceMetrics(new MetricStore());
   const host = new LambdaHost(
     new Map(localFunctions(model, options).map((fn) => [fn.logicalId, fn])),
     log,
     usage,
     options.containersPerFunction,
+    metrics,
   );
   /** The model checked every ARN it names against its functions. */
   const fn = (arn: string): LocalFunction => host.find(arn) as LocalFunction;
@@ -112,7 +118,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // services, newest first.
   let video: LocalVideo | undefined;
   let asyncInvoker: AsyncInvoker | undefined;
+  let alarms: LocalAlarms | undefined;
   const stopAll = async () => {
+    // The alarms' timer first: an evaluation samples services that are about to stop.
+    await alarms?.stop();
     // Video first: a publisher that ends emits Stream End to the functions. No retry may start
     // once the functions stop.
     await video?.stop().catch(() => undefined);
@@ -124,6 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   try {
     const dynamoDb = new LocalDynamoDb(ports.dynamodb, region, credentials, options.dataDir, usage);
     started.push(dynamoDb);
+    dynamoDb.metrics = metrics;
     await dynamoDb.start(model.tables);
 
     const emit = eventBus(model, host, log);
@@ -149,6 +159,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         signing,
         pagesOrigin: servePages ? pagesOrigin : undefined,
         video: localVideo,
+        alarms: () => alarms?.describe() ?? [],
         onStreamChange: (channel, state, eventNames) => {
           for (const name of eventNames)
             void emit(streamStateEvent(channel, state, region, LOCAL_ACCOUNT_ID, name));
@@ -200,6 +211,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         log,
         throttle: model.httpApi.throttle,
         meter: usage,
+        metrics,
       }),
     );
 
@@ -219,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         managementLatencyMs: options.managementLatencyMs,
         throttle: wsApi.throttle,
         meter: usage,
+        metrics,
       }),
     );
 
@@ -281,6 +294,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       fs.mkdirSync(path.dirname(stateFile), { recursive: true });
       fs.writeFileSync(stateFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     }
+    const alarmOutbox = options.alarmOutbox ?? path.join(projectDir, '.cuecast', 'alarm-mail');
+    const operations = startLocalOperations(model.operations, metrics.store, {
+      accountId: LOCAL_ACCOUNT_ID,
+      region,
+      outbox: alarmOutbox,
+      periodSeconds: options.alarmPeriodSeconds,
+      evaluateEveryMs: options.alarmEvaluateEveryMs,
+      sample: () => {
+        for (const { name, visible } of sqs.visibleCounts()) metrics.queueDepth(name, visible);
+        for (const c of channels) metrics.channelViewers(c.arn, localVideo.viewerCount(c.arn));
+      },
+      log,
+    });
+    alarms = operations.alarms;
     let testStream: LocalRuntime['testStream'];
     if (options.testStream) {
       const publisher = publishTestStream(`${ingest.url}${channels[0].streamKeyValue}`, log);
@@ -300,6 +327,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       usage,
       secretsManager,
       cognito,
+      metrics,
+      alarms: operations.alarms,
+      sns: operations.sns,
+      alarmOutbox,
       stop: async () => {
         await stopAll();
         if (stateFile) fs.rmSync(stateFile, { force: true });

@@ -76,7 +76,8 @@ export class LocalSns {
   private delivered = 0;
 
   constructor(
-    private readonly topics: readonly LocalTopic[],
+    /** The topics it serves, with their policies, keys and subscriptions. */
+    readonly topics: readonly LocalTopic[],
     private readonly outbox: string,
     private readonly log: (line: string) => void = () => undefined,
   ) {}

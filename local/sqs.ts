@@ -84,6 +84,14 @@ export class SqsStandIn {
     return [...this.queues.values()].find((q) => q.queue.arn === queueArn)?.messages.map((m) => m.body) ?? [];
   }
 
+  /** Each queue's messages visible now (CloudWatch's `ApproximateNumberOfMessagesVisible`). */
+  visibleCounts(now = Date.now()): Array<{ readonly name: string; readonly visible: number }> {
+    return [...this.queues.values()].map(({ queue, messages }) => ({
+      name: queue.name,
+      visible: messages.filter((m) => m.visibleAt <= now).length,
+    }));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, 1024 * 1024);
     const verdict = this.verifier.verify(req, body);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CfnResource, CloudAssembly } from './assembly';
 import { type AsyncInvokeConfig, LAMBDA_ASYNC_DEFAULTS } from './async-invoke';
+import { type OperationsModel, readOperations } from './cloudwatch/operations-model';
 import type { TemplateTable } from './dynamodb';
 import { type LocalRule, loadRules } from './eventbridge';
 import { type HostSignInSpec, readHostSignIn } from './host-sign-in-model';
@@ -98,6 +99,8 @@ export interface StackModel {
   readonly pages?: PagesDeployment;
   /** How hosts sign in, when the stack has host sign-in. */
   readonly hostSignIn?: HostSignInSpec;
+  /** The alarms, their topics and the dashboards' metrics (local/cloudwatch/operations-model.ts). */
+  readonly operations: OperationsModel;
 }
 
 type Entry = [logicalId: string, resource: CfnResource];
@@ -242,6 +245,7 @@ export function readStackModel(assembly: CloudAssembly, placement: LocalPlacemen
     ),
     pages: readPagesDeployment(assembly.dir, resources, resolver, toLocal),
     hostSignIn: readHostSignIn(resources, resolver, toLocal),
+    operations: readOperations(resources, (value) => resolver.resolve(value)),
     outputs: Object.fromEntries(
       Object.entries(template.Outputs ?? {}).flatMap(([key, output]) => {
         try {

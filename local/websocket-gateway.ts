@@ -2,10 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { RouteOutcome, ServiceMetrics } from './cloudwatch/service-metrics';
 import { authorizeConnect, type ConnectAuthorizer, multiValueHeaders } from './connect-authorizer';
 import { ConnectionsApi } from './connections-api';
 import { flatHeaders } from './http-gateway';
 import { awsErrorReply, close, guarded, HttpError, listen, requestUrl } from './http-util';
+import type { InvokeResult } from './lambda-function';
 import type { LambdaHost, LocalFunction } from './lambda-host';
 import type { LocalSigning } from './sigv4';
 import { StageThrottle, type StageThrottleSettings } from './stage-throttle';
@@ -39,6 +41,8 @@ export interface WebSocketGatewayOptions {
   readonly throttle?: StageThrottleSettings;
   /** Counts messages, connections and route events (P7 of `npm run bench`). @default none */
   readonly meter?: UsageMeter;
+  /** AWS/ApiGateway's metrics of each route event and frame out, for the local alarms. @default none */
+  readonly metrics?: ServiceMetrics;
 }
 
 interface ConnectionMeta {
@@ -98,7 +102,17 @@ export class WebSocketGateway {
       lookup: (connectionId) => this.connections.get(connectionId),
       log: options.log,
       meter: options.meter,
+      onMessageOut: () => options.metrics?.webSocketMessageOut(this.stageId),
     });
+  }
+
+  private get stageId() {
+    return { apiId: this.options.apiId, stage: this.options.stage };
+  }
+
+  /** One route event's metrics (ServiceMetrics.webSocketRoute). */
+  private routeMetric(routeKey: string, outcome: RouteOutcome | InvokeResult, status = 200): void {
+    this.options.metrics?.webSocketRoute(this.stageId, routeKey, outcome, status);
   }
 
   /** Injected `@connections` faults (tests only; nothing is armed by default). */
@@ -163,6 +177,7 @@ export class WebSocketGateway {
     };
     if (this.throttle && !this.throttle.tryTake()) {
       this.options.log(`[ws] $connect ${id} -> throttled 429`);
+      this.routeMetric('$connect', 'client-error');
       return refuseUpgrade(socket, 429);
     }
     const authorizer = this.options.connectAuthorizer;
@@ -170,7 +185,10 @@ export class WebSocketGateway {
       const requestContext = this.baseContext(meta, '$connect', 'CONNECT');
       const verdict = await authorizeConnect(this.options.host, authorizer, { url, headers, requestContext });
       this.options.log(`[ws] $connect ${id} -> ${verdict.status} (${verdict.detail})`);
-      if (verdict.status !== 200) return refuseUpgrade(socket, verdict.status);
+      if (verdict.status !== 200) {
+        this.routeMetric('$connect', verdict.status < 500 ? 'client-error' : 'execution-error');
+        return refuseUpgrade(socket, verdict.status);
+      }
       meta.authorizer = verdict.context;
     }
     this.options.meter?.routeEvent();
@@ -188,6 +206,7 @@ export class WebSocketGateway {
         ? Number((outcome.result as { statusCode?: number } | undefined)?.statusCode ?? 200)
         : 500;
       this.options.log(`[ws] $connect ${id} -> ${connect.logicalId} ${status} ${outcome.ms}ms`);
+      this.routeMetric('$connect', outcome, status);
       if (status < 200 || status > 299) return refuseUpgrade(socket, status);
     }
     this.wss?.handleUpgrade(req, socket, head, (ws) => this.accept(ws, meta));
@@ -243,6 +262,7 @@ export class WebSocketGateway {
     const text = JSON.stringify(frame);
     connection.socket.send(text);
     this.options.meter?.messageOut(Buffer.byteLength(text));
+    this.options.metrics?.webSocketMessageOut(this.stageId);
   }
 
   private async message(connection: Connection, body: string): Promise<void> {
@@ -253,12 +273,14 @@ export class WebSocketGateway {
         requestId: randomUUID(),
       });
       this.options.log(`[ws] message ${connection.id} -> throttled`);
+      this.routeMetric('$default', 'client-error');
       return;
     }
     const routeKey = this.routeFor(body);
     const fn = this.options.routes.get(routeKey);
     if (!fn) {
       this.reply(connection, { message: 'Forbidden', connectionId: connection.id, requestId: randomUUID() });
+      this.routeMetric(routeKey, 'client-error');
       return;
     }
     this.options.meter?.routeEvent();
@@ -274,6 +296,7 @@ export class WebSocketGateway {
     this.options.log(
       `[ws] ${routeKey} ${connection.id} -> ${fn.logicalId} ${status} ${outcome.ms}ms${outcome.ok ? '' : ` (${outcome.error?.message})`}`,
     );
+    this.routeMetric(routeKey, outcome, status);
     if (!outcome.ok) {
       this.reply(connection, {
         message: 'Internal server error',
@@ -301,6 +324,7 @@ export class WebSocketGateway {
       isBase64Encoded: false,
     };
     const outcome = await this.options.host.invoke(fn, event);
+    this.routeMetric('$disconnect', outcome);
     this.options.log(
       `[ws] $disconnect ${connection.id} (${code}) -> ${fn.logicalId} ${outcome.ok ? 200 : 500} ${outcome.ms}ms`,
     );

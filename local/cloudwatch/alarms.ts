@@ -38,6 +38,8 @@ export interface LocalAlarmsOptions {
   readonly clock?: () => number;
   /** @default none */
   readonly log?: (line: string) => void;
+  /** Called before each evaluation, to sample gauges (a queue's depth) into the store. @default none */
+  readonly sample?: () => void;
 }
 
 /**
@@ -50,9 +52,11 @@ export class LocalAlarms {
   private readonly status = new Map<string, AlarmStatus>();
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly specs: readonly AlarmSpec[],
+    /** The alarms, as the template defines them. */
+    readonly specs: readonly AlarmSpec[],
     private readonly store: MetricStore,
     /** Publishes `message` to a topic as `cloudwatch.amazonaws.com`, for the alarm `sourceArn`. */
     private readonly publish: (
@@ -98,8 +102,18 @@ export class LocalAlarms {
     return evaluateMetricMath(parseMetricMath(returning.expression as string), series, starts);
   }
 
-  /** Evaluates every alarm once, now; publishes for each change of state. Returns the changes. */
-  async evaluate(): Promise<AlarmNotification[]> {
+  /**
+   * Evaluates every alarm once, now; publishes for each change of state. Returns the changes.
+   * Evaluations run one after another (the timer's and a caller's), so no change is published twice.
+   */
+  evaluate(): Promise<AlarmNotification[]> {
+    const next = this.queue.then(() => this.evaluateNow());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async evaluateNow(): Promise<AlarmNotification[]> {
+    this.options.sample?.();
     const now = this.now();
     const changes: AlarmNotification[] = [];
     for (const spec of this.specs) {
@@ -164,5 +178,6 @@ export class LocalAlarms {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.running;
+    await this.queue;
   }
 }
