@@ -7,6 +7,7 @@
  * host-cli/render.ts.
  */
 import { HostApiError, type HostClient } from '../client/host-client';
+import { listAlarms, renderAlarms } from './host-cli/alarms';
 import { type Invocation, parseInvocation, UsageError, wantsHelp } from './host-cli/args';
 import { revealWhenAnswersClose } from './host-cli/countdown';
 import { addHost, renderAddedHost } from './host-cli/hosts';
@@ -57,6 +58,12 @@ export async function runCli(
       await operate(invocation, env, io);
       return EXIT_OK;
     }
+    if (action.kind === 'ops alarms') {
+      // CloudWatch's alarms (or the local runtime's), not the host API.
+      const alarms = await listAlarms(invocation, env);
+      io.stdout(invocation.json ? `${JSON.stringify({ alarms })}\n` : renderAlarms(alarms));
+      return EXIT_OK;
+    }
     if (action.kind === 'hosts add') {
       // Through Cognito (with the default credential chain), not the host API.
       const added = await addHost(invocation, action.email, env);
@@ -102,6 +109,7 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
     case 'show check':
     case 'ops failures':
     case 'ops redrive':
+    case 'ops alarms':
     case 'hosts add':
       break;
     case 'state': {

@@ -48,7 +48,7 @@ export type Action =
   | { readonly kind: 'show check'; readonly file: string }
   | { readonly kind: 'show run'; readonly file: string; readonly from: number }
   | { readonly kind: 'state' }
-  | { readonly kind: 'ops failures' | 'ops redrive' }
+  | { readonly kind: 'ops failures' | 'ops redrive' | 'ops alarms' }
   | { readonly kind: 'hosts add'; readonly email: string };
 
 export interface Invocation {
@@ -156,7 +156,7 @@ const SUBCOMMANDS = {
   poll: ['create', 'show', 'reveal'],
   event: ['send'],
   show: ['check', 'run'],
-  ops: ['failures', 'redrive'],
+  ops: ['failures', 'redrive', 'alarms'],
   hosts: ['add'],
 } as const;
 
@@ -168,6 +168,7 @@ type Command =
   | 'show run'
   | 'ops failures'
   | 'ops redrive'
+  | 'ops alarms'
   | 'hosts add'
   | 'drop'
   | 'announce'
@@ -187,6 +188,7 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'show run': ['from'],
   'ops failures': [],
   'ops redrive': [],
+  'ops alarms': [],
   'hosts add': [],
   state: [],
 };
@@ -239,6 +241,7 @@ function actionFor(command: Command, operands: string[], values: Values): Action
       return { kind: 'state' };
     case 'ops failures':
     case 'ops redrive':
+    case 'ops alarms':
       return { kind: command };
     case 'hosts add': {
       const email = operands[0];

@@ -35,6 +35,8 @@ commands:
                         jobs, stream-state events); leaves them there
   ops redrive           invoke each failure's function again and delete it once Lambda took it;
                         a reveal segment that had finished sends nothing twice
+  ops alarms            each of the stack's CloudWatch alarms: its state and why (locally, the
+                        runtime's own evaluation of them)
   hosts add EMAIL       make EMAIL a host of a deployed stack: Cognito mails a temporary password
                         for the host console (HostUrl), where they choose their own
 
@@ -58,7 +60,7 @@ export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT -
        npm run host -- show check FILE | show run FILE [--from N]
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
-       npm run host -- ops failures | ops redrive
+       npm run host -- ops failures | ops redrive | ops alarms
        npm run host -- hosts add EMAIL
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
 `;
