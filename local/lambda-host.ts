@@ -1,9 +1,8 @@
-import * as path from 'node:path';
-import * as readline from 'node:readline';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ServiceMetrics } from './cloudwatch/service-metrics';
 import { FaultPlan } from './faults';
-import { type InvokeResult, type LocalFunction, lambdaHeapLimits } from './lambda-function';
+import { type Container, type ContainerInvocation, startContainer } from './lambda-container';
+import type { InvokeResult, LocalFunction } from './lambda-function';
 import type { UsageMeter } from './usage';
 
 // The function model lives in lambda-function.ts; its users import it from here too.
@@ -28,18 +27,9 @@ const OUTCOME_HISTORY = 1000;
  */
 export const DEFAULT_CONTAINERS_PER_FUNCTION = 8;
 
-/** One Lambda "container": a worker thread that serves one invocation at a time. */
-interface Container {
-  readonly worker: Worker;
-  /** The invocation it serves now, if any. */
-  current?: Invocation;
-}
-
-interface Invocation {
-  readonly id: number;
+interface Invocation extends ContainerInvocation {
   readonly fn: LocalFunction;
   readonly started: number;
-  readonly finish: (outcome: InvokeResult) => void;
   timer?: NodeJS.Timeout;
 }
 
@@ -284,52 +274,18 @@ export class LambdaHost {
   }
 
   private start(fn: LocalFunction, pool: Pool): Promise<Container> {
-    return new Promise((resolve, reject) => {
-      const worker = new Worker(path.join(__dirname, 'lambda-worker.mjs'), {
-        env: fn.env,
-        workerData: {
-          entry: fn.entry,
-          handlerName: fn.handlerName,
-          functionName: fn.name,
-          functionArn: fn.arn,
-          memorySize: fn.memorySize,
-          timeoutMs: fn.timeoutMs,
-        },
-        stdout: true,
-        stderr: true,
-        resourceLimits: lambdaHeapLimits(fn.memorySize),
-      });
-      const container: Container = { worker };
-      this.workers.add(worker);
-      worker.once('exit', () => this.workers.delete(worker));
-      for (const stream of [worker.stdout, worker.stderr]) {
-        readline.createInterface({ input: stream }).on('line', (line) => {
-          this.meter?.logLine(fn.logicalId, line);
-          this.metrics?.logLine(line);
-          this.log(`  ${fn.logicalId} | ${line}`);
-        });
-      }
-      let ready = false;
-      worker.on('message', (message: { type: string; id?: number } & Partial<InvokeResult>) => {
-        if (message.type === 'ready') {
-          ready = true;
-          resolve(container);
-        } else if (message.type === 'init-error') {
-          // Lambda discards a container whose init failed; a worker left running would keep the process alive.
-          void worker.terminate().catch(() => undefined);
-          reject(new Error(`${fn.logicalId} failed to start: ${message.error?.message}`));
-        } else if (message.type === 'result' && container.current && message.id === container.current.id) {
-          container.current.finish({
-            ok: Boolean(message.ok),
-            result: message.result,
-            error: message.error,
-            ms: 0,
-          });
-          this.release(fn, container);
-        }
-      });
-      const died = (reason: string) => {
-        if (!ready) return reject(new Error(`${fn.logicalId} failed to start: ${reason}`));
+    return startContainer(fn, {
+      spawned: (worker) => {
+        this.workers.add(worker);
+        worker.once('exit', () => this.workers.delete(worker));
+      },
+      line: (line) => {
+        this.meter?.logLine(fn.logicalId, line);
+        this.metrics?.logLine(line);
+        this.log(`  ${fn.logicalId} | ${line}`);
+      },
+      served: (container) => this.release(fn, container),
+      died: (container, reason) => {
         if (!pool.live.has(container)) return;
         this.log(`  ${fn.logicalId} | container exited: ${reason}`);
         container.current?.finish({
@@ -339,9 +295,7 @@ export class LambdaHost {
         });
         container.current = undefined;
         void this.discard(fn, container);
-      };
-      worker.on('error', (error) => died(error.message));
-      worker.on('exit', (code) => died(`exit status ${code}`));
+      },
     });
   }
 
