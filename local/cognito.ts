@@ -4,9 +4,10 @@ import { IdentityPoolStandIn } from './cognito-identity';
 import { loginPage } from './cognito-login-page';
 import { OAuthGrants, type TokenReply } from './cognito-oauth';
 import { TokenIssuer } from './cognito-tokens';
+import { UserPoolApi } from './cognito-user-pool-api';
 import type { HostSignInSpec } from './host-sign-in-model';
 import { close, guarded, HttpError, listen, readBody, requestUrl, sendJson } from './http-util';
-import type { SessionCredentials } from './sigv4';
+import type { LocalSigning, SessionCredentials } from './sigv4';
 
 /** The one host of a local boot: signs in with these at the local managed login. */
 export interface LocalHostUser {
@@ -23,6 +24,8 @@ export interface CognitoStandInOptions {
   readonly sessions: Map<string, SessionCredentials>;
   /** How long minted credentials last. @default the role's session length */
   readonly credentialsSeconds?: number;
+  /** The runtime's identity, which the user pool's admin API (`ListUsers`) checks signatures against. */
+  readonly signing: LocalSigning;
   readonly log: (line: string) => void;
 }
 
@@ -34,7 +37,7 @@ const SCOPES = new Set(['openid', 'email']);
  * Cognito for host sign-in on loopback, one port for what AWS splits over two hosts: the user
  * pool's managed login (`/oauth2/authorize`, a sign-in page at `/login` with fields labelled
  * Username and Password, `/oauth2/token` with PKCE and refresh, `/oauth2/revoke`, `/logout`)
- * and, for `POST /` with an `X-Amz-Target`, the identity pool. There is one host, made at boot
+ * and, for `POST /` with an `X-Amz-Target`, the identity pool (and the user pool's `ListUsers`). There is one host, made at boot
  * with a generated password ({@link hostUser}); codes are single-use and last 5 minutes.
  */
 export class CognitoStandIn {
@@ -43,6 +46,7 @@ export class CognitoStandIn {
   readonly hostUser: LocalHostUser;
   private readonly identity: IdentityPoolStandIn;
   private readonly grants: OAuthGrants;
+  private readonly userPool: UserPoolApi;
   /** The managed login's sessions: cookie value → when it ends (epoch ms). */
   private readonly signedIn = new Map<string, number>();
 
@@ -55,6 +59,7 @@ export class CognitoStandIn {
     };
     const tokens = new TokenIssuer(`https://${options.spec.providerName}`);
     this.grants = new OAuthGrants(options.spec, tokens, this.hostUser.username);
+    this.userPool = new UserPoolApi(options.spec.userPoolId, this.hostUser, options.signing, options.log);
     this.identity = new IdentityPoolStandIn(
       options.spec,
       options.region,
@@ -88,6 +93,7 @@ export class CognitoStandIn {
     const route = `${req.method} ${url.pathname}`;
     const cors = this.cors(req);
     if (req.method === 'OPTIONS') return void res.writeHead(204, cors).end();
+    if (UserPoolApi.handles(req)) return this.userPool.handle(req, res);
     if (route === 'POST /' && req.headers['x-amz-target']) return this.identityCall(req, res, cors);
     if (route === 'GET /oauth2/authorize') return this.authorize(req, res, url.searchParams);
     if (route === 'GET /login') return this.loginForm(res, url.searchParams);

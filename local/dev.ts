@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       `  IVS stand-in    ${config.ivsEndpoint}   (POST /_local/stream with header X-Cuecast-Local: 1, GET /_local/metadata, GET /_local/metadata/events)`,
       `  DynamoDB        ${config.dynamoDbEndpoint}   ${dataDir ? `(tables kept in ${dataDir})` : '(in memory: --data DIR keeps the tables across restarts)'}`,
       `  Lambda API      ${config.lambdaEndpoint}`,
+      `  quotas, SNS     ${config.serviceQuotasEndpoint}   (Service Quotas and the alarm topic: npm run host -- preflight --local --viewers N)`,
       `  channel         ${config.channelArn}`,
       `  OBS server      ${config.ingestUrl}   (stream key: npm run -s stream-key -- --local)`,
       `  playback        ${config.playbackUrl}   ${testStream ? '(the test stream is publishing)' : '(live while something publishes)'}`,

@@ -140,3 +140,14 @@ export function streamStateEvent(
     },
   };
 }
+
+/**
+ * `ListStreamKeys` (IVS): the channel's stream key, without its value (IVS lists only ARNs and
+ * tags); `undefined` for a channel the stand-in does not have (ResourceNotFoundException).
+ */
+export function listStreamKeys(channels: readonly IvsChannel[], channelArn: unknown) {
+  const channel = channels.find((c) => c.arn === channelArn);
+  if (!channel) return undefined;
+  const keys = channel.streamKeyArn ? [{ arn: channel.streamKeyArn, channelArn: channel.arn, tags: {} }] : [];
+  return { streamKeys: keys };
+}

@@ -11,7 +11,7 @@ import {
   sendAwsError,
   sendJson,
 } from './http-util';
-import { ChannelStreams, type IvsChannel, type StreamChangeListener } from './ivs-streams';
+import { ChannelStreams, type IvsChannel, listStreamKeys, type StreamChangeListener } from './ivs-streams';
 import { answerPreflight, CueFeed, LOCAL_CONTROL_HEADER, localCors } from './local-controls';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 import type { LocalVideo } from './video/local-video';
@@ -61,7 +61,7 @@ const MAX_CALLS_PER_SECOND = 5;
 /** Required on local controls that change state; see `IvsStandIn.control`. */
 
 /**
- * A stand-in for the AWS IVS API on loopback: PutMetadata, GetStreamKey, GetChannel and GetStream
+ * A stand-in for the AWS IVS API on loopback: PutMetadata, GetStreamKey, GetChannel, GetStream and ListStreamKeys
  * with the real error shapes (1 KB limit, 5 TPS per channel, ChannelNotBroadcasting), plus local
  * controls.
  */
@@ -138,6 +138,12 @@ export class IvsStandIn {
         return this.getChannel(parseObject(body), res);
       case 'POST /GetStream':
         return this.getStream(parseObject(body), res);
+      case 'POST /ListStreamKeys': {
+        const { channelArn } = parseObject(body);
+        const keys = listStreamKeys(this.options.channels, channelArn);
+        if (keys) return sendJson(res, 200, keys);
+        return sendAwsError(res, 404, 'ResourceNotFoundException', `no channel ${String(channelArn)}`);
+      }
       default:
         return sendAwsError(res, 404, 'ResourceNotFoundException', `no route ${key}`);
     }

@@ -20,9 +20,23 @@ const LAMBDA_ERRORS: Record<number, string> = {
 };
 
 /**
+ * What `GetAccountSettings` answers: AWS's default quotas for an account (docs/local-runtime.md).
+ * The template reserves no concurrency, so all of it is unreserved.
+ */
+const LOCAL_ACCOUNT_SETTINGS = {
+  AccountLimit: {
+    TotalCodeSize: 80_530_636_800,
+    CodeSizeUnzipped: 262_144_000,
+    CodeSizeZipped: 52_428_800,
+    ConcurrentExecutions: 1000,
+    UnreservedConcurrentExecutions: 1000,
+  },
+} as const;
+
+/**
  * The Lambda Invoke API on loopback (`AWS_ENDPOINT_URL_LAMBDA`): `InvocationType: Event`
  * answers 202 and runs in the background, as Lambda's async invoke does; RequestResponse
- * answers with the function's result. Every call must be SigV4-signed for `lambda` with the
+ * answers with the function's result; `GetAccountSettings` answers AWS's default quotas. Every call must be SigV4-signed for `lambda` with the
  * local credentials, as Lambda requires.
  */
 export class LambdaApi {
@@ -60,6 +74,8 @@ export class LambdaApi {
       this.log(`[lambda] ${req.method} ${pathname} -> 403 (${verdict.message})`);
       return sendSignatureError(res, verdict, 'rest');
     }
+    if (req.method === 'GET' && /^\/2016-08-19\/account-settings\/?$/.test(pathname))
+      return sendJson(res, 200, LOCAL_ACCOUNT_SETTINGS);
     const match = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(pathname);
     if (req.method !== 'POST' || !match)
       return sendAwsError(res, 404, 'ResourceNotFoundException', 'unknown API');

@@ -24,11 +24,11 @@ export function ephemeralPortStart(): number {
 }
 
 /**
- * Finds `count` consecutive free loopback ports (the runtime uses ten: P to P+9), for the test
+ * Finds `count` consecutive free loopback ports (the runtime uses eleven: P to P+10), for the test
  * suites and the bench, which boot runtimes side by side. They are picked below the ephemeral
  * range, so the machine's own outgoing connections (hundreds in a load test) cannot take one.
  */
-export async function freeBasePort(count = 10): Promise<number> {
+export async function freeBasePort(count = 11): Promise<number> {
   const span = ephemeralPortStart() - count - LOWEST;
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = LOWEST + Math.floor(Math.random() * span);

@@ -116,6 +116,13 @@ export interface LocalConfig {
    */
   readonly cognitoEndpoint?: string;
   readonly hostUser?: LocalHostUser;
+  /** The host user pool's id (the `HostUserPoolId` output), for Cognito's `ListUsers` at `cognitoEndpoint`. */
+  readonly hostUserPoolId?: string;
+  /** Service Quotas and SNS stand-ins (one port): AWS's default quotas, and the alarm topic's subscriptions. */
+  readonly serviceQuotasEndpoint: string;
+  readonly snsEndpoint: string;
+  /** The topic the alarms notify. */
+  readonly alarmTopicArn?: string;
 }
 
 export interface LocalRuntime {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENV } from '../lambda/env-names';
+import { AccountApi } from './account-api';
 import { CloudAssembly } from './assembly';
 import { AsyncInvoker } from './async-invoke';
 import { viewerRequestFunction } from './cloudfront-function';
@@ -55,6 +56,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     ingest: basePort + 7,
     sqs: basePort + 8,
     cognito: basePort + 9,
+    account: basePort + 10,
   };
   const loopback = (port: number) => `http://127.0.0.1:${port}`;
   const pagesOrigin = loopback(ports.pages);
@@ -185,6 +187,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             accountId: LOCAL_ACCOUNT_ID,
             sessions,
             credentialsSeconds: options.hostCredentialsSeconds,
+            signing,
             log,
           }),
         )
@@ -258,6 +261,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         )
       : undefined;
 
+    const alarmOutbox = options.alarmOutbox ?? path.join(projectDir, '.cuecast', 'alarm-mail');
+    const operations = startLocalOperations(model.operations, metrics.store, {
+      accountId: LOCAL_ACCOUNT_ID,
+      region,
+      outbox: alarmOutbox,
+      periodSeconds: options.alarmPeriodSeconds,
+      evaluateEveryMs: options.alarmEvaluateEveryMs,
+      sample: () => {
+        for (const { name, visible } of sqs.visibleCounts()) metrics.queueDepth(name, visible);
+        for (const c of channels) metrics.channelViewers(c.arn, localVideo.viewerCount(c.arn));
+      },
+      log,
+    });
+    alarms = operations.alarms;
+    const accountApi = await start(
+      new AccountApi({ port: ports.account, signing, sns: operations.sns, log }),
+    );
+
     const config: LocalConfig = {
       httpApiUrl: `${loopback(ports.http)}/`,
       webSocketUrl: webSocket.url,
@@ -282,6 +303,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       secretsManagerEndpoint: secretsManager?.endpoint,
       cognitoEndpoint: cognito?.endpoint,
       hostUser: cognito?.hostUser,
+      hostUserPoolId: model.hostSignIn?.userPoolId,
+      ...accountApi.localConfig(),
     };
     // The stand-in's stream starts live; tell the stack, as IVS would with a Stream Start event.
     await Promise.all(
@@ -294,20 +317,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       fs.mkdirSync(path.dirname(stateFile), { recursive: true });
       fs.writeFileSync(stateFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     }
-    const alarmOutbox = options.alarmOutbox ?? path.join(projectDir, '.cuecast', 'alarm-mail');
-    const operations = startLocalOperations(model.operations, metrics.store, {
-      accountId: LOCAL_ACCOUNT_ID,
-      region,
-      outbox: alarmOutbox,
-      periodSeconds: options.alarmPeriodSeconds,
-      evaluateEveryMs: options.alarmEvaluateEveryMs,
-      sample: () => {
-        for (const { name, visible } of sqs.visibleCounts()) metrics.queueDepth(name, visible);
-        for (const c of channels) metrics.channelViewers(c.arn, localVideo.viewerCount(c.arn));
-      },
-      log,
-    });
-    alarms = operations.alarms;
     let testStream: LocalRuntime['testStream'];
     if (options.testStream) {
       const publisher = publishTestStream(`${ingest.url}${channels[0].streamKeyValue}`, log);

@@ -13,6 +13,8 @@ import { revealWhenAnswersClose } from './host-cli/countdown';
 import { addHost, renderAddedHost } from './host-cli/hosts';
 import type { CliIo } from './host-cli/io';
 import { listFailures, opsTarget, redrive, renderFailures } from './host-cli/ops';
+import { preflight, renderPreflight } from './host-cli/preflight';
+import { preflightTarget } from './host-cli/preflight-target';
 import { renderCreated, renderQuiz, renderResult, renderSent, renderState } from './host-cli/render';
 import { checkedSheet, renderCheck, runSheet } from './host-cli/show';
 import { CliError, connect, isError } from './host-cli/target';
@@ -23,10 +25,12 @@ export type { CliIo } from './host-cli/io';
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
+/** `preflight`: the account or the stack is not ready for the show (a check failed). */
+const EXIT_NOT_READY = 3;
 
 /**
  * Runs one host command. Returns the exit status: 0 done, 1 the API (or the environment)
- * refused, 2 a wrong command line. Never throws and never prints a stack trace.
+ * refused, 2 a wrong command line, 3 `preflight` found the show would not fit. Never throws and never prints a stack trace.
  *
  * @param argv the arguments after the program name
  * @param env where AWS_REGION / AWS_DEFAULT_REGION are read @default process.env
@@ -71,6 +75,13 @@ export async function runCli(
       io.stdout(invocation.json ? `${JSON.stringify(added)}\n` : renderAddedHost(added, stack));
       return EXIT_OK;
     }
+    if (action.kind === 'preflight') {
+      // The account's settings and quotas, and the stack's resources, not the host API.
+      const target = await preflightTarget(invocation, env);
+      const report = await preflight(target, action.viewers).finally(() => target.close());
+      io.stdout(invocation.json ? `${JSON.stringify(report)}\n` : renderPreflight(report));
+      return report.ready ? EXIT_OK : EXIT_NOT_READY;
+    }
     const client = await connect(invocation, env);
     await execute(client, invocation, io);
     return EXIT_OK;
@@ -111,6 +122,7 @@ async function execute(client: HostClient, { action, json }: Invocation, io: Cli
     case 'ops redrive':
     case 'ops alarms':
     case 'hosts add':
+    case 'preflight':
       break;
     case 'state': {
       const state = await client.state();

@@ -5,10 +5,10 @@
  * CloudWatch DescribeAlarms; locally, the runtime's own evaluation (`GET /_local/alarms` on the
  * IVS stand-in, in DescribeAlarms' shape).
  */
-import { CloudFormationClient, paginateListStackResources } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { Invocation } from './args';
-import { CliError, deployedAws, isError, readLocalJson } from './target';
+import { CliError, deployedAws, isError, readLocalJson, stackResourceIds } from './target';
 
 /** One alarm, as `ops alarms` lists it (DescribeAlarms' own field names). */
 export interface AlarmLine {
@@ -51,21 +51,8 @@ async function localAlarms(target: Extract<Invocation['target'], { mode: 'local'
 }
 
 /** The names of the stack's `AWS::CloudWatch::Alarm` resources (their physical ids), every page. */
-export async function stackAlarmNames(cloudFormation: CloudFormationClient, stack: string, region: string) {
-  const names: string[] = [];
-  try {
-    for await (const page of paginateListStackResources({ client: cloudFormation }, { StackName: stack }))
-      for (const r of page.StackResourceSummaries ?? [])
-        if (r.ResourceType === 'AWS::CloudWatch::Alarm' && r.PhysicalResourceId)
-          names.push(r.PhysicalResourceId);
-  } catch (error) {
-    const { name, message } = error as Error;
-    throw new CliError(`cannot list the resources of stack ${stack} in ${region}: ${name}: ${message}`);
-  } finally {
-    cloudFormation.destroy();
-  }
-  return names;
-}
+export const stackAlarmNames = (cloudFormation: CloudFormationClient, stack: string, region: string) =>
+  stackResourceIds(cloudFormation, stack, region, 'AWS::CloudWatch::Alarm');
 
 /** DescribeAlarms for `names`, 100 at a time, following each answer's NextToken. */
 export async function describeAlarms(

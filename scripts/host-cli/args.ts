@@ -28,6 +28,7 @@ const OPTIONS = {
   force: { type: 'boolean' },
   from: { type: 'string' },
   'live-results': { type: 'boolean' },
+  viewers: { type: 'string' },
 } as const;
 
 const GLOBAL_OPTIONS = new Set(['local', 'config', 'stack', 'region', 'json', 'help']);
@@ -49,7 +50,8 @@ export type Action =
   | { readonly kind: 'show run'; readonly file: string; readonly from: number }
   | { readonly kind: 'state' }
   | { readonly kind: 'ops failures' | 'ops redrive' | 'ops alarms' }
-  | { readonly kind: 'hosts add'; readonly email: string };
+  | { readonly kind: 'hosts add'; readonly email: string }
+  | { readonly kind: 'preflight'; readonly viewers: number };
 
 export interface Invocation {
   readonly action: Action;
@@ -114,7 +116,7 @@ export function parseInvocation(argv: string[]): Invocation {
 
   let command: Command;
   let operands: string[];
-  if (first === 'state' || first === 'drop' || first === 'announce') {
+  if (first === 'state' || first === 'drop' || first === 'announce' || first === 'preflight') {
     command = first;
     operands = positionals.slice(1);
   } else if (first in SUBCOMMANDS) {
@@ -172,7 +174,8 @@ type Command =
   | 'hosts add'
   | 'drop'
   | 'announce'
-  | 'state';
+  | 'state'
+  | 'preflight';
 
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'quiz create': ['question', 'choice', 'correct', 'duration'],
@@ -191,6 +194,7 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
   'ops alarms': [],
   'hosts add': [],
   state: [],
+  preflight: ['viewers'],
 };
 
 /** Positional operands after the command: an id, or the announcement's text. */
@@ -239,6 +243,13 @@ function actionFor(command: Command, operands: string[], values: Values): Action
     }
     case 'state':
       return { kind: 'state' };
+    case 'preflight': {
+      if (values.viewers === undefined)
+        throw new UsageError('`preflight` needs --viewers N (the audience you expect)');
+      const viewers = wholeNumber('--viewers', values.viewers);
+      if (viewers < 1) throw new UsageError('--viewers must be at least 1');
+      return { kind: command, viewers };
+    }
     case 'ops failures':
     case 'ops redrive':
     case 'ops alarms':

@@ -5,7 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeStacksCommand,
+  paginateListStackResources,
+} from '@aws-sdk/client-cloudformation';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HostClient, type HostClientOptions } from '../../client/host-client';
 import { NodeSha256 } from '../../client/sha256-node';
@@ -126,4 +130,28 @@ export async function stackOutputs(
   } finally {
     cloudFormation.destroy();
   }
+}
+
+/**
+ * The physical ids of a stack's resources of one CloudFormation type (an alarm's name, a topic's
+ * ARN), every page of ListStackResources. Destroys `cloudFormation` when done.
+ */
+export async function stackResourceIds(
+  cloudFormation: CloudFormationClient,
+  stack: string,
+  region: string,
+  type: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  try {
+    for await (const page of paginateListStackResources({ client: cloudFormation }, { StackName: stack }))
+      for (const r of page.StackResourceSummaries ?? [])
+        if (r.ResourceType === type && r.PhysicalResourceId) ids.push(r.PhysicalResourceId);
+  } catch (error) {
+    const { name, message } = error as Error;
+    throw new CliError(`cannot list the resources of stack ${stack} in ${region}: ${name}: ${message}`);
+  } finally {
+    cloudFormation.destroy();
+  }
+  return ids;
 }

@@ -37,6 +37,10 @@ commands:
                         a reveal segment that had finished sends nothing twice
   ops alarms            each of the stack's CloudWatch alarms: its state and why (locally, the
                         runtime's own evaluation of them)
+  preflight --viewers N whether the account and the stack can take a show of N viewers: Lambda
+                        concurrency and the IVS and API Gateway quotas against what N viewers
+                        need (docs/scale.md), the stream key, a host, confirmed alarm mail;
+                        for each failure, what to raise and to what
   hosts add EMAIL       make EMAIL a host of a deployed stack: Cognito mails a temporary password
                         for the host console (HostUrl), where they choose their own
 
@@ -49,7 +53,8 @@ options:
   -h, --help            show this help
 
 Against a deployed stack, requests are signed with the default AWS credential chain.
-Exit status: 0 done, 1 the API or the environment refused, 2 wrong command line.
+Exit status: 0 done, 1 the API or the environment refused, 2 wrong command line,
+3 preflight: the show would not fit (a check failed).
 `;
 
 export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT --choice A --choice B [...] --correct N [--duration S]
@@ -61,6 +66,6 @@ export const SHORT_USAGE = `usage: npm run host -- quiz create --question TEXT -
        npm run host -- event send --type TYPE --data JSON
        npm run host -- state
        npm run host -- ops failures | ops redrive | ops alarms
-       npm run host -- hosts add EMAIL
+       npm run host -- hosts add EMAIL | preflight --viewers N
        [--local | --config FILE | --stack NAME --region REGION] [--json]; --help for more
 `;
