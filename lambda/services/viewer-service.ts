@@ -10,13 +10,17 @@ import type { ShowStore } from '../store/show-store';
 import type { TallyStore } from '../store/tally-store';
 import { isThrottling, retryThrottled, wasNotApplied } from '../store/write-outcome';
 
-/** Tries at counting a stored answer (each one is the SDK's own 4 attempts), the later ones on other shards. */
-const COUNT_ROUNDS = 2;
+/** Tries at counting a stored answer, one request each, each after the first on the next shard. */
+export const COUNT_ATTEMPTS = 6;
+/** The backoff before the second try; it doubles each time, with jitter (at most 0.62 s in all). */
+const COUNT_BACKOFF_MS = 20;
 /**
- * A second round starts only this soon after the answer arrived. Throttled SDK attempts back off
- * from 1 s, so a round can take seconds, and the undo must still fit in the 10 s the function has.
+ * No try starts later than this after the answer reached the handler, however slow DynamoDB or
+ * the container is: the undo of a refused answer must still fit in the function's 10 s
+ * (ANSWER_FUNCTION_TIMEOUT_SECONDS). A container killed at its timeout between the stored record
+ * and the undo would leave an answer stored but never counted.
  */
-const COUNT_RETRY_BUDGET_MS = 2000;
+export const COUNT_BUDGET_MS = 3000;
 
 /** The `answer` action: at most 2 write requests per accepted answer, and no strongly consistent read. */
 export class ViewerService {
@@ -73,28 +77,34 @@ export class ViewerService {
 
   /**
    * Counts a stored answer on the viewer's tally shard (a retry after throttling, which is per
-   * partition key, moves to the next shard: the reveal sums them all). If the tally is sealed, or
-   * DynamoDB refused every try (throttling: not applied), the record is deleted again and the
-   * answer refused. If the outcome is unknown (a 5xx or a network error: the ADD may have been
-   * applied), the record stays, since undoing it could count twice.
+   * partition key, moves to the next shard after a short backoff: the reveal sums them all), at
+   * most COUNT_ATTEMPTS tries within COUNT_BUDGET_MS. If the tally is sealed, or DynamoDB refused
+   * every try (throttling: not applied), the record is deleted again and the answer refused. If
+   * the outcome is unknown (a 5xx or a network error: the ADD may have been applied), the record
+   * stays, since undoing it could count twice.
    */
   private async countOrUndo(record: AnswerRecord, shards: number, arrivedAt: Date, started: number) {
     const home = shardOf(record.viewerId, shards);
-    for (let round = 0; ; round++) {
+    for (let attempt = 0; ; attempt++) {
       let counted: boolean;
       try {
-        counted = await this.tally.add(record.quizId, (home + round) % shards, record.choiceIndex, arrivedAt);
+        counted = await this.tally.add(
+          record.quizId,
+          (home + attempt) % shards,
+          record.choiceIndex,
+          arrivedAt,
+        );
       } catch (error) {
         if (!wasNotApplied(error)) throw error;
-        const elapsed = this.clock() - started;
-        if (round + 1 < COUNT_ROUNDS && elapsed < COUNT_RETRY_BUDGET_MS) {
-          await sleep(50 + Math.random() * 100);
+        const backoff = COUNT_BACKOFF_MS * 2 ** attempt * (0.5 + Math.random() / 2);
+        if (attempt + 1 < COUNT_ATTEMPTS && this.clock() - started + backoff < COUNT_BUDGET_MS) {
+          await sleep(backoff);
           continue;
         }
         logger.warn('an answer could not be counted: undoing it so the viewer can send it again', {
           quizId: record.quizId,
           viewerId: record.viewerId,
-          rounds: round + 1,
+          attempts: attempt + 1,
           error: error as Error,
         });
         await this.undo(record, shards);

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../clients/dynamodb';
+import { dynamo, dynamoOnce } from '../clients/dynamodb';
 import { countAttribute, sumShards, type Tally } from '../domain/tally';
 import { batchGetConsistent } from './batch-get';
 import { expiryFrom, shardKey } from './quiz-item';
@@ -22,12 +22,13 @@ export class TallyStore {
   ) {}
 
   /**
-   * Adds one answer for `choiceIndex` to `shard`. Returns false when the shard is sealed: the
-   * quiz's result is fixed, and this answer is not in it.
+   * Adds one answer for `choiceIndex` to `shard`, in one attempt (a throttled one throws: the
+   * caller retries on another shard). Returns false when the shard is sealed: the quiz's result is
+   * fixed, and this answer is not in it.
    */
   async add(quizId: string, shard: number, choiceIndex: number, now: Date): Promise<boolean> {
     return conditional(
-      dynamo.send(
+      dynamoOnce.send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: shardKey(quizId, shard) },

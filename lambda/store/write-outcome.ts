@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
 /**
- * DynamoDB's throttling errors. The SDK already retried them (the DynamoDB client makes 4
- * attempts, backing off from 1 s on throttling) before one reaches our code.
+ * DynamoDB's throttling errors. The SDK already retried them (3 attempts, backing off from 500 ms
+ * on throttling) before one reaches our code, except from a one-attempt request (`dynamoOnce`),
+ * whose caller retries it.
  */
 const THROTTLING_ERRORS = new Set([
   'ProvisionedThroughputExceededException',

@@ -4,6 +4,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { shardOf } from '../../lambda/domain/tally';
 import { ENV } from '../../lambda/env-names';
 import { handler } from '../../lambda/handlers/ws-answer';
+import { COUNT_ATTEMPTS } from '../../lambda/services/viewer-service';
 import { mockAws } from '../aws-mocks';
 import { lambdaContext } from '../handlers/events';
 import { quizItem, storedQuiz } from '../handlers/fixtures';
@@ -308,7 +309,18 @@ describe('when DynamoDB throttles the answer (R3: no answer is lost)', () => {
 
     expect(frame).toStrictEqual(errorFrame('TRY_AGAIN', QUIZ.quizId));
     expect(String(frame.message)).toMatch(/not recorded.*send it again/);
-    expect(dynamoWrites(ddbMock)).toEqual(['PutCommand', 'UpdateCommand', 'UpdateCommand', 'DeleteCommand']);
+    // Every try one request (no SDK retry), each on the next shard, then the undo.
+    expect(dynamoWrites(ddbMock)).toEqual([
+      'PutCommand',
+      ...Array(COUNT_ATTEMPTS).fill('UpdateCommand'),
+      'DeleteCommand',
+    ]);
+    const home = shardOf(SENDER, TALLY_SHARDS);
+    expect(ddbMock.commandCalls(UpdateCommand).map((call) => call.args[0].input.Key)).toStrictEqual(
+      Array.from({ length: COUNT_ATTEMPTS }, (_, i) => ({
+        pk: `${QUIZ.quizId}#${(home + i) % TALLY_SHARDS}`,
+      })),
+    );
     expect(ddbMock.commandCalls(DeleteCommand)[0].args[0].input).toStrictEqual({
       TableName: ANSWERS_TABLE,
       Key: { pk: SHARD_PK, viewerId: SENDER },
