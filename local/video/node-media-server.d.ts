@@ -13,7 +13,21 @@ declare module 'node-media-server/src/protocol/rtmp.js' {
     streamApp?: string;
     streamName?: string;
     streamId: number;
-    parserPacket: { header: { stream_id: number } };
+    /** The message being handled: its header, summed clock and payload. */
+    parserPacket: {
+      header: {
+        fmt: number;
+        cid: number;
+        timestamp: number;
+        length: number;
+        type: number;
+        stream_id: number;
+      };
+      clock: number;
+      payload: Buffer;
+      capacity: number;
+      bytes: number;
+    };
     onConnectCallback: (req: { app: string; name: string }) => void;
     onPlayCallback: () => void;
     onPushCallback: () => void;
@@ -21,6 +35,10 @@ declare module 'node-media-server/src/protocol/rtmp.js' {
     onOutputCallback: (buffer: Buffer) => void;
     /** Returns an error text when the bytes are not RTMP. */
     parserData(buffer: Buffer): string | null;
+    /** Reads the chunks after the handshake: `bytes` bytes of `data` from `p`. */
+    chunkRead(data: Buffer, p: number, bytes: number): string | null;
+    /** Handles `parserPacket`, a whole message: control, command or media. */
+    packetHandler(): void;
     onPublish(invokeMessage: InvokeMessage): void;
     onPlay(invokeMessage: InvokeMessage): void;
     onDeleteStream(invokeMessage: InvokeMessage): void;
