@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { close, guarded, listen, readBody, sendJson } from './http-util';
+import { close, guarded, jsonObject, listen, readBody, sendJson } from './http-util';
 import { serviceQuotasCall } from './service-quotas';
 import { type LocalSigning, type SigV4Refusal, SigV4Verifier, sendSignatureError } from './sigv4';
 import type { LocalSns } from './sns';
@@ -67,12 +67,12 @@ export class AccountApi {
   private quotas(req: IncomingMessage, res: ServerResponse, body: Buffer, target: string): void {
     const verdict = this.quotasVerifier.verify(req, body);
     if (!verdict.ok) return sendSignatureError(res, verdict, 'json');
-    let input: Record<string, unknown>;
-    try {
-      input = JSON.parse(body.toString('utf8') || '{}');
-    } catch {
-      return sendJson(res, 400, { __type: 'SerializationException', message: 'The body is not JSON' });
-    }
+    const input = jsonObject(body);
+    if (!input)
+      return sendJson(res, 400, {
+        __type: 'SerializationException',
+        message: 'The body is not a JSON object',
+      });
     const operation = target.slice(QUOTAS_TARGET.length);
     const reply = serviceQuotasCall(operation, input, this.options.signing.region, LOCAL_ACCOUNT_ID);
     this.options.log(

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalHostUser } from './cognito';
-import { readBody, sendJson } from './http-util';
+import { jsonObject, readBody, sendJson } from './http-util';
 import { localUuid } from './intrinsics';
 import { type LocalSigning, SigV4Verifier, sendSignatureError } from './sigv4';
 
@@ -35,12 +35,8 @@ export class UserPoolApi {
     const verdict = this.verifier.verify(req, body);
     if (!verdict.ok) return sendSignatureError(res, verdict, 'json');
     const operation = String(req.headers['x-amz-target']).slice(TARGET.length);
-    let input: Record<string, unknown>;
-    try {
-      input = JSON.parse(body.toString('utf8') || '{}');
-    } catch {
-      return this.fail(res, 'SerializationException', 'The body is not JSON');
-    }
+    const input = jsonObject(body);
+    if (!input) return this.fail(res, 'SerializationException', 'The body is not a JSON object');
     if (operation !== 'ListUsers')
       return this.fail(res, 'UnknownOperationException', `${operation} is not served locally`);
     if (input.UserPoolId !== this.userPoolId)

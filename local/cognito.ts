@@ -6,7 +6,7 @@ import { OAuthGrants, type TokenReply } from './cognito-oauth';
 import { TokenIssuer } from './cognito-tokens';
 import { UserPoolApi } from './cognito-user-pool-api';
 import type { HostSignInSpec } from './host-sign-in-model';
-import { close, guarded, HttpError, listen, readBody, requestUrl, sendJson } from './http-util';
+import { close, guarded, HttpError, jsonObject, listen, readBody, requestUrl, sendJson } from './http-util';
 import type { LocalSigning, SessionCredentials } from './sigv4';
 
 /** The one host of a local boot: signs in with these at the local managed login. */
@@ -124,12 +124,15 @@ export class CognitoStandIn {
   }
 
   private async identityCall(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>) {
-    let input: Record<string, unknown>;
-    try {
-      input = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8') || '{}');
-    } catch {
-      return sendJson(res, 400, { __type: 'SerializationException', message: 'The body is not JSON' }, cors);
-    }
+    // Not JSON, or JSON but not the object every call takes (`null`, an array): AWS answers 400.
+    const input = jsonObject(await readBody(req, 64 * 1024));
+    if (!input)
+      return sendJson(
+        res,
+        400,
+        { __type: 'SerializationException', message: 'The body is not a JSON object' },
+        cors,
+      );
     const reply = this.identity.handle(String(req.headers['x-amz-target']), input);
     if (reply.ok)
       return sendJson(res, 200, reply.body, { ...cors, 'content-type': 'application/x-amz-json-1.1' });

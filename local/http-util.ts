@@ -122,3 +122,19 @@ export function close(server: Server): Promise<void> {
     server.close(() => resolve());
   });
 }
+
+/**
+ * An AWS JSON protocol request's body: the object it holds (an empty body is `{}`), or undefined
+ * when it is not JSON, or JSON but not an object (`null`, an array, a string), which AWS refuses
+ * with 400 `SerializationException` rather than failing on.
+ */
+export function jsonObject(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8') || '{}');
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -204,6 +204,22 @@ describe('the identity pool', () => {
     });
     expect(bad.status).toBe(400);
     expect((await bad.json()).__type).toBe('SerializationException');
+    // JSON, but not an object: refused as AWS refuses it, never a 500 that quotes an exception.
+    for (const body of ['null', '[]', '"GetId"', '7']) {
+      const notObject = await fetch(setup.signIn.identityEndpoint, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-amz-json-1.1',
+          'x-amz-target': 'AWSCognitoIdentityService.GetId',
+        },
+        body,
+      });
+      expect({ body, status: notObject.status, reply: await notObject.json() }).toEqual({
+        body,
+        status: 400,
+        reply: { __type: 'SerializationException', message: 'The body is not a JSON object' },
+      });
+    }
     const unknown = await identityCall(setup, 'DeleteIdentityPool', {
       IdentityPoolId: setup.signIn.identityPoolId,
     });

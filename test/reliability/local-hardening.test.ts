@@ -207,11 +207,20 @@ describe('when a request to any local port is malformed or cut short', () => {
     expect((await callApi(config, 'GET', '/state', undefined, { sign: false })).status).toBe(200);
   });
 
-  it('answers a malformed % escape in a path to the pages with 400 Bad Request', async () => {
-    const reply = await rawHttp(`${config.viewerUrl}%E0%A4%A`, 'GET', {});
-    expect(reply.status).toBe(400);
-    expect(JSON.parse(reply.body)).toEqual({ message: 'Bad Request' });
-  });
+  it.each(['%E0%A4%A', '%zz'])(
+    'answers a malformed %% escape in a path to the pages (%s) with 400 Bad Request and the security headers',
+    async (malformed) => {
+      const page = await rawHttp(config.viewerUrl ?? '', 'GET', {});
+      const reply = await rawHttp(`${config.viewerUrl}${malformed}`, 'GET', {});
+      expect(reply.status).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({ message: 'Bad Request' });
+      // The distribution's response headers policy applies to every answer, a refusal too.
+      for (const name of ['content-security-policy', 'x-content-type-options', 'x-frame-options']) {
+        expect(page.headers[name]).toEqual(expect.any(String));
+        expect(reply.headers[name]).toBe(page.headers[name]);
+      }
+    },
+  );
 
   it('answers a malformed % escape in an HTTP API path parameter with 400 before any auth check', async () => {
     const reply = await rawHttp(`${config.httpApiUrl}quizzes/%E0%A4%A`, 'GET', {});
