@@ -8,12 +8,22 @@ export const countChars = (value: string): number => {
   return count;
 };
 
-/** Anything but white space and format characters (Unicode Cf: U+200B..U+200D, U+2060, U+FEFF…), which show nothing. */
-const VISIBLE = /[^\s\p{Cf}]/u;
+/**
+ * Anything that shows. Blank are: white space; control and format characters (Cc, Cf: U+200B..U+200D,
+ * U+2060, U+FEFF, U+180E…); marks (M), which show nothing without a letter to sit on; the
+ * default-ignorable characters fonts draw as nothing (the Hangul fillers U+115F, U+1160, U+3164,
+ * U+FFA0, the variation selectors…); and U+2800 BRAILLE PATTERN BLANK, an empty cell.
+ */
+const VISIBLE = /[^\s\p{Cc}\p{Cf}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u;
 
 /** A string of `min..max` characters that is not blank: something in it must be visible. */
 export const text = (min: number, max: number) =>
   z.string({ error: 'must be a string' }).check(
+    // A lone surrogate is no character: it cannot be stored, encoded as UTF-8 or shown as sent.
+    z.refine((value) => value.isWellFormed(), {
+      error: 'must be valid Unicode text (it has a lone surrogate)',
+      abort: true,
+    }),
     z.refine((value) => countChars(value) >= min && countChars(value) <= max, {
       error: `must be ${min} to ${max} characters`,
     }),

@@ -17,20 +17,40 @@ export const MIN_SHOW_SECONDS = 3;
 export const MAX_SHOW_SECONDS = 120;
 
 /**
- * An absolute `https:` URL with a host and no user name or password. Anything else (`http:`,
- * `javascript:`, `data:`, a relative path) is refused: the page turns these into an image and a
- * link, and must never be handed a script or a cleartext address.
+ * An absolute `https:` URL with a host and no user name or password, sent on in its canonical
+ * (WHATWG `href`) form. Anything else (`http:`, `javascript:`, `data:`, a relative path) is
+ * refused: the page turns these into an image and a link, and must never be handed a script or a
+ * cleartext address. Input a browser would quietly repair (white space, control characters,
+ * backslashes, a missing `//`) is refused too, so every listener gets the URL the host meant.
+ * The case of the scheme and host, a default port, `.` segments and percent-encoding are
+ * normalized (docs/protocol.md §4.5).
  */
 const httpsUrl = () =>
   z.string({ error: 'must be a string' }).check(
     z.refine((value) => value.length <= URL_MAX_CHARS, {
       error: `must be at most ${URL_MAX_CHARS} characters`,
+      abort: true,
     }),
-    z.refine(isHttpsUrl, { error: 'must be an absolute https:// URL (no user name or password)' }),
+    z.refine((value) => !UNCLEAN_URL.test(value), {
+      error: 'must not contain white space, control characters, backslashes or lone surrogates',
+      abort: true,
+    }),
+    z.refine(isHttpsUrl, {
+      error: 'must be an absolute https:// URL (no user name or password)',
+      abort: true,
+    }),
+    z.overwrite((value) => new URL(value).href),
+    z.refine((value) => value.length <= URL_MAX_CHARS, {
+      error: `must be at most ${URL_MAX_CHARS} characters once normalized`,
+    }),
   );
 
+/** What the URL parser would strip, or read as a slash, or replace: \s is Unicode white space. */
+const UNCLEAN_URL = /[\s\p{Cc}\\\p{Cs}]/u;
+
 function isHttpsUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
+  // `https:host` parses as `https://host`: the slashes are required so that no parser reads it otherwise.
+  if (!/^https:\/\/[^/]/i.test(value) || !URL.canParse(value)) return false;
   const url = new URL(value);
   return url.protocol === 'https:' && url.hostname !== '' && url.username === '' && url.password === '';
 }

@@ -16,8 +16,9 @@ import { MAX_CUE_BYTES } from '../../client/wire';
 import { encodeCustomCue, encodeQuestionCue } from '../../lambda/domain/cue';
 import { PayloadTooLargeError } from '../../lambda/domain/errors';
 import { CreateQuizSchema, MAX_GRACE_SECONDS } from '../../lambda/domain/quiz';
-import { formatPath, type Problem, problemsWith } from '../../lambda/domain/validation';
+import { formatPath, MAX_JSON_DEPTH, type Problem, problemsWith } from '../../lambda/domain/validation';
 import { WELL_KNOWN_DATA } from '../../lambda/domain/well-known-cues';
+import { firstTooDeep, LineIndex, withoutByteOrderMark } from './sheet-text';
 
 export const ITEM_TYPES = ['quiz', 'poll', 'drop', 'announcement'] as const;
 export type ItemType = (typeof ITEM_TYPES)[number];
@@ -70,11 +71,21 @@ const pauseSchema = z.optional(
 /** The longest grace a stack may have: a question cue checked with it fits whatever the stack's is. */
 const WORST_CASE_QUESTION = { quizId: 'x'.repeat(16), closesAt: new Date(0).toISOString() };
 
-/** Reads and checks a run-sheet's text. Never throws: every problem is an error with its line. */
-export function readSheet(text: string): SheetResult {
+/**
+ * Reads and checks a run-sheet's text. Never throws: every problem is an error with its line.
+ * `lines` indexes the same text; a test passes its own to count the work of the line lookups.
+ */
+export function readSheet(file: string, lines = new LineIndex(file)): SheetResult {
+  const lineAt = (offset: number) => lines.lineAt(offset);
+  const text = withoutByteOrderMark(file);
+  // The parser recurses: a sheet nested thousands deep would overflow the stack, so it is refused first.
+  const tooDeep = firstTooDeep(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    const message = `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`;
+    return { ok: false, errors: [{ line: lineAt(tooDeep), field: 'file', message }] };
+  }
   const parseErrors: ParseError[] = [];
   const tree = parseTree(text, parseErrors, { allowTrailingComma: false, disallowComments: false });
-  const lineAt = lineFinder(text);
   if (parseErrors.length > 0 || !tree) {
     // The first syntax error only: the ones after it follow from it.
     const first = parseErrors[0];
@@ -178,15 +189,4 @@ function nearestNode(tree: Node, path: readonly PropertyKey[]): Node {
     if (node) return node.parent?.type === 'property' ? node.parent : node;
   }
   return tree;
-}
-
-/** 1-based line of a character offset. */
-function lineFinder(text: string): (offset: number) => number {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  return (offset) => {
-    let line = 0;
-    while (line + 1 < starts.length && starts[line + 1] <= offset) line++;
-    return line + 1;
-  };
 }

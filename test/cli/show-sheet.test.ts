@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readSheet, type SheetError } from '../../scripts/show/sheet';
+import { LineIndex } from '../../scripts/show/sheet-text';
 
 /** Run-sheets (scripts/show/sheet.ts): every mistake with its line and field, or the items to run. */
-const errorsOf = (text: string): SheetError[] => {
-  const sheet = readSheet(text);
+const errorsOf = (text: string, lines?: LineIndex): SheetError[] => {
+  const sheet = readSheet(text, lines);
   if (sheet.ok) throw new Error('expected the sheet to be refused');
   return [...sheet.errors];
 };
@@ -93,5 +94,67 @@ describe('when a run-sheet has mistakes', () => {
     });
     expect(errorsOf('[1, 2]')[0]).toMatchObject({ line: 1, field: 'file' });
     expect(errorsOf('')[0]).toMatchObject({ line: 1, field: 'file' });
+  });
+});
+
+describe('when a run-sheet is hostile or unusual', () => {
+  it('reports nesting thousands deep as a mistake at its line, instead of overflowing the stack', () => {
+    const text = `{\n"items": [\n${'['.repeat(20_000)}${']'.repeat(20_000)}\n]}`;
+    expect(errorsOf(text)).toEqual([
+      { line: 3, field: 'file', message: 'nests deeper than 32 levels of arrays and objects' },
+    ]);
+  });
+
+  it('does not count brackets inside strings or comments as nesting', () => {
+    const brackets = '['.repeat(100);
+    const text = `// ${brackets}\n{"title": "${brackets}", "items": [${QUIZ}]}`;
+    expect(readSheet(text)).toMatchObject({ ok: true, title: brackets });
+  });
+
+  it('accepts a file that starts with a UTF-8 byte-order mark, and keeps its lines', () => {
+    expect(readSheet(`\uFEFF{"items": [${QUIZ}]}`)).toMatchObject({ ok: true });
+    expect(errorsOf(`\uFEFF{"items": [\n${QUIZ},\n{"type": "poll"}]}`)[0]).toMatchObject({
+      line: 3,
+      field: 'items[1].question',
+    });
+  });
+
+  it('sends a drop with the canonical form of its URLs', () => {
+    const drop = {
+      type: 'drop',
+      title: 'Tee',
+      price: '€5',
+      image: 'HTTPS://S.example/t.png',
+      link: 'https://s.example',
+    };
+    const sheet = readSheet(JSON.stringify({ items: [drop] }));
+    if (!sheet.ok) throw new Error(JSON.stringify(sheet.errors));
+    expect(sheet.items[0]).toMatchObject({
+      data: { image: 'https://s.example/t.png', link: 'https://s.example/' },
+    });
+  });
+
+  it('finds the line of each of thousands of mistakes in a 2 MB sheet with a binary search, not a scan', () => {
+    const bad = '  {"type": "quiz", "question": " ", "choices": ["a", "b"], "correctIndex": 0},\n';
+    const count = Math.ceil(2_000_000 / bad.length);
+    const text = `{"items": [\n${bad.repeat(count)}  ${QUIZ}\n]}`;
+    const lines = new LineIndex(text);
+    const errors = errorsOf(text, lines);
+    expect(errors).toHaveLength(count);
+    expect(errors[count - 1]).toMatchObject({ line: count + 1, field: `items[${count - 1}].question` });
+    // Every line comes from the one index, built once above; each lookup takes at least one step and
+    // at most ⌈log2(lines)⌉ + 1: about 16 here, where a scan from the top takes up to 25,000.
+    expect(lines.probes).toBeGreaterThanOrEqual(count);
+    expect(lines.probes).toBeLessThanOrEqual(count * (Math.ceil(Math.log2(lines.lineCount)) + 1));
+  });
+});
+
+describe('when lines are looked up', () => {
+  it('gives the 1-based line of every offset, as counting newlines before it does', () => {
+    const text = 'a\n\nbc\r\nd\n';
+    const lines = new LineIndex(text);
+    for (let offset = 0; offset <= text.length; offset++) {
+      expect(lines.lineAt(offset)).toBe(text.slice(0, offset).split('\n').length);
+    }
   });
 });

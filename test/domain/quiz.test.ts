@@ -20,6 +20,7 @@ import {
   hasNonSpace,
   invalidText,
   isPlainRecord,
+  isWellFormedText,
   outcomeOf,
   thrownBy,
   validText,
@@ -31,7 +32,11 @@ const FIELD_IN_MESSAGE =
 const KINDS = ['quiz', 'poll'];
 
 const isText = (value: unknown, max: number): boolean =>
-  typeof value === 'string' && codePoints(value) >= 1 && codePoints(value) <= max && hasNonSpace(value);
+  typeof value === 'string' &&
+  codePoints(value) >= 1 &&
+  codePoints(value) <= max &&
+  hasNonSpace(value) &&
+  isWellFormedText(value);
 
 /** docs/protocol.md §3 `POST /quizzes`, restated: the fields a body gets wrong ('body' for its shape or unknown keys). */
 function createQuizProblems(input: unknown): Set<string> {

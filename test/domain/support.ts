@@ -36,9 +36,26 @@ export function thrownBy(call: () => unknown): unknown {
 /** Code points, counted without the module under test. */
 export const codePoints = (value: string): number => Array.from(value).length;
 
-/** Not blank: not made only of white space (`\s`) and format characters (Unicode Cf, e.g. U+200B), which show nothing. */
+/** Fillers that fonts draw as nothing (docs/protocol.md §3.3), named one by one. */
+const BLANK_FILLERS = new Set(['\u115f', '\u1160', '\u3164', '\uffa0', '\u2800', '\u180e', '\u034f']);
+
+/**
+ * Not blank (docs/protocol.md §3.3): something in it is not white space, a control or format
+ * character (Cc, Cf), a mark (M), a default-ignorable character (variation selectors…) or a filler.
+ */
 export const hasNonSpace = (value: string): boolean =>
-  Array.from(value).some((char) => /[^\s\p{Cf}]/u.test(char));
+  Array.from(value).some(
+    (char) =>
+      !BLANK_FILLERS.has(char) &&
+      !/^(\s|\p{Cc}|\p{Cf}|\p{Mn}|\p{Mc}|\p{Me}|\p{Default_Ignorable_Code_Point})$/u.test(char),
+  );
+
+/** Made of Unicode scalar values: no lone surrogate (docs/protocol.md §3.3). */
+export const isWellFormedText = (value: string): boolean =>
+  Array.from(value).every((char) => {
+    const unit = char.charCodeAt(0);
+    return char.length === 2 || unit < 0xd800 || unit > 0xdfff;
+  });
 
 export const isPlainRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -63,7 +80,10 @@ export const validText = (min: number, max: number): fc.Arbitrary<string> =>
   fc
     .oneof(anyString(max), heavyString(max))
     .map((value) => Array.from(value).slice(0, max).join(''))
-    .filter((value) => codePoints(value) >= min && codePoints(value) <= max && hasNonSpace(value));
+    .filter(
+      (value) =>
+        codePoints(value) >= min && codePoints(value) <= max && hasNonSpace(value) && isWellFormedText(value),
+    );
 
 /** Strings the validator must refuse for a `min..max` text field. */
 export const invalidText = (min: number, max: number): fc.Arbitrary<string> =>

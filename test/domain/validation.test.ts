@@ -15,6 +15,7 @@ import {
   codePoints,
   hasNonSpace,
   heavyString,
+  isWellFormedText,
   outcomeOf,
   thrownBy,
 } from './support';
@@ -49,13 +50,19 @@ describe('when a text field is validated', () => {
         fc.oneof(anyString(45), heavyString(45), fc.constantFrom(' ', '\t', '\u3000 '), invisibleString(45)),
         (min, extra, value) => {
           const max = min + extra;
-          const valid = codePoints(value) >= min && codePoints(value) <= max && hasNonSpace(value);
+          const valid =
+            isWellFormedText(value) &&
+            codePoints(value) >= min &&
+            codePoints(value) <= max &&
+            hasNonSpace(value);
           if (valid) {
             expect(parseWith(text(min, max), value, 'label')).toBe(value);
           } else {
             expect(() => parseWith(text(min, max), value, 'label')).toThrow(BadRequestError);
             expect(() => parseWith(text(min, max), value, 'label')).toThrow(
-              new RegExp(`^label: (must be ${min} to ${max} characters|must not be blank)$`),
+              new RegExp(
+                `^label: (must be ${min} to ${max} characters|must not be blank|${LONE_SURROGATE})$`,
+              ),
             );
           }
         },
@@ -83,6 +90,45 @@ describe('when a text field is validated', () => {
 
   it('refuses a question of zero-width spaces only', () => {
     expect(() => parseWith(text(1, 200), '​​​', 'question')).toThrow(/^question: must not be blank$/);
+  });
+
+  it.each([
+    ['U+3164 HANGUL FILLER', '\u3164'],
+    ['U+115F and U+1160, the Hangul choseong and jungseong fillers', '\u115f\u1160'],
+    ['U+FFA0 HALFWIDTH HANGUL FILLER', '\uffa0'],
+    ['U+2800 BRAILLE PATTERN BLANK', '\u2800\u2800'],
+    ['a lone combining mark', '\u0301'],
+    ['combining marks around a space', '\u0300 \u20dd'],
+    ['U+180E MONGOLIAN VOWEL SEPARATOR', '\u180e'],
+    ['variation selectors', '\ufe0f\u{e0100}'],
+    ['U+034F COMBINING GRAPHEME JOINER', '\u034f'],
+    ['a NUL and other control characters', '\u0000\u0007\u009f'],
+  ])('refuses %s as blank', (_name, blank) => {
+    expect(() => parseWith(text(1, 200), blank, 'question')).toThrow(/^question: must not be blank$/);
+  });
+
+  it('accepts a mark or a selector on a visible character', () => {
+    for (const value of ['e\u0301', '\u2764\ufe0f', '\u3164a', '\u2801']) {
+      expect(parseWith(text(1, 200), value, 'title')).toBe(value);
+    }
+  });
+
+  it('refuses a lone surrogate anywhere, however visible the rest is', () => {
+    assertProperty(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 20 }),
+        fc.integer({ min: 0xd800, max: 0xdfff }),
+        fc.string({ unit: 'grapheme', maxLength: 20 }),
+        (before, unit, after) => {
+          const value = `a${before}${String.fromCharCode(unit)}${after}`;
+          fc.pre(!isWellFormedText(value));
+          expect(() => parseWith(text(1, 200), value, 'choices[1]')).toThrow(
+            new RegExp(`^choices\\[1\\]: ${LONE_SURROGATE}$`),
+          );
+        },
+      ),
+    );
+    expect(parseWith(text(1, 5), '😀', 'choices[0]')).toBe('😀');
   });
 
   it('refuses what is not a string with a 400 on the field', () => {
@@ -186,8 +232,14 @@ describe('when JSON text is parsed for a validator', () => {
   });
 });
 
-/** Every character JavaScript's `\s` calls white space, and every format character (Unicode Cf). */
+const LONE_SURROGATE = 'must be valid Unicode text \\(it has a lone surrogate\\)';
+
+/**
+ * Every character JavaScript's `\s` calls white space, every format character (Unicode Cf), and
+ * the fillers, marks and selectors that show nothing on their own.
+ */
 const INVISIBLE = [
+  ...'\u115f\u1160\u3164\uffa0\u2800\u0301\u20dd\u0903\ufe00\ufe0f\u{e0100}\u{e01ef}\u0000\u007f',
   ...' \t\n\v\f\r\u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff',
   ...Array.from({ length: 11 }, (_, i) => String.fromCodePoint(0x2000 + i)),
   ...Array.from({ length: 0x110000 }, (_, cp) => cp)

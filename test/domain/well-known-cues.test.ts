@@ -1,8 +1,9 @@
+import fc from 'fast-check';
 import { MAX_CUE_BYTES } from '../../client/wire';
 import { encodeCustomCue } from '../../lambda/domain/cue';
 import { BadRequestError, type DomainError, PayloadTooLargeError } from '../../lambda/domain/errors';
 import { parseSendEvent } from '../../lambda/domain/event';
-import { thrownBy } from './support';
+import { assertProperty, outcomeOf, thrownBy } from './support';
 
 /** docs/protocol.md §4.5: the drop and the announcement, whose data `POST /events` checks. */
 const DROP = {
@@ -34,6 +35,13 @@ describe('when a drop is sent', () => {
       /^data\.title: is required$/,
     ],
     ['the title is blank', { ...DROP, title: ' \u200b ' }, /^data\.title: must not be blank$/],
+    ['the title is a Hangul filler', { ...DROP, title: '\u3164' }, /^data\.title: must not be blank$/],
+    ['the price is a braille blank', { ...DROP, price: '\u2800' }, /^data\.price: must not be blank$/],
+    [
+      'the title has a lone surrogate',
+      { ...DROP, title: 'Tee \udc00' },
+      /^data\.title: must be valid Unicode text \(it has a lone surrogate\)$/,
+    ],
     [
       'the title is too long',
       { ...DROP, title: 'x'.repeat(81) },
@@ -77,6 +85,61 @@ describe('when a drop is sent', () => {
     ['a field is unknown', { ...DROP, sku: 'TEE-42' }, /^data: unknown field "sku"$/],
   ])('refuses it with a 400 naming the field when %s', (_case, data, message) => {
     expect(refusal(drop(data))).toMatch(message);
+  });
+
+  it.each<[string, string]>([
+    ['a leading space', ' https://shop.example/tee'],
+    ['a trailing newline', 'https://shop.example/tee\n'],
+    ['a tab in the host', 'https://shop.\texample/'],
+    ['backslashes for slashes', 'https:\\\\evil.example\\x'],
+    ['a NUL', 'https://shop.example/\u0000tee'],
+    ['a no-break space', 'https://shop.example/\u00a0tee'],
+    ['a lone surrogate', 'https://shop.example/\ud800'],
+  ])('refuses a URL with %s, which a browser would quietly repair', (_case, link) => {
+    expect(refusal(drop({ ...DROP, link }))).toBe(
+      'data.link: must not contain white space, control characters, backslashes or lone surrogates',
+    );
+  });
+
+  it.each<[string, string]>([
+    ['no slashes', 'https:evil.example'],
+    ['one slash', 'https:/evil.example'],
+    ['three slashes', 'https:///evil.example'],
+  ])('refuses a URL with %s after the scheme', (_case, image) => {
+    expect(refusal(drop({ ...DROP, image }))).toBe(
+      'data.image: must be an absolute https:// URL (no user name or password)',
+    );
+  });
+
+  it('sends the canonical form of a URL it accepts: scheme and host in lower case, the default port dropped', () => {
+    const data = parseSendEvent(
+      drop({ ...DROP, image: 'HTTPS://Shop.Example:443/a/./b/../tee.jpg', link: 'https://shop.example' }),
+    ).data;
+    expect(data).toMatchObject({ image: 'https://shop.example/a/tee.jpg', link: 'https://shop.example/' });
+  });
+
+  it('sends the canonical form of every URL it accepts, and accepts generated https URLs', () => {
+    let accepted = 0;
+    assertProperty(
+      fc.property(
+        fc.oneof(
+          fc.webUrl({ validSchemes: ['https'], withQueryParameters: true, withFragments: true }),
+          fc.webUrl({ validSchemes: ['https'] }).map((url) => url.replace(/^https/, 'HTTPS')),
+          fc.string(),
+        ),
+        (link) => {
+          const outcome = outcomeOf(() => parseSendEvent(drop({ ...DROP, link })));
+          if (!outcome.ok) return;
+          accepted++;
+          const sent = outcome.value.data.link as string;
+          expect(sent).toBe(new URL(link).href);
+          expect(new URL(sent).href).toBe(sent);
+          expect(sent).toMatch(/^https:\/\/[^/\\\s]/);
+        },
+      ),
+    );
+    // Generated web URLs are two thirds of the input: most of them must pass, or the property proved little.
+    expect(accepted).toBeGreaterThan(30);
   });
 
   it('refuses a drop whose cue would not fit 1 KB with a 413, though each field is within its rule', () => {
