@@ -6,7 +6,7 @@
  *
  * Sizes (each variable overrides the size's default):
  * - BENCH_SIZE=tiny shrinks every part (full / tiny below): a smoke test that every part P1..P7
- *   still runs (about 76 s on the 2-core machine, without the synthesis; docs/benchmarks.md).
+ *   still runs (about 65 s on the 2-core machine, without the synthesis; docs/benchmarks.md).
  *   CI runs it. Its figures are too small to read and its aims may print MISSED: record only a
  *   full run's.
  * - BENCH_RUNS: P1 runs per variant (10 / 1).
