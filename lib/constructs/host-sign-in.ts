@@ -99,7 +99,13 @@ export class HostSignIn extends Construct {
     this.identityPool = new cognito.CfnIdentityPool(this, 'Identities', {
       allowUnauthenticatedIdentities: false,
       cognitoIdentityProviders: [
-        { clientId: this.client.userPoolClientId, providerName: this.userPool.userPoolProviderName },
+        {
+          clientId: this.client.userPoolClientId,
+          providerName: this.userPool.userPoolProviderName,
+          // Ask the user pool before minting credentials: a host deleted or signed out everywhere
+          // gets none, though their ID token has not expired (docs/operations.md, "Host sign-in").
+          serverSideTokenCheck: true,
+        },
       ],
     });
     this.hostRole = new iam.Role(this, 'HostRole', {

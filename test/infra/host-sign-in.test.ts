@@ -66,6 +66,8 @@ describe('the identity pool', () => {
         {
           ClientId: { Ref: onlyLogicalId(template, 'AWS::Cognito::UserPoolClient') },
           ProviderName: { 'Fn::GetAtt': [onlyLogicalId(template, 'AWS::Cognito::UserPool'), 'ProviderName'] },
+          // A host deleted or signed out everywhere gets no credentials from a live ID token.
+          ServerSideTokenCheck: true,
         },
       ],
     });
