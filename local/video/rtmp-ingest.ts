@@ -14,7 +14,7 @@ const FLV_VIDEO = 9;
 const RTMP_VERSION = 0x03;
 /** A connection that has not started publishing this long after it opened is closed. */
 export const PUBLISH_WITHIN_MS = 10_000;
-/** A publisher that sends no audio or video for this long is ended, as IVS ends a broadcast. */
+/** A publisher that sends nothing for this long is ended, as IVS ends a broadcast. */
 export const MEDIA_IDLE_MS = 10_000;
 
 /**
@@ -60,7 +60,7 @@ export interface RtmpIngestOptions {
   readonly log: (line: string) => void;
   /** How long after it opens a connection must be publishing, in ms. @default PUBLISH_WITHIN_MS */
   readonly publishWithinMs?: number;
-  /** How long a publisher may send no audio or video before it is ended, in ms. @default MEDIA_IDLE_MS */
+  /** How long a publisher may send nothing before it is ended, in ms. @default MEDIA_IDLE_MS */
   readonly mediaIdleMs?: number;
 }
 
@@ -218,9 +218,7 @@ export class RtmpIngest {
       // A stalled publisher (a frozen OBS, a SIGSTOP) ends as a disconnected one does.
       idle = setTimeout(() => {
         if (!sink) return;
-        log(
-          `[ingest] publisher ${peer} sent no audio or video for ${mediaIdleMs / 1000} s; ending the stream`,
-        );
+        log(`[ingest] publisher ${peer} sent nothing for ${mediaIdleMs / 1000} s; ending the stream`);
         unpublish();
         close('stalled');
       }, mediaIdleMs);
@@ -261,6 +259,9 @@ export class RtmpIngest {
     let greeted = false;
     socket.on('data', (data: Buffer) => {
       if (done) return;
+      // Any bytes keep a publisher alive: a large key frame arrives in many chunks before its
+      // message completes, and on a slow link that can take longer than the idle time.
+      if (sink) idle?.refresh();
       if (!greeted && data.length > 0) {
         greeted = true;
         // The parser takes any first byte as a version and waits for a handshake that never comes.

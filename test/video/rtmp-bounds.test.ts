@@ -195,7 +195,7 @@ describe('when a publisher stalls', () => {
     await waitUntil('the video tag to reach the session', () => (session?.writes.length ?? 0) >= 2);
     await first.waitClosed('a publisher that stopped sending media');
     expect(session?.ended).toBe(true);
-    expect(logText()).toMatch(/sent no audio or video for 2 s; ending the stream/);
+    expect(logText()).toMatch(/sent nothing for 2 s; ending the stream/);
 
     const second = await connect();
     second.publish('app', KEY);
